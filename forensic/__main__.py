@@ -1,0 +1,3 @@
+from forensic._cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,67 @@
+"""Scan configuration: one frozen record, hashed into the manifest so a result names its settings."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+DETECTORS = ("content", "adaptive", "threshold", "hash", "histogram")
+
+# PySceneDetect's own defaults for each detector's main threshold.
+DEFAULT_THRESHOLDS = {
+    "content": 27.0,
+    "adaptive": 3.0,
+    "threshold": 12.0,
+    "hash": 0.35,
+    "histogram": 0.20,
+}
+
+
+@dataclass(frozen=True)
+class SegmentConfig:
+    detector: str = "content"
+    threshold: float | None = None  # None: the detector's PySceneDetect default
+    min_scene_len_s: float = 0.6  # a cut closer than this to the previous one is ignored
+    detect_width: int = 256  # frames are scaled to this width for detection (PySceneDetect's)
+    window_min_s: float = 3.0
+    window_target_s: float = 5.0
+    window_max_s: float = 8.0
+    samples: int = 5  # frames sampled per segment (the paper's 5)
+
+    def __post_init__(self) -> None:
+        if self.detector not in DETECTORS:
+            raise ValueError(f"unknown detector {self.detector!r}; choose one of {', '.join(DETECTORS)}")
+        if not (0 < self.window_min_s <= self.window_target_s <= self.window_max_s):
+            raise ValueError("need 0 < window_min_s <= window_target_s <= window_max_s")
+        if self.window_max_s < 2 * self.window_min_s:
+            # otherwise some shot lengths cannot be cut into windows inside [min, max]
+            raise ValueError("window_max_s must be at least twice window_min_s")
+        if self.samples < 1:
+            raise ValueError("samples must be at least 1")
+        if self.min_scene_len_s < 0:
+            raise ValueError("min_scene_len_s must not be negative")
+        if self.detect_width < 16:
+            raise ValueError("detect_width must be at least 16 pixels")
+
+    @property
+    def effective_threshold(self) -> float:
+        return DEFAULT_THRESHOLDS[self.detector] if self.threshold is None else self.threshold
+
+
+@dataclass(frozen=True)
+class ScanConfig:
+    segments: SegmentConfig = SegmentConfig()
+    rehash_at_end: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["segments"]["effective_threshold"] = self.segments.effective_threshold
+        return d
+
+    def hash(self) -> str:
+        """SHA-256 of the canonical JSON of the configuration."""
+        blob = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":")).encode()
+        return hashlib.sha256(blob).hexdigest()

@@ -1,0 +1,57 @@
+"""Read-only, single-pass hashing of evidence files."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+from dataclasses import dataclass
+
+CHUNK = 1 << 20  # 1 MiB
+HEAD = 4096  # bytes kept from the start of the file for signature sniffing
+
+
+@dataclass(frozen=True)
+class HashResult:
+    sha256: str
+    size: int  # bytes actually read
+    head: bytes  # the first HEAD bytes (for the container signature)
+
+
+def open_readonly(path: str) -> int:
+    """Open for reading only, without updating the access time where the OS allows it."""
+    flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
+    noatime = getattr(os, "O_NOATIME", 0)
+    if noatime:
+        try:
+            return os.open(path, flags | noatime)
+        except OSError as exc:  # O_NOATIME needs ownership (or CAP_FOWNER): fall back
+            if exc.errno not in (errno.EPERM, errno.EACCES):
+                raise
+    return os.open(path, flags)
+
+
+def sha256_file(path: str) -> HashResult:
+    """SHA-256 of a file in one streamed read; raises OSError when it cannot be read.
+
+    Raises ``OSError`` (errno EIO) if the file changed size while it was read.
+    """
+    fd = open_readonly(path)
+    try:
+        expected = os.fstat(fd).st_size
+        digest = hashlib.sha256()
+        head = b""
+        size = 0
+        while True:
+            chunk = os.read(fd, CHUNK)
+            if not chunk:
+                break
+            if size < HEAD:
+                head += chunk[: HEAD - size]
+            digest.update(chunk)
+            size += len(chunk)
+    finally:
+        os.close(fd)
+    if size != expected:
+        raise OSError(errno.EIO, f"file size changed while hashing ({expected} bytes before, {size} read)", path)
+    return HashResult(digest.hexdigest(), size, head)

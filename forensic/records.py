@@ -1,0 +1,224 @@
+"""The typed records that flow through the pipeline.
+
+intake   -> :class:`EvidenceItem` (one per input path)
+segments -> :class:`Segment` (one per 3-8 s window of one piece of footage)
+every stage -> :class:`Problem` (anything that went wrong, stored in the case folder, never swallowed)
+
+Later stages (features, model, engine, report) consume and extend :class:`Segment`; it is the one
+record every stage and every sink reads, the way supervision's ``Detections`` is.
+
+Clocks. Every time in these records names its clock in the field name:
+
+* ``*_frame``     decoded-frame index: 0 is the first frame the decoder returns, in presentation
+                  order. Ranges are half open: ``[start_frame, end_frame)``.
+* ``*_s``         seconds from the presentation time of the first decoded frame (so frame 0 is 0.0).
+* ``*_pts``       the stream's own presentation timestamp, an integer in units of ``time_base``.
+* ``*_pts_s``     the same presentation timestamp in seconds (``pts * time_base``); the stream's
+                  start time is often not 0 (for instance 0.852 s).
+* ``*_tc``        ``HH:MM:SS.mmm`` of the ``*_s`` value (seconds from the first frame).
+* ``*_utc``       wall-clock time, ISO 8601 in UTC with a ``Z`` suffix.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+CLOCKS: dict[str, str] = {
+    "frame": "decoded-frame index; 0 = first frame returned by the decoder in presentation order; "
+    "ranges are [start, end)",
+    "s": "seconds from the presentation time of the first decoded frame",
+    "pts": "stream presentation timestamp, integer, in units of the stream's time_base",
+    "pts_s": "stream presentation timestamp in seconds (pts * time_base); often not 0 at the start",
+    "tc": "HH:MM:SS.mmm of the seconds-from-first-frame clock",
+    "utc": "wall-clock time, ISO 8601, UTC (Z suffix)",
+}
+
+
+class EvidenceStatus(str, enum.Enum):
+    """What happened to one input path."""
+
+    PENDING = "pending"  # not processed yet (only seen mid-scan)
+    ANALYSED = "analysed"  # footage, fully decoded and segmented
+    PARTIAL = "partial"  # footage, but decoding failed part way; segments cover what decoded
+    FAILED = "failed"  # claims to be video (extension or container signature) but cannot be read
+    SKIPPED = "skipped"  # plainly not footage (text, image, audio, special file)
+
+    def __str__(self) -> str:  # so f-strings and CSV cells show the plain value
+        return self.value
+
+
+class Severity(str, enum.Enum):
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+    CRITICAL = "critical"  # e.g. evidence changed during the scan
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass
+class Problem:
+    """Anything that went wrong or looks wrong; written to ``problems.jsonl`` in the case folder."""
+
+    severity: Severity
+    stage: str  # intake | hash | probe | decode | segments | store | ...
+    message: str
+    path: str | None = None
+    sha256: str | None = None
+    time_utc: str | None = None  # when it was recorded
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["severity"] = str(self.severity)
+        return d
+
+
+@dataclass
+class EvidenceItem:
+    """One input path and everything intake learned about it."""
+
+    path: str  # absolute path, as found (symbolic links not resolved)
+    status: EvidenceStatus = EvidenceStatus.PENDING
+    reason: str = ""  # human-readable; empty only for a clean analysis
+    # file system
+    size_bytes: int | None = None
+    mtime_utc: str | None = None
+    link_target: str | None = None  # when ``path`` is a symbolic link
+    claims_video: bool = False  # by extension or container signature
+    signature: str | None = None  # container signature found in the first bytes, if any
+    # integrity
+    sha256: str | None = None  # before analysis
+    sha256_after: str | None = None  # re-hashed at the end of the scan
+    hash_verified: bool | None = None  # sha256 == sha256_after
+    duplicate_of: str | None = None  # path of the identical file that was analysed
+    # probe (ffprobe), for footage
+    container: str | None = None
+    codec: str | None = None
+    width: int | None = None
+    height: int | None = None
+    rotation: int | None = None  # degrees, from the display matrix / rotate tag; 0 when none
+    time_base: str | None = None  # of the video stream, e.g. "1/12800"
+    nominal_fps: float | None = None  # r_frame_rate
+    avg_fps: float | None = None  # avg_frame_rate, or measured from the decoded timestamps
+    variable_frame_rate: bool | None = None
+    frame_interval_min_s: float | None = None
+    frame_interval_max_s: float | None = None
+    frame_count: int | None = None  # frames actually decoded
+    frame_count_container: int | None = None  # what the container claims, if it says
+    duration_s: float | None = None  # decoded: from first frame start to last frame end
+    duration_container_s: float | None = None
+    start_pts: int | None = None  # of the first decoded frame
+    start_pts_s: float | None = None
+    stream_start_time_s: float | None = None  # the stream's start_time as ffprobe reports it
+    creation_time_utc: str | None = None  # from container metadata, when present (unverified)
+    video_streams: int | None = None
+    audio_streams: int | None = None
+    decode_errors: int = 0
+    segment_count: int | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def is_footage(self) -> bool:
+        """Footage, readable or not (everything but skipped inputs)."""
+        return self.status not in (EvidenceStatus.SKIPPED, EvidenceStatus.PENDING)
+
+    def to_row(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["status"] = str(self.status)
+        d["warnings"] = json.dumps(self.warnings, ensure_ascii=False)
+        return d
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A window of 3-8 s of one shot of one piece of footage (or a whole shot shorter than 3 s).
+
+    Identified by the footage's SHA-256 and its frame range, so that identical files share
+    segments and a segment can be found again whatever the path.
+    """
+
+    sha256: str
+    path: str  # the path it was analysed from (the first of identical files)
+    index: int  # 0-based within the file
+    shot: int  # 0-based scene (shot) number within the file
+    start_frame: int
+    end_frame: int  # exclusive
+    start_s: float
+    end_s: float  # presentation end: start of frame ``end_frame`` (or end of the last frame)
+    start_pts: int
+    end_pts: int
+    start_pts_s: float
+    end_pts_s: float
+    time_base: str
+    sample_frames: tuple[int, ...]
+    sample_pts: tuple[int, ...]
+    sample_s: tuple[float, ...]
+    flags: tuple[str, ...] = ()
+
+    @property
+    def frame_count(self) -> int:
+        return self.end_frame - self.start_frame
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+    @property
+    def start_tc(self) -> str:
+        return timecode(self.start_s)
+
+    @property
+    def end_tc(self) -> str:
+        return timecode(self.end_s)
+
+    @property
+    def key(self) -> str:
+        """Stable identity: file hash and frame range."""
+        return f"{self.sha256}:{self.start_frame}-{self.end_frame}"
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["sample_frames"] = list(self.sample_frames)
+        d["sample_pts"] = list(self.sample_pts)
+        d["sample_s"] = list(self.sample_s)
+        d["flags"] = list(self.flags)
+        d["frame_count"] = self.frame_count
+        d["duration_s"] = self.duration_s
+        d["start_tc"] = self.start_tc
+        d["end_tc"] = self.end_tc
+        return d
+
+    def to_row(self) -> dict[str, Any]:
+        """Flat row for CSV: lists as JSON arrays."""
+        d = self.to_dict()
+        for k in ("sample_frames", "sample_pts", "sample_s", "flags"):
+            d[k] = json.dumps(d[k])
+        return d
+
+
+# Segment flags
+SHORT_SHOT = "short_shot"  # the whole shot is shorter than the 3 s minimum
+FEW_FRAMES = "few_frames"  # fewer distinct frames than samples wanted; samples repeat
+PARTIAL_FILE = "partial_file"  # the file failed to decode part way; this is its last good stretch
+TIMELINE_GAP = "timeline_gap"  # frames are missing inside the segment (a hole in the timestamps)
+
+
+def timecode(seconds: float) -> str:
+    """``HH:MM:SS.mmm`` (hours may exceed 99); rounds to the millisecond."""
+    ms = int(round(seconds * 1000))
+    sign = "-" if ms < 0 else ""
+    ms = abs(ms)
+    h, rem = divmod(ms, 3_600_000)
+    m, rem = divmod(rem, 60_000)
+    s, ms = divmod(rem, 1000)
+    return f"{sign}{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
+
+
+def fraction_str(value: Fraction | None) -> str | None:
+    return None if value is None else f"{value.numerator}/{value.denominator}"

@@ -1,0 +1,198 @@
+"""Segments: decode every frame, find scene cuts (PySceneDetect), cut shots into 3-8 s windows
+and pick 5 sample frames per window, with every time in every clock (see forensic.records)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from forensic.config import SegmentConfig
+from forensic.records import PARTIAL_FILE, TIMELINE_GAP, EvidenceItem, EvidenceStatus, Segment, fraction_str
+from forensic.segments.decode import DecodeReport, FrameReader, Timeline
+from forensic.segments.detectors import make_detector
+from forensic.segments.windows import sample_frames, shots_from_cuts, split_shot
+
+__all__ = ["SegmentResult", "Timeline", "build_segments", "detect_cuts", "segment_file"]
+
+
+@dataclass
+class SegmentResult:
+    segments: list[Segment]
+    timeline: Timeline | None
+    cuts: list[int]
+    report: DecodeReport
+    detector: str
+
+
+def detect_cuts(path: str, config: SegmentConfig, fps: Fraction, stream_index: int | None = None):
+    """Decode the whole stream once; returns (cuts, timeline, report, detector name).
+
+    ``cuts`` are decoded-frame indices where a new shot starts. The timeline is None when no frame
+    could be decoded.
+    """
+    reader = FrameReader(path, stream_index=stream_index, width=config.detect_width)
+    detector = make_detector(config, fps)
+    cuts: list[int] = []
+    last = -1
+    try:
+        for index, _pts, image in reader:
+            cuts += detector.process(index, image)
+            last = index
+    except Exception as exc:  # noqa: BLE001 - a broken file must not stop the scan
+        reader.report.exceptions.append(f"{type(exc).__name__}: {exc}")
+        reader.report.stopped_by = f"{type(exc).__name__} at frame {last + 1}: {exc}"
+    if last >= 0:
+        cuts += detector.finish(last)
+        timeline = reader.timeline()
+    else:
+        timeline = None
+    return sorted(set(cuts)), timeline, reader.report, detector.name
+
+
+def find_gaps(seconds: np.ndarray) -> list[int]:
+    """Frame indices that come after a hole in the timeline (missing or dropped frames).
+
+    A hole is an interval over four times the median and at least a quarter second longer.
+    """
+    iv = np.diff(seconds[:-1])  # the last frame's duration is an estimate: leave it out
+    if iv.size < 2:
+        return []
+    median = float(np.median(iv))
+    big = np.nonzero(iv > max(4 * median, median + 0.25))[0]
+    return [int(i) + 1 for i in big]
+
+
+def build_segments(
+    sha256: str, path: str, timeline: Timeline, cuts: list[int], config: SegmentConfig, partial: bool = False
+) -> list[Segment]:
+    """Shots -> windows -> sample frames, as :class:`Segment` records."""
+    seconds = timeline.seconds_array()
+    n = len(timeline)
+    gaps = find_gaps(seconds)
+    tb = timeline.time_base
+    out: list[Segment] = []
+    for shot, (s0, s1) in enumerate(shots_from_cuts(cuts, n)):
+        for a, b, flags in split_shot(s0, s1, seconds, config):
+            samples, sflags = sample_frames(a, b, seconds, config.samples)
+            extra = list(flags) + list(sflags)
+            if any(a < g < b for g in gaps):
+                extra.append(TIMELINE_GAP)
+            if partial and b == n:
+                extra.append(PARTIAL_FILE)
+            out.append(
+                Segment(
+                    sha256=sha256,
+                    path=path,
+                    index=len(out),
+                    shot=shot,
+                    start_frame=a,
+                    end_frame=b,
+                    start_s=float(seconds[a]),
+                    end_s=float(seconds[b]),
+                    start_pts=timeline.pts_at(a),
+                    end_pts=timeline.pts_at(b),
+                    start_pts_s=timeline.pts_seconds(a),
+                    end_pts_s=timeline.pts_seconds(b),
+                    time_base=fraction_str(tb) or "",
+                    sample_frames=samples,
+                    sample_pts=tuple(timeline.pts_at(i) for i in samples),
+                    sample_s=tuple(float(seconds[i]) for i in samples),
+                    flags=tuple(extra),
+                )
+            )
+    return out
+
+
+def segment_file(item: EvidenceItem, config: SegmentConfig, fps: Fraction | None, stream_index: int | None = None,
+                 expected_duration_s: float | None = None) -> SegmentResult:
+    """Segment one probed, pending piece of footage; fills in the decode facts of ``item``.
+
+    ``item`` ends ``analysed``, ``partial`` (decoding failed part way: segments cover what
+    decoded) or ``failed`` (nothing decoded).
+    """
+    assert item.sha256 is not None
+    cuts, timeline, report, detector = detect_cuts(item.path, config, fps or Fraction(25), stream_index)
+    item.decode_errors = report.error_count
+    for msg, count in report.warnings.most_common(5):
+        item.warnings.append(f"decoder: {msg}" + (f" (x{count})" if count > 1 else ""))
+    if timeline is None:
+        item.status = EvidenceStatus.FAILED
+        item.reason = "no frame could be decoded" + (f": {report.summary()}" if report.error_count else "")
+        item.frame_count = 0
+        item.segment_count = 0
+        return SegmentResult([], None, [], report, detector)
+    _describe_timeline(item, timeline, report)
+    problems = []
+    if report.stopped_by:
+        problems.append(f"decoding stopped early ({report.stopped_by})")
+    if report.error_count:
+        problems.append(f"{report.error_count} decoder error(s): {report.summary()}")
+    short = _short_by(item, expected_duration_s)
+    if short:
+        problems.append(short)
+    partial = bool(problems)
+    segments = build_segments(item.sha256, item.path, timeline, cuts, config, partial=partial)
+    item.segment_count = len(segments)
+    if partial:
+        item.status = EvidenceStatus.PARTIAL
+        item.reason = "; ".join(problems)
+    else:
+        item.status = EvidenceStatus.ANALYSED
+    return SegmentResult(segments, timeline, cuts, report, detector)
+
+
+def _describe_timeline(item: EvidenceItem, timeline: Timeline, report: DecodeReport) -> None:
+    seconds = timeline.seconds_array()
+    iv = np.diff(seconds[:-1]) if len(timeline) > 1 else np.array([])
+    item.frame_count = len(timeline)
+    item.duration_s = float(seconds[-1])
+    item.start_pts = int(timeline.pts[0])
+    item.start_pts_s = timeline.pts_seconds(0)
+    item.time_base = fraction_str(timeline.time_base)
+    if iv.size:
+        item.frame_interval_min_s = round(float(iv.min()), 6)
+        item.frame_interval_max_s = round(float(iv.max()), 6)
+        if seconds[-2] > seconds[0]:
+            item.avg_fps = round(float(iv.size / (seconds[-2] - seconds[0])), 6)
+        item.variable_frame_rate = is_variable(iv, timeline.time_base)
+    else:
+        item.variable_frame_rate = False
+    gaps = find_gaps(seconds)
+    if gaps:
+        item.warnings.append(
+            f"{len(gaps)} hole(s) in the timeline (missing frames), first before frame {gaps[0]} "
+            f"at {seconds[gaps[0]]:.3f} s"
+        )
+    if report.missing_pts:
+        item.warnings.append(f"{report.missing_pts} frame(s) had no timestamp; one frame interval assumed")
+    if report.non_monotonic:
+        item.warnings.append(f"{report.non_monotonic} frame(s) had a timestamp not after the previous one")
+    if item.frame_count_container and item.frame_count_container != item.frame_count:
+        item.warnings.append(
+            f"container says {item.frame_count_container} frames, {item.frame_count} were decoded"
+        )
+
+
+def is_variable(intervals: np.ndarray, time_base: Fraction) -> bool:
+    """Variable frame rate: over 1% of frame intervals differ from the median by more than 5%
+    (and by more than 1.5 ticks of the time base, so rounded timestamps don't count)."""
+    median = float(np.median(intervals))
+    tolerance = max(0.05 * median, 1.5 * float(time_base))
+    off = np.abs(intervals - median) > tolerance
+    return bool(off.sum() > max(1, 0.01 * intervals.size))
+
+
+def _short_by(item: EvidenceItem, expected_s: float | None) -> str | None:
+    """A message when the decoded footage is much shorter than the container says (truncation)."""
+    if not expected_s or item.duration_s is None:
+        return None
+    step = (1 / item.avg_fps) if item.avg_fps else 0.04
+    tolerance = max(1.0, 3 * step, 0.05 * expected_s)
+    if expected_s - item.duration_s > tolerance:
+        return (
+            f"decoded {item.duration_s:.3f} s but the container says {expected_s:.3f} s: "
+            "the file looks truncated or damaged"
+        )
+    return None

@@ -1,0 +1,198 @@
+"""Decoding backend (PyAV): every frame in presentation order with its presentation timestamp.
+
+Frame index 0 is the first frame the decoder returns. Decoder errors are collected from
+FFmpeg's log (not printed) so they can be stored in the case folder.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import av
+import av.logging
+import numpy as np
+
+from forensic.intake.probe import ffmpeg_url
+
+MAX_CONSECUTIVE_EXCEPTIONS = 50
+_LOG_LOCK = threading.Lock()  # FFmpeg's log level and capture are process-wide
+
+
+@dataclass
+class Timeline:
+    """Presentation timestamps of every decoded frame."""
+
+    pts: np.ndarray  # int64, one per decoded frame, in units of time_base
+    time_base: Fraction
+    end_pts: int  # presentation end of the last frame (its pts plus its duration)
+
+    def __len__(self) -> int:
+        return int(self.pts.shape[0])
+
+    def pts_at(self, index: int) -> int:
+        """pts of frame ``index``; ``len(self)`` gives the end of the last frame."""
+        return int(self.end_pts if index >= len(self) else self.pts[index])
+
+    def seconds(self, index: int) -> float:
+        """Seconds from the first frame to the start of frame ``index`` (or the end, at len)."""
+        return round(float((self.pts_at(index) - int(self.pts[0])) * self.time_base), 6)
+
+    def pts_seconds(self, index: int) -> float:
+        return round(float(self.pts_at(index) * self.time_base), 6)
+
+    def seconds_array(self) -> np.ndarray:
+        """Seconds from the first frame for every frame, plus the end as the last element."""
+        rel = np.append(self.pts, self.end_pts).astype(np.int64) - int(self.pts[0])
+        return np.round(rel.astype(np.float64) * float(self.time_base), 6)  # to the microsecond
+
+    def intervals_s(self) -> np.ndarray:
+        return np.diff(self.seconds_array())
+
+
+@dataclass
+class DecodeReport:
+    frames: int = 0
+    errors: Counter = field(default_factory=Counter)  # FFmpeg error-level messages, counted
+    warnings: Counter = field(default_factory=Counter)  # FFmpeg warning-level messages, counted
+    exceptions: list[str] = field(default_factory=list)
+    stopped_by: str | None = None  # why decoding stopped before the end of the stream, if it did
+    missing_pts: int = 0  # frames without a timestamp (given previous + one frame)
+    non_monotonic: int = 0  # frames whose pts did not increase
+
+    @property
+    def error_count(self) -> int:
+        return sum(self.errors.values()) + len(self.exceptions)
+
+    def summary(self, limit: int = 3) -> str:
+        parts = [f"{msg} (x{n})" if n > 1 else msg for msg, n in self.errors.most_common(limit)]
+        parts += self.exceptions[:limit]
+        return "; ".join(parts)
+
+
+class FrameReader:
+    """Iterate ``(index, pts, image)`` over every frame of one video stream.
+
+    ``width``: scale each image to this width (height keeps the aspect, even), or None for the
+    full size; ``fmt``: PyAV pixel format of the image (``bgr24`` for OpenCV). After iteration,
+    :attr:`report` and :meth:`timeline` tell what was decoded.
+    """
+
+    def __init__(self, path: str, stream_index: int | None = None, width: int | None = None, fmt: str = "bgr24"):
+        self.path = path
+        self.stream_index = stream_index
+        self.width = width
+        self.fmt = fmt
+        self.report = DecodeReport()
+        self._pts: list[int] = []
+        self._end_pts: int | None = None
+        self.time_base: Fraction | None = None
+
+    def __iter__(self) -> Iterator[tuple[int, int, np.ndarray]]:
+        with _LOG_LOCK:
+            old_level = av.logging.get_level()
+            av.logging.set_level(av.logging.WARNING)
+            try:
+                with av.logging.Capture(local=False) as logs:
+                    try:
+                        yield from self._decode()
+                    finally:
+                        self._collect(logs)
+            finally:
+                av.logging.set_level(old_level)
+
+    def _collect(self, logs: list) -> None:
+        for level, _name, message in logs:
+            text = " ".join(str(message).split())
+            if level <= av.logging.ERROR:
+                self.report.errors[text] += 1
+            elif level <= av.logging.WARNING:
+                self.report.warnings[text] += 1
+
+    def _decode(self) -> Iterator[tuple[int, int, np.ndarray]]:
+        container = av.open(ffmpeg_url(self.path), mode="r")
+        try:
+            streams = container.streams.video
+            if not streams:
+                raise ValueError("no video stream")
+            stream = streams[0]
+            if self.stream_index is not None:
+                stream = next((s for s in streams if s.index == self.stream_index), stream)
+            stream.thread_type = "AUTO"
+            self.time_base = stream.time_base or Fraction(1, 90000)
+            default_step = _default_step(stream, self.time_base)
+            size = None
+            index = 0
+            failures = 0
+            last_duration = 0
+            packets = container.demux(stream)
+            while True:
+                try:
+                    packet = next(packets)
+                except StopIteration:
+                    break
+                except av.error.FFmpegError as exc:  # demuxing cannot go on
+                    self.report.exceptions.append(f"demux: {exc}")
+                    self.report.stopped_by = f"demuxer error at frame {index}: {exc}"
+                    break
+                try:
+                    frames = packet.decode()
+                    failures = 0
+                except av.error.FFmpegError as exc:
+                    self.report.exceptions.append(f"decode: {exc}")
+                    failures += 1
+                    if failures >= MAX_CONSECUTIVE_EXCEPTIONS:
+                        self.report.stopped_by = f"{failures} decoder errors in a row at frame {index}"
+                        break
+                    continue
+                for frame in frames:
+                    pts = frame.pts
+                    if pts is None:
+                        self.report.missing_pts += 1
+                        pts = (self._pts[-1] + default_step) if self._pts else 0
+                    elif self._pts and pts <= self._pts[-1]:
+                        self.report.non_monotonic += 1
+                    duration = getattr(frame, "duration", None) or 0
+                    if duration > 0:
+                        last_duration = duration
+                    if self.width and size is None:
+                        size = _scaled_size(frame.width, frame.height, self.width)
+                    if size is not None:
+                        image = frame.to_ndarray(width=size[0], height=size[1], format=self.fmt)
+                    else:
+                        image = frame.to_ndarray(format=self.fmt)
+                    self._pts.append(int(pts))
+                    yield index, int(pts), image
+                    index += 1
+            if self._pts:
+                # the last frame lasts as long as the frames before it (containers often give a
+                # nominal duration that is wrong for variable frame rates), else its own duration
+                if len(self._pts) > 1:
+                    last_duration = int(np.median(np.diff(self._pts[-50:])))
+                self._end_pts = self._pts[-1] + max(1, int(last_duration or default_step))
+            self.report.frames = index
+        finally:
+            container.close()
+
+    def timeline(self) -> Timeline:
+        if not self._pts:
+            raise ValueError("no frame was decoded")
+        assert self.time_base is not None and self._end_pts is not None
+        return Timeline(np.asarray(self._pts, dtype=np.int64), self.time_base, self._end_pts)
+
+
+def _default_step(stream, time_base: Fraction) -> int:
+    rate = stream.average_rate or stream.base_rate or stream.guessed_rate
+    if rate:
+        return max(1, round(1 / (Fraction(rate) * time_base)))
+    return max(1, round(Fraction(1, 25) / time_base))
+
+
+def _scaled_size(width: int, height: int, target_width: int) -> tuple[int, int]:
+    """Scale down to ``target_width``, keeping the aspect ratio; never scale up."""
+    if width <= target_width:
+        return width, height
+    return target_width, max(1, round(height * target_width / width))

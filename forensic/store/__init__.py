@@ -1,0 +1,1 @@
+"""Store: the case folder and the provenance of each session."""
