@@ -27,7 +27,7 @@ class Shot:
 
 def cut_frames(shots: list[Shot]) -> list[int]:
     """Decoded-frame indices where shots 2..n start."""
-    return list(np.cumsum([s.frames for s in shots])[:-1].astype(int))
+    return [int(x) for x in np.cumsum([s.frames for s in shots])[:-1]]
 
 
 def make_clip(

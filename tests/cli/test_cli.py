@@ -1,0 +1,91 @@
+"""The console script: help, version, usage errors, `segments --json`, `scan` exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import forensic
+from forensic.synth.lavfi import Shot, cut_frames, make_clip
+
+SHOTS = [Shot("testsrc2", 100), Shot("color=c=red", 30), Shot("smptebars", 60)]
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "forensic", *args], capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("cli") / "clip.mp4"
+    make_clip(str(path), SHOTS, fps=25, size=(320, 240))
+    return path
+
+
+def test_version():
+    r = run("--version")
+    assert r.returncode == 0 and r.stdout.strip() == f"forensic {forensic.__version__}"
+
+
+@pytest.mark.parametrize("command", [[], ["scan"], ["segments"], ["synth"], ["synth", "demo"]])
+def test_help_says_what_each_command_does(command):
+    r = run(*command, "--help")
+    assert r.returncode == 0
+    assert "usage: forensic" in r.stdout and len(r.stdout.splitlines()) > 4
+
+
+def test_usage_errors_exit_2(tmp_path, clip):
+    assert run().returncode == 2
+    assert run("scan", str(clip)).returncode == 2  # --out missing
+    r = run("scan", str(tmp_path / "nope"), "--out", str(tmp_path / "case"))
+    assert r.returncode == 2 and "no such file" in r.stderr
+    assert not (tmp_path / "case").exists()
+    r = run("scan", str(clip), "--out", str(tmp_path / "c2"), "--window", "3", "2", "8")
+    assert r.returncode == 2 and "window" in r.stderr
+    assert run("scan", str(clip), "--out", str(tmp_path / "c3"), "--detector", "magic").returncode == 2
+
+
+def test_segments_json(clip):
+    r = run("segments", str(clip), "--json")
+    assert r.returncode == 0, r.stderr
+    segs = json.loads(r.stdout)
+    for key in ("index", "shot", "start_frame", "end_frame", "start_s", "end_s", "sample_frames", "flags",
+                "start_pts", "start_pts_s", "start_tc", "sha256"):  # fmt: skip
+        assert key in segs[0]
+    assert [s["index"] for s in segs] == list(range(len(segs)))
+    assert set(cut_frames(SHOTS)) <= {s["start_frame"] for s in segs}
+    assert segs[-1]["end_frame"] == sum(s.frames for s in SHOTS)
+    assert all(len(s["sample_frames"]) == 5 for s in segs)
+
+
+def test_segments_of_a_non_video_fails_with_reason(tmp_path):
+    txt = tmp_path / "x.txt"
+    txt.write_text("hello")
+    r = run("segments", str(txt), "--json")
+    assert r.returncode == 3 and "skipped" in r.stderr and json.loads(r.stdout) == []
+
+
+def test_scan_writes_the_case_folder_and_exit_codes(tmp_path, clip):
+    ev = tmp_path / "ev"
+    ev.mkdir()
+    (ev / "a.mp4").write_bytes(clip.read_bytes())
+    r = run("scan", str(ev), "--out", str(tmp_path / "case"), "--case-id", "K-7", "--examiner", "Ann", "-q")
+    assert r.returncode == 0, r.stderr
+    for name in ("manifest.json", "evidence.csv", "segments.csv", "problems.jsonl"):
+        assert (tmp_path / "case" / name).is_file()
+    m = json.loads((tmp_path / "case" / "manifest.json").read_text())
+    assert m["command_line"][:2] == ["forensic", "scan"] and "--examiner" in m["command_line"]
+    # a second scan into the same folder is refused, the first is kept
+    r2 = run("scan", str(ev), "--out", str(tmp_path / "case"))
+    assert r2.returncode == 2 and "already holds a case" in r2.stderr
+    assert json.loads((tmp_path / "case" / "manifest.json").read_text()) == m
+    # one bad file: exit 3 with a one-line summary
+    (ev / "broken.mp4").write_bytes(b"not a video")
+    r3 = run("scan", str(ev), "--out", str(tmp_path / "case3"), "-q")
+    assert r3.returncode == 3
+    lines = [ln for ln in r3.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "1 of 2 footage file(s) failed" in lines[0]

@@ -1,0 +1,38 @@
+"""Shared fixtures. Real footage lives outside the repository, in ../shared/footage."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+FOOTAGE = REPO.parent / "shared" / "footage"
+
+
+@pytest.fixture(scope="session")
+def footage_dir() -> Path:
+    """The real clips (never copied into the repository); skips when they are absent."""
+    if not FOOTAGE.is_dir() or not any(FOOTAGE.glob("*.mp4")):
+        pytest.skip(f"real footage folder {FOOTAGE} is absent (it lives beside the repository, in ../shared)")
+    return FOOTAGE
+
+
+def snapshot(folder: Path) -> dict[str, tuple[int, int, str]]:
+    """Every file below ``folder``: (size, mtime_ns, sha256) by relative path."""
+    import hashlib
+
+    out = {}
+    for dirpath, _dirs, files in os.walk(folder):
+        for name in files:
+            p = Path(dirpath) / name
+            if p.is_symlink() and not p.exists():
+                out[str(p.relative_to(folder))] = (-1, -1, "dangling")
+                continue
+            if not p.is_file():
+                out[str(p.relative_to(folder))] = (-1, -1, "special")
+                continue
+            st = p.stat()
+            out[str(p.relative_to(folder))] = (st.st_size, st.st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest())
+    return out
