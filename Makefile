@@ -30,7 +30,7 @@ $(VENV)/.installed: requirements/lock.txt requirements/nodeps.txt pyproject.toml
 	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements/lock.txt
-	$(PY) -m pip install -q --no-deps -r requirements/nodeps.txt
+	$(PY) -m pip install -q --no-deps --force-reinstall -r requirements/nodeps.txt
 	$(PY) -m pip install -q --no-deps -e .
 	touch $@
 

@@ -13,8 +13,14 @@ VIDEO_EXTENSIONS = frozenset(
 
 def sniff(head: bytes) -> str | None:
     """Name of the video container whose signature starts ``head``, or None."""
-    if len(head) >= 12 and head[4:8] in (b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip"):
+    if len(head) >= 12 and head[4:8] == b"ftyp":
         return "isobmff"  # MP4, MOV, 3GP, M4V
+    if len(head) >= 12 and head[4:8] in (b"moov", b"mdat", b"wide", b"free", b"skip"):
+        # old QuickTime files start with other boxes; a plausible box size keeps text such as
+        # "The free ..." from passing for one
+        size = int.from_bytes(head[0:4], "big")
+        if size == 1 or 8 <= size < (1 << 24):
+            return "isobmff"
     if head.startswith(b"\x1a\x45\xdf\xa3"):
         return "matroska"  # MKV, WebM
     if head.startswith(b"RIFF") and head[8:12] in (b"AVI ", b"AVIX"):

@@ -93,8 +93,11 @@ class FrameReader:
 
     def __iter__(self) -> Iterator[tuple[int, int, np.ndarray]]:
         with _LOG_LOCK:
-            old_level = av.logging.get_level()
+            old_level, old_skip = av.logging.get_level(), av.logging.get_skip_repeated()
             av.logging.set_level(av.logging.WARNING)
+            # PyAV drops a message equal to the previous one, process-wide: decoding the same
+            # damaged file twice would lose its errors the second time
+            av.logging.set_skip_repeated(False)
             try:
                 with av.logging.Capture(local=False) as logs:
                     try:
@@ -103,6 +106,7 @@ class FrameReader:
                         self._collect(logs)
             finally:
                 av.logging.set_level(old_level)
+                av.logging.set_skip_repeated(old_skip)
 
     def _collect(self, logs: list) -> None:
         for level, name, message in logs:

@@ -104,6 +104,29 @@ def test_rotation_display_matrix(media):
     assert (info.width, info.height) == (320, 240)
 
 
+
+def _gray_frame(path: str, w: int, h: int):
+    import numpy as np
+
+    proc = subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-i", path, "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "gray", "-"],
+        capture_output=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return np.frombuffer(proc.stdout, np.uint8).reshape(h, w).astype(int)
+
+
+def test_rotation_agrees_with_ffmpeg_autorotate(media):
+    """The reported angle is counter-clockwise: ffmpeg's own autorotation of the first frame
+    equals numpy's rot90 (counter-clockwise) by rotation/90 quarter turns."""
+    import numpy as np
+
+    rotation = probe(media["rotated"]).rotation
+    upright = _gray_frame(media["clip"], 320, 240)
+    shown = _gray_frame(media["rotated"], 240, 320)  # ffmpeg applies the display matrix when decoding
+    assert np.abs(np.rot90(upright, rotation // 90) - shown).mean() < 1.0
+    assert np.abs(np.rot90(upright, (rotation // 90) + 2) - shown).mean() > 20.0
+
 def test_rotation_conventions():
     assert _rotation({}) == 0
     assert _rotation({"side_data_list": [{"side_data_type": "Display Matrix", "rotation": 90}]}) == 90

@@ -124,3 +124,11 @@ def test_claims_video_by_signature_only(media, tmp_path):
 
 def test_claims_video_extension_and_signature(media):
     assert claims_video(str(media["clip.ts"]), _head(media["clip.ts"])) == (True, "mpeg-ts")
+
+
+def test_text_that_looks_like_a_box_name_is_not_video():
+    """'The free ...' has 'free' at bytes 4-8, but no plausible box size before it."""
+    from forensic.intake.signature import sniff as _sniff
+
+    assert _sniff(b"The free software foundation says hello\n" * 4) is None
+    assert _sniff(b"\x00\x00\x00\x08wide" + b"\x00" * 16) == "isobmff"

@@ -20,8 +20,9 @@ _reset_ids = itertools.count()
 
 
 def forget_last_ffmpeg_log() -> None:
-    """PyAV drops a log message identical to the last one it saw, process-wide; log a unique
-    message (captured, so it goes nowhere) so each decode starts clean whatever ran before."""
+    """PyAV can drop a log message identical to the last one it saw, process-wide; log a unique
+    message (captured, so it goes nowhere) so each test's decode starts clean whatever ran before
+    (the regression test below decodes twice without this, on purpose)."""
     old = av.logging.get_level()
     av.logging.set_level(av.logging.WARNING)
     try:
@@ -136,13 +137,9 @@ def test_truncated_mkv_reports_errors_instead_of_raising(clips):
     assert len(reader.timeline()) == len(rows)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: PyAV skips a log message identical to the previous one process-wide "
-    "(av.logging skip_repeated), so decoding the same damaged file a second time loses its "
-    "'File ended prematurely' error: the second DecodeReport.errors is empty",
-)
 def test_truncated_mkv_errors_reported_on_every_decode(clips):
+    # regression: PyAV drops a log message equal to the previous one, process-wide, so the second
+    # decode of the same damaged file used to lose its only error ('File ended prematurely')
     first, _ = read_all(clips["trunc"], width=160)
     second, _ = read_all(clips["trunc"], width=160)
     assert first.report.errors
@@ -153,3 +150,10 @@ def test_timeline_without_frames_raises():
     reader = FrameReader("/nonexistent.mp4")
     with pytest.raises(ValueError):
         reader.timeline()
+
+
+def test_decoding_leaves_pyav_log_settings_as_they_were(clips):
+    level, skip = av.logging.get_level(), av.logging.get_skip_repeated()
+    read_all(clips["trunc"], width=160)
+    assert av.logging.get_level() == level
+    assert av.logging.get_skip_repeated() == skip
