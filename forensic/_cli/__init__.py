@@ -66,6 +66,32 @@ def build_parser() -> argparse.ArgumentParser:
     seg.add_argument("--json", action="store_true", help="a JSON list of segment objects")
     _segment_options(seg)
 
+    feat = sub.add_parser(
+        "features", help="the paper's features of one segment of one video",
+        description="For segment N of VIDEO: keep the people (background removal), find the two people's "
+        "faces and 68 landmarks, keep 6 points each, head yaw and pitch, nose-to-nose distance: the 5 x 29 "
+        "table (features.csv, features_long.csv), the 5 background-removed 128x128 frames (frames128.npy), "
+        "annotated keyframes (keyframes/*.png) and features.json, written into OUT.",
+    )  # fmt: skip
+    feat.add_argument("video", metavar="VIDEO")
+    feat.add_argument("--segment", type=int, required=True, metavar="N", help="segment index (see `forensic segments`)")
+    feat.add_argument("--out", required=True, metavar="DIR", help="output folder (not among the evidence)")
+    feat.add_argument("--segmenter", default="auto", choices=("auto", "pixellib", "hog-face-grabcut"),
+                      help="background removal: pixellib (Mask R-CNN, needs the COCO weights), the embedded "
+                      "hog-face-grabcut, or auto (pixellib when the weights exist)")  # fmt: skip
+    feat.add_argument("--maskrcnn-weights", metavar="PATH", help="mask_rcnn_coco.h5 (default models/mask_rcnn_coco.h5)")
+    _segment_options(feat)
+
+    models = sub.add_parser("models", help="model files", description="Manage the model files in models/.")
+    models_sub = models.add_subparsers(dest="models_command", metavar="ACTION")
+    fetch = models_sub.add_parser(
+        "fetch", help="download PixelLib's Mask R-CNN COCO weights",
+        description="Download mask_rcnn_coco.h5 from PixelLib's published release and check its SHA-256. "
+        "Needs a network connection; fails with a clear message (no hang) when offline.",
+    )  # fmt: skip
+    fetch.add_argument("--dest", default=None, metavar="PATH", help="where to put it (default models/mask_rcnn_coco.h5)")
+    fetch.add_argument("--timeout", type=float, default=20.0, help="network timeout in seconds (default 20)")
+
     synth = sub.add_parser("synth", help="make footage (no download needed)",
                            description="Generate footage with ffmpeg and pictures of faces that ship with packages.")
     synth_sub = synth.add_subparsers(dest="synth_command", metavar="KIND")
@@ -95,6 +121,10 @@ def _main(argv: list[str]) -> int:
             return _scan(args, argv)
         if args.command == "segments":
             return _segments(args)
+        if args.command == "features":
+            return _features(args)
+        if args.command == "models":
+            return _models(args, parser)
         if args.command == "synth":
             if args.synth_command is None:
                 parser.parse_args(["synth", "--help"])
@@ -174,4 +204,37 @@ def _segments(args: argparse.Namespace) -> int:
     if item.status != EvidenceStatus.ANALYSED:
         print(f"forensic: {args.video}: {item.status}: {item.reason}", file=sys.stderr)
         return EXIT_SOME_FAILED
+    return EXIT_OK
+
+
+def _features(args: argparse.Namespace) -> int:
+    from forensic.engine.local import features_of_segment
+    from forensic.store.case import CaseFolderError
+
+    if not os.path.isfile(args.video):
+        print(f"forensic: error: no such file: {args.video}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        out = features_of_segment(args.video, args.segment, args.out, args.segmenter, args.maskrcnn_weights,
+                                  ScanConfig(segments=_segment_config(args)))  # fmt: skip
+    except (FileNotFoundError, CaseFolderError, ValueError) as exc:
+        print(f"forensic: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(json.dumps(out, indent=2))
+    return EXIT_OK
+
+
+def _models(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if args.models_command != "fetch":
+        parser.parse_args(["models", "--help"])
+    from forensic.engine.local import default_maskrcnn_weights
+    from forensic.features.pixellib_backend import fetch_coco_weights
+
+    dest = args.dest or default_maskrcnn_weights()
+    try:
+        path = fetch_coco_weights(dest, timeout=args.timeout)
+    except RuntimeError as exc:
+        print(f"forensic: error: {exc}", file=sys.stderr)
+        return EXIT_SOME_FAILED
+    print(path)
     return EXIT_OK

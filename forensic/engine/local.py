@@ -188,3 +188,50 @@ def _finish(case: CaseFolder, manifest: dict[str, Any], items: list[EvidenceItem
     manifest["exit_code"] = exit_code
     manifest["outputs_sha256"] = case.output_hashes()
     case.write_manifest(manifest)
+
+
+def default_maskrcnn_weights() -> str:
+    """models/mask_rcnn_coco.h5 beside the package (the checkout's models/ folder)."""
+    import os
+
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "models",
+                        "mask_rcnn_coco.h5")  # fmt: skip
+
+
+def features_of_segment(video: str, segment_index: int, out_dir: str, segmenter: str = "auto",
+                        maskrcnn_weights: str | None = None, config: ScanConfig | None = None) -> dict[str, Any]:  # fmt: skip
+    """intake -> segments -> features -> store for one segment of one file, written to ``out_dir``.
+
+    Raises FileNotFoundError / CaseFolderError for usage errors (``out_dir`` may not lie among
+    the evidence), ValueError for a segment index out of range or a file that is not footage.
+    """
+    import os
+
+    from forensic.features import make_segmenter
+    from forensic.features.faces import FaceFinder
+    from forensic.features.segment import segment_features
+    from forensic.store.case import check_location
+    from forensic.store.features import write_segment_features
+
+    config = config or ScanConfig()
+    check_location(os.path.abspath(out_dir), [video])
+    item = intake.discover([video])[0]
+    info = intake.probe_item(item) if intake.hash_item(item) else None
+    if info is None:
+        raise ValueError(f"{video}: {item.status}: {item.reason}")
+    result = segment_file(item, config.segments, info.avg_fps or info.nominal_fps, info.stream_index,
+                          info.stream_duration_s or info.duration_s)  # fmt: skip
+    if not 0 <= segment_index < len(result.segments):
+        raise ValueError(f"{video} has {len(result.segments)} segments (0..{len(result.segments) - 1}); "
+                         f"there is no segment {segment_index}")  # fmt: skip
+    segment = result.segments[segment_index]
+    faces = FaceFinder()
+    weights = maskrcnn_weights or (default_maskrcnn_weights() if segmenter in ("auto", "pixellib") else None)
+    seg = make_segmenter(segmenter, weights, faces)
+    feats, imgs = segment_features(segment, seg, faces, info.stream_index, item.rotation or 0)
+    written = write_segment_features(out_dir, segment, feats, imgs, extra={
+        "evidence": {"path": item.path, "sha256": item.sha256, "rotation": item.rotation},
+        "config_sha256": config.hash(),
+    })  # fmt: skip
+    return {"status": feats.status, "segmenter": feats.segmenter, "written": sorted(written),
+            "timings_s": feats.timings_s, "pairs_found": int(feats.mask.sum())}  # fmt: skip

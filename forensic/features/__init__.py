@@ -1,1 +1,131 @@
-"""Features: per-segment background removal, landmarks, head pose and distance (paper III.C-H)."""
+"""Features of one segment, as the paper's section III.C-H: for its 5 sample frames, keep the
+people (background removal), find the two people's faces and 68 landmarks, keep 6 points each,
+estimate head yaw and pitch, measure the nose-to-nose distance: 29 numbers per frame (see
+:mod:`forensic.features.table`), plus the 5 background-removed frames at 128x128 for the
+ConvLSTM stream.
+
+Cheap stages first: faces are found on every sample frame (dlib HOG, ~26 ms a frame); when most
+frames do not show two faces the segment is ``insufficient_subjects`` and the expensive
+background removal is skipped.
+
+Landmarks are found on the original frame (dlib's detector sees the same face pixels either way,
+since background removal keeps people) and kept only for faces inside the people mask when a
+mask exists, so only people's faces count, as in the paper.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+import pandas as pd
+
+from forensic.features import pose, table
+from forensic.features.background import PeopleMask, Segmenter, remove_background
+from forensic.features.faces import Face, FaceFinder, pick_two
+
+FRAME_SIZE = 128  # the paper's ConvLSTM input: 5 x 128 x 128 x 3
+INSUFFICIENT_SUBJECTS = "insufficient_subjects"
+
+
+@dataclass
+class FeatureConfig:
+    min_pair_frames: int = 3  # frames (of 5) that must show two people, else insufficient_subjects
+    face_upsample: int = 1
+    min_face_px: int = 20
+    min_face_score: float = 0.2
+
+
+@dataclass
+class SegmentFeatures:
+    """What the features stage adds to a :class:`forensic.records.Segment`."""
+
+    segmenter: str
+    table: pd.DataFrame  # one row per sample frame: frame, s, the 29 columns, extras
+    frames128: np.ndarray | None  # 5 x 128 x 128 x 3 uint8 RGB, background removed; None if skipped
+    status: str  # "ok" or "insufficient_subjects"
+    faces: list[list[Face]] = field(default_factory=list)  # every face found, per frame
+    pairs: list[tuple[Face | None, Face | None]] = field(default_factory=list)
+    people: list[PeopleMask | None] = field(default_factory=list)
+    timings_s: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def vector(self) -> np.ndarray:
+        """frames x 29 in the fixed column order (NaN where a value is missing)."""
+        return table.to_array(self.table)
+
+    @property
+    def mask(self) -> np.ndarray:
+        """frames: True where the frame shows both people."""
+        return self.table["has_pair"].to_numpy(dtype=bool)
+
+
+def extract(images: list[np.ndarray], frame_indices: list[int], seconds: list[float], segmenter: Segmenter,
+            faces: FaceFinder, config: FeatureConfig = FeatureConfig()) -> SegmentFeatures:  # fmt: skip
+    """Features of one segment from its sample frames (full-size BGR images, upright)."""
+    timings = {"faces": 0.0, "background": 0.0, "pose": 0.0, "resize": 0.0}
+    t = time.perf_counter()
+    found = [faces.faces(img) for img in images]
+    timings["faces"] = time.perf_counter() - t
+    enough = sum(1 for fs in found if len(fs) >= 2) >= min(config.min_pair_frames, len(images))
+    people: list[PeopleMask | None] = [None] * len(images)
+    frames128 = None
+    warnings: list[str] = []
+    if enough:
+        t = time.perf_counter()
+        for i, (img, fs) in enumerate(zip(images, found)):
+            pm = segmenter.people_given_faces(img, fs)
+            people[i] = pm
+            kept = [f for f in fs if pm.mask[_clip(int(f.nose[1]), pm.mask.shape[0]), _clip(int(f.nose[0]), pm.mask.shape[1])]]
+            if len(kept) < len(fs):
+                warnings.append(f"frame {frame_indices[i]}: {len(fs) - len(kept)} face(s) outside every person mask ignored")
+            found[i] = kept
+        timings["background"] = time.perf_counter() - t
+        t = time.perf_counter()
+        frames128 = np.stack([to_model_frame(img, pm) for img, pm in zip(images, people)])
+        timings["resize"] = time.perf_counter() - t
+    pairs = pick_two(found)
+    t = time.perf_counter()
+    rows = []
+    for img, pair, fs in zip(images, pairs, found):
+        h, w = img.shape[:2]
+        rows.append(table.frame_row(pair, w, h, len(fs), lambda f, w=w, h=h: pose.yaw_pitch(f.six, w, h)))
+    timings["pose"] = time.perf_counter() - t
+    df = table.to_frame(rows, list(frame_indices), list(seconds))
+    status = "ok" if enough and int(df["has_pair"].sum()) >= min(config.min_pair_frames, len(images)) else INSUFFICIENT_SUBJECTS
+    if any(f.box[2] - f.box[0] < 40 for fs in found for f in fs):
+        warnings.append("small faces (under 40 px wide): landmarks and pose are less reliable")
+    return SegmentFeatures(segmenter.name, df, frames128, status, found, pairs, people, timings, warnings)
+
+
+def _clip(v: int, n: int) -> int:
+    return min(max(v, 0), n - 1)
+
+
+def to_model_frame(image_bgr: np.ndarray, people: PeopleMask) -> np.ndarray:
+    """Background removed, resized to 128 x 128 (aspect not kept, as the paper), RGB uint8."""
+    kept = remove_background(image_bgr, people)
+    small = cv2.resize(kept, (FRAME_SIZE, FRAME_SIZE), interpolation=cv2.INTER_AREA)
+    return np.ascontiguousarray(small[:, :, ::-1])
+
+
+def make_segmenter(name: str, maskrcnn_weights: str | None = None, faces: FaceFinder | None = None) -> Segmenter:
+    """``auto`` prefers pixellib when the COCO weights exist, else the embedded default."""
+    from forensic.features.people_default import HogFaceGrabCut
+
+    if name == "auto":
+        import os
+
+        name = "pixellib" if maskrcnn_weights and os.path.isfile(maskrcnn_weights) else HogFaceGrabCut.name
+    if name == "pixellib":
+        if not maskrcnn_weights:
+            raise FileNotFoundError("the pixellib segmenter needs --maskrcnn-weights (or models/mask_rcnn_coco.h5)")
+        from forensic.features.pixellib_backend import PixelLibSegmenter
+
+        return PixelLibSegmenter(maskrcnn_weights)
+    if name == HogFaceGrabCut.name:
+        return HogFaceGrabCut(face_finder=faces)
+    raise ValueError(f"unknown segmenter {name!r}: auto, pixellib or {HogFaceGrabCut.name}")

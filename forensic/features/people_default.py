@@ -65,7 +65,7 @@ class HogFaceGrabCut(Segmenter):
         for face in faces:
             x0, y0, x1, y1 = face.box
             fw, fh = x1 - x0, y1 - y0
-            body = (max(0, int(x0 - 0.9 * fw)), max(0, int(y0 - 0.5 * fh)), min(w, int(x1 + 0.9 * fw)), min(h, int(y1 + 5 * fh)))
+            body = (max(0, int(x0 - 1.6 * fw)), max(0, int(y0 - 0.5 * fh)), min(w, int(x1 + 1.6 * fw)), min(h, int(y1 + 5 * fh)))
             boxes.append(body)
             scores.append(face.score)
         # HOG bodies that no face already accounts for are further people
@@ -78,25 +78,47 @@ class HogFaceGrabCut(Segmenter):
         return PeopleMask(mask=mask, boxes=boxes, scores=scores, segmenter=self.name)
 
     def _silhouette(self, image_bgr: np.ndarray, boxes, faces) -> np.ndarray:
+        """GrabCut on each person's box (with a margin) separately, so each person gets colour
+        models of its own surroundings; faces are sure foreground."""
         h, w = image_bgr.shape[:2]
+        out = np.zeros((h, w), dtype=bool)
         if not boxes:
-            return np.zeros((h, w), dtype=bool)
-        s = min(1.0, self.work_width / w)
+            return out
+        s = min(1.0, self.work_width / max(1, max(b[2] - b[0] for b in boxes)) * 0.5, self.work_width / w)
         sw, sh = max(1, round(w * s)), max(1, round(h * s))
         small = cv2.resize(image_bgr, (sw, sh), interpolation=cv2.INTER_AREA)
-        gc = np.full((sh, sw), cv2.GC_BGD, dtype=np.uint8)
         for x0, y0, x1, y1 in boxes:
-            gc[int(y0 * s):int(y1 * s) + 1, int(x0 * s):int(x1 * s) + 1] = cv2.GC_PR_FGD
-        for face in faces:  # the face itself is surely a person
-            x0, y0, x1, y1 = face.box
-            cx, cy = int((x0 + x1) / 2 * s), int((y0 + y1) / 2 * s)
-            cv2.ellipse(gc, (cx, cy), (max(1, int((x1 - x0) * s * 0.4)), max(1, int((y1 - y0) * s * 0.55))), 0, 0, 360,
-                        int(cv2.GC_FGD), -1)  # fmt: skip
-        if self.iterations > 0 and (gc == cv2.GC_BGD).any() and ((gc == cv2.GC_PR_FGD) | (gc == cv2.GC_FGD)).any():
-            bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
-            try:
-                cv2.grabCut(small, gc, None, bgd, fgd, self.iterations, cv2.GC_INIT_WITH_MASK)
-            except cv2.error:
-                pass  # degenerate colour model (e.g. a flat frame): keep the boxes as they are
-        fg = ((gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD)).astype(np.uint8)
-        return cv2.resize(fg, (w, h), interpolation=cv2.INTER_NEAREST).astype(bool)
+            bw, bh = x1 - x0, y1 - y0
+            # the region GrabCut sees: the box and a margin of background around it
+            rx0, ry0 = max(0, int((x0 - 0.25 * bw) * s)), max(0, int((y0 - 0.1 * bh) * s))
+            rx1, ry1 = min(sw, int((x1 + 0.25 * bw) * s) + 1), min(sh, int((y1 + 0.1 * bh) * s) + 1)
+            if rx1 - rx0 < 4 or ry1 - ry0 < 4:
+                continue
+            # the margin is probably background, only its outer rim surely: a body wider than its
+            # box must not teach GrabCut that the person's own colours are background
+            gc = np.full((ry1 - ry0, rx1 - rx0), cv2.GC_PR_BGD, dtype=np.uint8)
+            gc[[0, -1], :] = cv2.GC_BGD
+            gc[:, [0, -1]] = cv2.GC_BGD
+            gc[int(y0 * s) - ry0:int(y1 * s) - ry0 + 1, int(x0 * s) - rx0:int(x1 * s) - rx0 + 1] = cv2.GC_PR_FGD
+            for face in faces:
+                fx0, fy0, fx1, fy1 = face.box
+                if not (x0 <= (fx0 + fx1) / 2 <= x1 and y0 <= (fy0 + fy1) / 2 <= y1):
+                    continue
+                cx, cy = int((fx0 + fx1) / 2 * s) - rx0, int((fy0 + fy1) / 2 * s) - ry0
+                axes = (max(1, int((fx1 - fx0) * s * 0.4)), max(1, int((fy1 - fy0) * s * 0.55)))
+                cv2.ellipse(gc, (cx, cy), axes, 0, 0, 360, int(cv2.GC_FGD), -1)
+            crop = np.ascontiguousarray(small[ry0:ry1, rx0:rx1])
+            has_bg = (gc == cv2.GC_BGD).any()
+            if self.iterations > 0 and has_bg:
+                bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+                try:
+                    cv2.grabCut(crop, gc, None, bgd, fgd, self.iterations, cv2.GC_INIT_WITH_MASK)
+                except cv2.error:
+                    pass  # degenerate colour model (a flat picture): keep the box as it is
+            fg = ((gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD)).astype(np.uint8)
+            # back to frame pixels
+            X0, Y0 = int(rx0 / s), int(ry0 / s)
+            X1, Y1 = min(w, int(round(rx1 / s))), min(h, int(round(ry1 / s)))
+            big = cv2.resize(fg, (X1 - X0, Y1 - Y0), interpolation=cv2.INTER_NEAREST).astype(bool)
+            out[Y0:Y1, X0:X1] |= big
+        return out

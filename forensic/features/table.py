@@ -55,11 +55,12 @@ def frame_row(pair, width: int, height: int, faces_found: int, yaw_pitch) -> dic
     return row
 
 
-def to_frame(rows: list[dict[str, float]], frame_indices: list[int], pts_s: list[float]) -> pd.DataFrame:
-    """The segment's table: one row per sample frame, the 29 feature columns first."""
+def to_frame(rows: list[dict[str, float]], frame_indices: list[int], seconds: list[float]) -> pd.DataFrame:
+    """The segment's table: one row per sample frame (its decoded-frame index and its seconds from
+    the first frame, see forensic.records), then the 29 feature columns, then the extras."""
     df = pd.DataFrame(rows, columns=[*FEATURE_COLUMNS, *EXTRA_COLUMNS])
     df.insert(0, "frame", frame_indices)
-    df.insert(1, "pts_s", pts_s)
+    df.insert(1, "s", seconds)
     df["has_pair"] = df["has_pair"].astype(bool)
     df["faces"] = df["faces"].astype(int)
     return df

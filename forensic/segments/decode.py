@@ -203,3 +203,53 @@ def _scaled_size(width: int, height: int, target_width: int) -> tuple[int, int]:
     if width <= target_width:
         return width, height
     return target_width, max(1, round(height * target_width / width))
+
+
+def read_frames(path: str, pts: list[int], stream_index: int | None = None, rotation: int = 0,
+                fmt: str = "bgr24") -> dict[int, np.ndarray]:  # fmt: skip
+    """Full-size images of the frames with these presentation timestamps, upright.
+
+    Seeks to a key frame before the earliest one and decodes forward until every wanted pts is
+    seen (a segment's sample frames are a few seconds apart). Seeking is imprecise in some
+    containers (MPEG-TS): when the first frame decoded is already past the earliest wanted one,
+    it seeks further back, and at last decodes from the start. ``rotation``: the display rotation
+    in degrees counter-clockwise (forensic.intake.probe), applied so people stand up. Frames not
+    found (damaged files) are missing from the result.
+    """
+    wanted = {int(p) for p in pts}
+    if not wanted:
+        return {}
+    first, last = min(wanted), max(wanted)
+    with av.open(ffmpeg_url(path), mode="r") as container:
+        streams = container.streams.video
+        stream = next((s for s in streams if s.index == stream_index), streams[0])
+        stream.thread_type = "AUTO"
+        tb = stream.time_base or Fraction(1, 90000)
+        for back_s in (0, 1, 5, 30, None):
+            out: dict[int, np.ndarray] = {}
+            try:
+                if back_s is None:
+                    container.seek(0, backward=True, any_frame=False, stream=stream)
+                else:
+                    container.seek(max(0, first - int(back_s / tb)), stream=stream, backward=True, any_frame=False)
+            except av.error.FFmpegError:
+                continue
+            started_late = None
+            for frame in container.decode(stream):
+                if frame.pts is None:
+                    continue
+                if started_late is None:
+                    started_late = frame.pts > first
+                    if started_late and back_s is not None:
+                        break  # landed past the first wanted frame: seek further back
+                if frame.pts in wanted:
+                    image = frame.to_ndarray(format=fmt)
+                    k = (rotation // 90) % 4
+                    out[int(frame.pts)] = np.ascontiguousarray(np.rot90(image, k)) if k else image
+                    if len(out) == len(wanted):
+                        break
+                if frame.pts > last:
+                    break
+            if not started_late or back_s is None:
+                return out
+    return {}

@@ -18,8 +18,9 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Shot:
-    """``source``: a lavfi source expression such as ``testsrc2`` or ``color=c=red``, or
-    ``image:PATH`` for a still picture panned across the frame."""
+    """``source``: a lavfi source expression such as ``testsrc2`` or ``color=c=red``,
+    ``image:PATH`` for a picture panned across the frame, or ``still:PATH`` for the whole
+    picture fitted into the frame, not moving."""
 
     source: str
     frames: int
@@ -49,7 +50,13 @@ def make_clip(
     chains: list[str] = []
     for i, shot in enumerate(shots):
         dur = shot.frames / float(_rate(fps)) + 1.0
-        if shot.source.startswith("image:"):
+        if shot.source.startswith("still:"):  # the whole picture, fitted into the frame, still
+            inputs += ["-loop", "1", "-framerate", str(fps), "-t", f"{dur:.3f}", "-i", shot.source[6:]]
+            fit = f"scale={w}:{h}:force_original_aspect_ratio=decrease,pad={w}:{h}:(ow-iw)/2:(oh-ih)/2:color=gray"
+            chains.append(
+                f"[{i}:v]{fit},fps={fps},setsar=1,format=yuv420p,trim=end_frame={shot.frames},setpts=PTS-STARTPTS[s{i}]"
+            )
+        elif shot.source.startswith("image:"):
             inputs += ["-loop", "1", "-framerate", str(fps), "-t", f"{dur:.3f}", "-i", shot.source[6:]]
             # pan: a window of the picture sliding left to right
             cover = f"scale={int(w * 1.4)}:{int(h * 1.1)}:force_original_aspect_ratio=increase"
@@ -99,6 +106,23 @@ def face_images(folder: str) -> dict[str, str]:
     return out
 
 
+def two_people_image(folder: str, gap: int = 120) -> str:
+    """astronaut (left) and grace_hopper (right) side by side on one grey canvas, as a PNG: two real
+    faces in one picture, for footage with two people."""
+    import cv2
+
+    faces = face_images(folder)
+    a = cv2.imread(faces["astronaut"])
+    b = cv2.imread(faces["grace_hopper"])
+    h = max(a.shape[0], b.shape[0])
+    canvas = np.full((h, a.shape[1] + gap + b.shape[1], 3), 90, np.uint8)
+    canvas[h - a.shape[0]:, : a.shape[1]] = a
+    canvas[h - b.shape[0]:, a.shape[1] + gap:] = b
+    path = os.path.join(folder, "two_people.png")
+    cv2.imwrite(path, canvas)
+    return path
+
+
 def make_demo_footage(out_dir: str) -> list[str]:
     """The footage ``make demo`` scans: several files, formats, frame rates and cuts, a stream
     that does not start at 0, a variable frame rate, and an identical copy of one file."""
@@ -106,10 +130,11 @@ def make_demo_footage(out_dir: str) -> list[str]:
     written = []
     with tempfile.TemporaryDirectory() as tmp:
         faces = face_images(tmp)
+        pair = two_people_image(tmp)
         a = os.path.join(out_dir, "camera1_multishot.mp4")
         make_clip(
             a,
-            [Shot(f"image:{faces['astronaut']}", 175), Shot("testsrc2", 100),
+            [Shot(f"image:{faces['astronaut']}", 175), Shot(f"still:{pair}", 150), Shot("testsrc2", 100),
              Shot(f"image:{faces['grace_hopper']}", 275), Shot("color=c=navy", 50)],
             fps=25, size=(640, 480),
         )  # fmt: skip

@@ -1,0 +1,60 @@
+"""Writing one segment's features: the 5 x 29 table, the 128 x 128 frames, annotated keyframes."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import cv2
+import numpy as np
+
+from forensic.features import SegmentFeatures, table
+from forensic.features.annotate import annotate
+from forensic.features.segment import SegmentImages
+from forensic.records import Segment, timecode
+from forensic.store.case import write_atomic
+
+
+def write_segment_features(folder: str, segment: Segment, feats: SegmentFeatures, imgs: SegmentImages,
+                           extra: dict[str, Any] | None = None) -> dict[str, str]:  # fmt: skip
+    """Write into ``folder`` (created): features.csv (one row per sample frame, the 29 columns in
+    their fixed order, then distance_norm, faces, has_pair), features_long.csv (frame, person,
+    point, axis, value), frames128.npy (5 x 128 x 128 x 3 uint8 RGB, background removed, when
+    computed), keyframes/frame_NNNNNN.png (annotated), features.json (what, how, status).
+    Returns the relative paths written."""
+    os.makedirs(os.path.join(folder, "keyframes"), exist_ok=True)
+    written = {}
+
+    def put(rel: str, data: bytes) -> None:
+        write_atomic(os.path.join(folder, rel), data)
+        written[rel] = rel
+
+    put("features.csv", feats.table.to_csv(index=False, float_format="%.6f").encode())
+    put("features_long.csv", table.long_form(feats.table).to_csv(index=False, float_format="%.6f").encode())
+    if feats.frames128 is not None:
+        import io
+
+        buf = io.BytesIO()
+        np.save(buf, feats.frames128)
+        put("frames128.npy", buf.getvalue())
+    for i, (img, pair, fs) in enumerate(zip(imgs.images, feats.pairs, feats.faces)):
+        people = feats.people[i] if feats.people else None
+        pic = annotate(img, pair, people, fs, imgs.frame_indices[i],
+                       f"{timecode(imgs.seconds[i])} (from first frame)")  # fmt: skip
+        ok, png = cv2.imencode(".png", pic)
+        if ok:
+            put(f"keyframes/frame_{imgs.frame_indices[i]:06d}.png", png.tobytes())
+    meta = {
+        "segment": segment.to_dict(),
+        "segmenter": feats.segmenter,
+        "status": feats.status,
+        "feature_columns": list(table.FEATURE_COLUMNS),
+        "pairs_found": int(feats.mask.sum()),
+        "faces_per_frame": [len(fs) for fs in feats.faces],
+        "timings_s": {k: round(v, 4) for k, v in feats.timings_s.items()},
+        "warnings": feats.warnings,
+        **(extra or {}),
+    }
+    put("features.json", (json.dumps(meta, indent=2) + "\n").encode())
+    return written
