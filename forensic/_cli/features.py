@@ -1,0 +1,47 @@
+"""forensic features VIDEO --segment N --out DIR"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from forensic._cli.common import EXIT_OK, EXIT_USAGE, add_segment_options, segment_config
+from forensic.config import ScanConfig
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "features", help="the paper's features of one segment of one video",
+        description="For segment N of VIDEO: keep the people (background removal), find the two people's "
+        "faces and 68 landmarks, keep 6 points each, head yaw and pitch, nose-to-nose distance: the 5 x 29 "
+        "table (features.csv, features_long.csv), the 5 background-removed 128x128 frames (frames128.npy), "
+        "annotated keyframes (keyframes/*.png) and features.json, written into OUT.",
+    )  # fmt: skip
+    p.add_argument("video", metavar="VIDEO")
+    p.add_argument("--segment", type=int, required=True, metavar="N", help="segment index (see `forensic segments`)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder (not among the evidence)")
+    p.add_argument("--segmenter", default="auto", choices=("auto", "pixellib", "hog-face-grabcut"),
+                   help="background removal: pixellib (Mask R-CNN, needs the COCO weights), the embedded "
+                   "hog-face-grabcut, or auto (pixellib when the weights exist)")  # fmt: skip
+    p.add_argument("--maskrcnn-weights", metavar="PATH", help="mask_rcnn_coco.h5 (default models/mask_rcnn_coco.h5)")
+    add_segment_options(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, argv: list[str]) -> int:
+    from forensic.engine.local import features_of_segment
+    from forensic.store.case import CaseFolderError
+
+    if not os.path.isfile(args.video):
+        print(f"forensic: error: no such file: {args.video}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        out = features_of_segment(args.video, args.segment, args.out, args.segmenter, args.maskrcnn_weights,
+                                  ScanConfig(segments=segment_config(args)))  # fmt: skip
+    except (FileNotFoundError, ValueError, CaseFolderError) as exc:
+        print(f"forensic: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(json.dumps(out, indent=2))
+    return EXIT_OK

@@ -1,0 +1,52 @@
+"""forensic segments VIDEO [--json]"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from forensic._cli.common import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, add_segment_options, segment_config
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "segments", help="print the segments of one video",
+        description="Decode one video, find its scene cuts and print its segments (frame ranges, times in "
+        "every clock, sample frames, flags). Writes nothing.",
+    )  # fmt: skip
+    p.add_argument("video", metavar="VIDEO")
+    p.add_argument("--json", action="store_true", help="a JSON list of segment objects")
+    add_segment_options(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, argv: list[str]) -> int:
+    from forensic import intake
+    from forensic.records import EvidenceStatus
+    from forensic.segments import segment_file
+
+    if not os.path.isfile(args.video):
+        print(f"forensic: error: no such file: {args.video}", file=sys.stderr)
+        return EXIT_USAGE
+    config = segment_config(args)
+    item = intake.discover([args.video])[0]
+    info = intake.probe_item(item) if intake.hash_item(item) else None
+    result = None
+    if info is not None:
+        result = segment_file(item, config, info.avg_fps or info.nominal_fps, info.stream_index,
+                              info.stream_duration_s or info.duration_s)  # fmt: skip
+    segments = result.segments if result else []
+    if args.json:
+        json.dump([s.to_dict() for s in segments], sys.stdout, indent=2)
+        print()
+    else:
+        print(f"{'#':>4} {'shot':>4} {'frames':>15} {'start':>12} {'end':>12}  samples  flags")
+        for s in segments:
+            print(f"{s.index:>4} {s.shot:>4} {s.start_frame:>7}-{s.end_frame:<7} {s.start_tc:>12} {s.end_tc:>12}  "
+                  f"{','.join(map(str, s.sample_frames))}  {','.join(s.flags)}")  # fmt: skip
+    if item.status != EvidenceStatus.ANALYSED:
+        print(f"forensic: {args.video}: {item.status}: {item.reason}", file=sys.stderr)
+        return EXIT_SOME_FAILED
+    return EXIT_OK
