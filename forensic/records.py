@@ -202,6 +202,79 @@ class Segment:
         return d
 
 
+class FindingStatus(str, enum.Enum):
+    """What the model stage made of one segment."""
+
+    ANALYSED = "analysed"  # classified: score and label are set
+    INSUFFICIENT_SUBJECTS = "insufficient_subjects"  # most sample frames lack two faces: not classified
+    SHORT_SHOT = "short_shot"  # a shot under 3 s: not classified (the paper's clips are 3-8 s)
+    FAILED = "failed"  # an error; see ``error``
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One segment's result: the row of ``findings.parquet`` / ``findings.csv``.
+
+    Times are the segment's, in every clock (see the module docstring). Paths are relative to
+    the case folder.
+    """
+
+    key: str  # Segment.key: "<sha256>:<start_frame>-<end_frame>"
+    sha256: str
+    path: str
+    segment_index: int
+    shot: int
+    start_frame: int
+    end_frame: int
+    start_s: float
+    end_s: float
+    start_pts: int
+    end_pts: int
+    start_pts_s: float
+    end_pts_s: float
+    time_base: str
+    start_tc: str
+    end_tc: str
+    status: FindingStatus
+    error: str = ""
+    score: float | None = None  # fusion model's sigmoid output, 0..1
+    label: str | None = None  # "stalking" / "non_stalking" at ``threshold``
+    threshold: float | None = None
+    people: int = 0  # most faces found in one sample frame
+    pair_frames: int = 0  # sample frames showing both people
+    model_sha256: str | None = None
+    model_name: str | None = None
+    segmenter: str | None = None
+    config_sha256: str | None = None
+    features_dir: str | None = None  # folder with features.csv, frames128.npy, keyframes/
+    keyframes: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()
+    attempts: int = 1
+
+    @classmethod
+    def from_segment(cls, seg: Segment, status: FindingStatus, **kw: Any) -> Finding:
+        return cls(
+            key=seg.key, sha256=seg.sha256, path=seg.path, segment_index=seg.index, shot=seg.shot,
+            start_frame=seg.start_frame, end_frame=seg.end_frame, start_s=seg.start_s, end_s=seg.end_s,
+            start_pts=seg.start_pts, end_pts=seg.end_pts, start_pts_s=seg.start_pts_s, end_pts_s=seg.end_pts_s,
+            time_base=seg.time_base, start_tc=seg.start_tc, end_tc=seg.end_tc, status=status,
+            flags=seg.flags, **kw,
+        )  # fmt: skip
+
+    def to_row(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["status"] = str(self.status)
+        d["keyframes"] = json.dumps(list(self.keyframes))
+        d["flags"] = json.dumps(list(self.flags))
+        return d
+
+
+FINDING_COLUMNS = [f.name for f in dataclasses.fields(Finding)]
+
+
 # Segment flags
 SHORT_SHOT = "short_shot"  # the whole shot is shorter than the 3 s minimum
 FEW_FRAMES = "few_frames"  # fewer distinct frames than samples wanted; samples repeat

@@ -29,6 +29,7 @@ Process-wide side effects, read before use:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import os
@@ -39,7 +40,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -119,6 +120,7 @@ def build_maskrcnn(image_max_dim: int = 512, min_score: float = 0.5) -> Any:
     """
     image_max_dim = _check_image_max_dim(image_max_dim)
     pl = _import_pixellib()
+    tf = pl["tf"]
 
     class _ForensicCocoConfig(pl["Config"]):
         NAME = "forensic_coco"
@@ -134,7 +136,23 @@ def build_maskrcnn(image_max_dim: int = 512, min_score: float = 0.5) -> Any:
         IMAGE_RESIZE_MODE="square",
         DETECTION_MIN_CONFIDENCE=float(min_score),
     )
-    return pl["mask_rcnn"].MaskRCNN(mode="inference", config=config, model_dir=tempfile.gettempdir())
+    # A graph and session of its own: nothing else in the process (another model, a Keras
+    # clear_session) can swap the session under it and leave it with freshly initialised
+    # variables, and TensorFlow does not re-optimise one big shared graph on every run.
+    graph = tf.Graph()
+    session = tf.compat.v1.Session(graph=graph)
+    with graph.as_default(), session.as_default():
+        maskrcnn = pl["mask_rcnn"].MaskRCNN(mode="inference", config=config, model_dir=tempfile.gettempdir())
+    maskrcnn.forensic_graph = graph
+    maskrcnn.forensic_session = session
+    return maskrcnn
+
+
+@contextlib.contextmanager
+def model_scope(maskrcnn: Any) -> Iterator[None]:
+    """Makes the graph and session of a model from :func:`build_maskrcnn` the default ones."""
+    with maskrcnn.forensic_graph.as_default(), maskrcnn.forensic_session.as_default():
+        yield
 
 
 def _weighted_layers(keras_model: Any) -> list[Any]:
@@ -194,14 +212,15 @@ def load_weights_by_name(maskrcnn: Any, path: str, allow_partial: bool = False) 
                 "Is it really PixelLib's mask_rcnn_coco.h5 (COCO, 81 classes, ResNet-101)? "
                 + _HOW_TO_GET_WEIGHTS
             )
-        try:
-            keras_model.load_weights(path, by_name=True)
-        except ValueError as exc:
-            raise ValueError(
-                f"{path} does not fit PixelLib's COCO Mask R-CNN (ResNet-101, {COCO_NUM_CLASSES} classes): {exc}"
-            ) from exc
-        # Check that every matched layer now holds exactly the file's values.
-        values = _PIXELLIB["tf"].keras.backend.batch_get_value([w for layer in matched for w in layer.weights])
+        with model_scope(maskrcnn):
+            try:
+                keras_model.load_weights(path, by_name=True)
+            except ValueError as exc:
+                raise ValueError(
+                    f"{path} does not fit PixelLib's COCO Mask R-CNN (ResNet-101, {COCO_NUM_CLASSES} classes): {exc}"
+                ) from exc
+            # Check that every matched layer now holds exactly the file's values.
+            values = _PIXELLIB["tf"].keras.backend.batch_get_value([w for layer in matched for w in layer.weights])
         i = 0
         for layer in matched:
             names = file_layers[layer.name]
@@ -336,7 +355,8 @@ def network_outputs(maskrcnn: Any, image_rgb: np.ndarray) -> dict[str, np.ndarra
     molded, metas, windows = maskrcnn.mold_inputs([image_rgb])  # resizes into a new array
     anchors = maskrcnn.get_anchors(molded[0].shape)
     anchors = np.broadcast_to(anchors, (1,) + anchors.shape)
-    outs = maskrcnn.keras_model.predict([molded, metas, anchors], verbose=0)
+    with model_scope(maskrcnn):
+        outs = maskrcnn.keras_model.predict([molded, metas, anchors], verbose=0)
     result = dict(zip(_OUTPUT_NAMES, outs))
     result["molded_shape"] = molded[0].shape
     result["window"] = windows[0]
@@ -491,8 +511,12 @@ def save_random_weights(path: str, image_max_dim: int = 256, seed: int = 0) -> N
     """
     maskrcnn = build_maskrcnn(image_max_dim=image_max_dim)
     keras_model = maskrcnn.keras_model
-    keras_model.set_weights(_seeded_values(keras_model, seed))  # same order as keras_model.weights
-    keras_model.save_weights(os.fspath(path), save_format="h5")
+    try:
+        with model_scope(maskrcnn):
+            keras_model.set_weights(_seeded_values(keras_model, seed))  # same order as keras_model.weights
+            keras_model.save_weights(os.fspath(path), save_format="h5")
+    finally:
+        maskrcnn.forensic_session.close()
 
 
 __all__ = [

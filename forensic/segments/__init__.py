@@ -3,6 +3,7 @@ and pick 5 sample frames per window, with every time in every clock (see forensi
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -14,7 +15,7 @@ from forensic.segments.decode import DecodeReport, FrameReader, Timeline
 from forensic.segments.detectors import make_detector
 from forensic.segments.windows import sample_frames, shots_from_cuts, split_shot
 
-__all__ = ["SegmentResult", "Timeline", "build_segments", "detect_cuts", "segment_file"]
+__all__ = ["SegmentResult", "Timeline", "build_segments", "clip_segment", "detect_cuts", "segment_file"]
 
 
 @dataclass
@@ -196,3 +197,24 @@ def _short_by(item: EvidenceItem, expected_s: float | None) -> str | None:
             "the file looks truncated or damaged"
         )
     return None
+
+
+def clip_segment(path: str, samples: int = 5) -> tuple[EvidenceItem, Segment | None]:
+    """A whole clip as one segment (the paper's data: one labelled 3-8 s clip, 5 frames over it),
+    ignoring scene cuts. Returns the clip's EvidenceItem (hashed, probed, decoded: its status says
+    whether it could be read) and the segment, or None when the clip is not readable footage."""
+    from forensic import intake
+
+    item = intake.discover([path])[0]
+    info = intake.probe_item(item) if intake.hash_item(item) else None
+    if info is None:
+        return item, None
+    config = SegmentConfig(samples=samples)
+    result = segment_file(item, config, info.avg_fps or info.nominal_fps, info.stream_index,
+                          info.stream_duration_s or info.duration_s)  # fmt: skip
+    if result.timeline is None:
+        return item, None
+    n = len(result.timeline)
+    whole = SegmentConfig(samples=samples, window_min_s=1e6, window_target_s=1e6, window_max_s=2e6)
+    seg = build_segments(item.sha256, item.path, result.timeline, [], whole)[0]
+    return item, dataclasses.replace(seg, flags=tuple(f for f in seg.flags if f != "short_shot"), end_frame=n)
