@@ -30,6 +30,8 @@ class SegmentConfig:
     window_target_s: float = 5.0
     window_max_s: float = 8.0
     samples: int = 5  # frames sampled per segment (the paper's 5)
+    chunk_s: float = 300.0  # long files are detected in chunks of this many seconds, in parallel
+    chunk_warmup_s: float = 2.0  # each chunk's detector first sees this much of the previous chunk
 
     def __post_init__(self) -> None:
         if self.detector not in DETECTORS:
@@ -43,6 +45,8 @@ class SegmentConfig:
             raise ValueError("samples must be at least 1")
         if self.min_scene_len_s < 0:
             raise ValueError("min_scene_len_s must not be negative")
+        if self.chunk_s < 10 or self.chunk_warmup_s < 0:
+            raise ValueError("chunk_s must be at least 10 s and chunk_warmup_s not negative")
         if self.detect_width < 16:
             raise ValueError("detect_width must be at least 16 pixels")
 

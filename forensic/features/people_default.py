@@ -111,6 +111,9 @@ class HogFaceGrabCut(Segmenter):
             has_bg = (gc == cv2.GC_BGD).any()
             if self.iterations > 0 and has_bg:
                 bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+                # GrabCut's k-means draws from OpenCV's per-thread RNG: seed it, so a frame gives
+                # the same mask whatever ran before it in this thread (local and Ray engines agree)
+                cv2.setRNGSeed(0)
                 try:
                     cv2.grabCut(crop, gc, None, bgd, fgd, self.iterations, cv2.GC_INIT_WITH_MASK)
                 except cv2.error:

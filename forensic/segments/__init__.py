@@ -11,11 +11,14 @@ import numpy as np
 
 from forensic.config import SegmentConfig
 from forensic.records import PARTIAL_FILE, TIMELINE_GAP, EvidenceItem, EvidenceStatus, Segment, fraction_str
-from forensic.segments.decode import DecodeReport, FrameReader, Timeline
-from forensic.segments.detectors import make_detector
+from forensic.segments.chunks import Chunk, ChunkResult, detect_chunk, merge_chunks, plan_chunks
+from forensic.segments.decode import DecodeReport, Timeline
 from forensic.segments.windows import sample_frames, shots_from_cuts, split_shot
 
-__all__ = ["SegmentResult", "Timeline", "build_segments", "clip_segment", "detect_cuts", "segment_file"]
+__all__ = [
+    "Chunk", "ChunkResult", "SegmentResult", "Timeline", "build_segments", "clip_segment", "detect_chunk",
+    "detect_cuts", "finish_file", "plan_file", "segment_file",
+]  # fmt: skip
 
 
 @dataclass
@@ -28,28 +31,14 @@ class SegmentResult:
 
 
 def detect_cuts(path: str, config: SegmentConfig, fps: Fraction, stream_index: int | None = None):
-    """Decode the whole stream once; returns (cuts, timeline, report, detector name).
+    """Decode the whole stream once, in one chunk; returns (cuts, timeline, report, detector name).
 
     ``cuts`` are decoded-frame indices where a new shot starts. The timeline is None when no frame
     could be decoded.
     """
-    reader = FrameReader(path, stream_index=stream_index, width=config.detect_width)
-    detector = make_detector(config, fps)
-    cuts: list[int] = []
-    last = -1
-    try:
-        for index, _pts, image in reader:
-            cuts += detector.process(index, image)
-            last = index
-    except Exception as exc:  # noqa: BLE001 - a broken file must not stop the scan
-        reader.report.exceptions.append(f"{type(exc).__name__}: {exc}")
-        reader.report.stopped_by = f"{type(exc).__name__} at frame {last + 1}: {exc}"
-    if last >= 0:
-        cuts += detector.finish(last)
-        timeline = reader.timeline()
-    else:
-        timeline = None
-    return sorted(set(cuts)), timeline, reader.report, detector.name
+    chunk = Chunk(path, "", 0, 1, stream_index, Fraction(1, 90000), None, None, 0, fps)
+    timeline, cuts, report, name = merge_chunks([detect_chunk(chunk, config)])
+    return cuts, timeline, report, name
 
 
 def find_gaps(seconds: np.ndarray) -> list[int]:
@@ -106,15 +95,24 @@ def build_segments(
     return out
 
 
-def segment_file(item: EvidenceItem, config: SegmentConfig, fps: Fraction | None, stream_index: int | None = None,
-                 expected_duration_s: float | None = None) -> SegmentResult:
-    """Segment one probed, pending piece of footage; fills in the decode facts of ``item``.
+def plan_file(item: EvidenceItem, config: SegmentConfig, fps: Fraction | None, stream_index: int | None = None,
+              expected_duration_s: float | None = None) -> list[Chunk]:  # fmt: skip
+    """The chunks one probed, pending piece of footage is decoded in (one unless it is long)."""
+    assert item.sha256 is not None
+    tb = Fraction(item.time_base) if item.time_base else None
+    return plan_chunks(item.path, item.sha256, config, tb, fps, item.stream_start_time_s,
+                       expected_duration_s or item.duration_container_s, stream_index)  # fmt: skip
+
+
+def finish_file(item: EvidenceItem, config: SegmentConfig, results: list[ChunkResult],
+                expected_duration_s: float | None = None) -> SegmentResult:  # fmt: skip
+    """Merge the chunks of one file, cut it into segments; fills in the decode facts of ``item``.
 
     ``item`` ends ``analysed``, ``partial`` (decoding failed part way: segments cover what
     decoded) or ``failed`` (nothing decoded).
     """
     assert item.sha256 is not None
-    cuts, timeline, report, detector = detect_cuts(item.path, config, fps or Fraction(25), stream_index)
+    timeline, cuts, report, detector = merge_chunks(results)
     item.decode_errors = report.error_count
     for msg, count in report.warnings.most_common(5):
         item.warnings.append(f"decoder: {msg}" + (f" (x{count})" if count > 1 else ""))
@@ -142,6 +140,13 @@ def segment_file(item: EvidenceItem, config: SegmentConfig, fps: Fraction | None
     else:
         item.status = EvidenceStatus.ANALYSED
     return SegmentResult(segments, timeline, cuts, report, detector)
+
+
+def segment_file(item: EvidenceItem, config: SegmentConfig, fps: Fraction | None, stream_index: int | None = None,
+                 expected_duration_s: float | None = None) -> SegmentResult:  # fmt: skip
+    """Segment one probed, pending piece of footage in this process (chunk after chunk)."""
+    chunks = plan_file(item, config, fps, stream_index, expected_duration_s)
+    return finish_file(item, config, [detect_chunk(c, config) for c in chunks], expected_duration_s)
 
 
 def _describe_timeline(item: EvidenceItem, timeline: Timeline, report: DecodeReport) -> None:

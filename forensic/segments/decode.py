@@ -81,7 +81,12 @@ class FrameReader:
     :attr:`report` and :meth:`timeline` tell what was decoded.
     """
 
-    def __init__(self, path: str, stream_index: int | None = None, width: int | None = None, fmt: str = "bgr24"):
+    def __init__(self, path: str, stream_index: int | None = None, width: int | None = None, fmt: str = "bgr24",
+                 seek_pts: int | None = None, stop_pts: int | None = None):  # fmt: skip
+        """``seek_pts``: start at the key frame at or before this pts instead of the beginning;
+        ``stop_pts``: stop before the first frame whose pts is at or after this one."""
+        self.seek_pts = seek_pts
+        self.stop_pts = stop_pts
         self.path = path
         self.stream_index = stream_index
         self.width = width
@@ -130,6 +135,8 @@ class FrameReader:
             stream.thread_type = "AUTO"
             self.time_base = stream.time_base or Fraction(1, 90000)
             default_step = _default_step(stream, self.time_base)
+            if self.seek_pts is not None:
+                container.seek(int(self.seek_pts), stream=stream, backward=True, any_frame=False)
             size = None
             index = 0
             failures = 0
@@ -154,8 +161,12 @@ class FrameReader:
                         self.report.stopped_by = f"{failures} decoder errors in a row at frame {index}"
                         break
                     continue
+                stop = False
                 for frame in frames:
                     pts = frame.pts
+                    if self.stop_pts is not None and pts is not None and pts >= self.stop_pts:
+                        stop = True
+                        break
                     if pts is None:
                         self.report.missing_pts += 1
                         pts = (self._pts[-1] + default_step) if self._pts else 0
@@ -174,6 +185,8 @@ class FrameReader:
                     self._pts.append(int(pts))
                     yield index, int(pts), image
                     index += 1
+                if stop:
+                    break
             if self._pts:
                 # the last frame lasts as long as the frames before it (containers often give a
                 # nominal duration that is wrong for variable frame rates), else its own duration

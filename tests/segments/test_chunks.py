@@ -1,0 +1,56 @@
+"""Chunked scene detection (how one long file uses every worker) gives the same result as one pass."""
+
+from __future__ import annotations
+
+import pytest
+
+from forensic import intake
+from forensic.config import SegmentConfig
+from forensic.segments import plan_file, segment_file
+from forensic.synth.lavfi import Shot, cut_frames, make_clip
+
+SHOTS = [Shot("testsrc2", 400), Shot("color=c=red", 500), Shot("smptebars", 250), Shot("mandelbrot", 351)]
+X264 = ("-c:v", "libx264", "-preset", "veryfast", "-g", "50", "-pix_fmt", "yuv420p")
+MPEG2 = ("-c:v", "mpeg2video", "-q:v", "4")
+
+
+@pytest.fixture(scope="module", params=["mp4", "ts"])
+def clip(request, tmp_path_factory):
+    path = str(tmp_path_factory.mktemp("chunks") / f"long.{request.param}")
+    if request.param == "ts":
+        make_clip(path, SHOTS, fps=25, size=(160, 120), codec_args=MPEG2, output_args=("-output_ts_offset", "3"))
+    else:
+        make_clip(path, SHOTS, fps=25, size=(160, 120), codec_args=X264)
+    return path
+
+
+def _segment(path, chunk_s):
+    item = intake.discover([path])[0]
+    intake.hash_item(item)
+    info = intake.probe_item(item)
+    config = SegmentConfig(chunk_s=chunk_s)
+    chunks = plan_file(item, config, info.avg_fps or info.nominal_fps, info.stream_index, info.stream_duration_s)
+    result = segment_file(item, config, info.avg_fps or info.nominal_fps, info.stream_index, info.stream_duration_s)
+    return chunks, result, item
+
+
+def test_long_file_is_planned_in_chunks(clip):
+    chunks, _, _ = _segment(clip, 10.0)
+    assert len(chunks) == 6  # 60 s of footage in 10 s chunks
+    assert chunks[0].start_pts is None and chunks[-1].stop_pts is None
+    for a, b in zip(chunks, chunks[1:]):
+        assert a.stop_pts == b.start_pts
+    short, _, _ = _segment(clip, 1000.0)
+    assert len(short) == 1
+
+
+@pytest.mark.parametrize("chunk_s", [16.0, 11.0, 10.0])  # 16 s: a cut falls exactly on a seam
+def test_chunked_detection_equals_one_pass(clip, chunk_s):
+    _, whole, item1 = _segment(clip, 1000.0)
+    _, chunked, item2 = _segment(clip, chunk_s)
+    assert whole.cuts == cut_frames(SHOTS)
+    assert chunked.cuts == whole.cuts
+    assert chunked.timeline.pts.tolist() == whole.timeline.pts.tolist()
+    assert chunked.timeline.end_pts == whole.timeline.end_pts
+    assert [s.to_dict() for s in chunked.segments] == [s.to_dict() for s in whole.segments]
+    assert str(item1.status) == str(item2.status) == "analysed"
