@@ -54,7 +54,7 @@ def plan_chunks(path: str, sha256: str, config: SegmentConfig, time_base: Fracti
     warmup = int(round(config.chunk_warmup_s / tb))
     if not duration_s or not time_base or duration_s <= config.chunk_s * 1.5:
         return [Chunk(path, sha256, 0, 1, stream_index, tb, None, None, warmup, fps)]
-    n = int(np.ceil(duration_s / config.chunk_s))
+    n = max(1, int(duration_s // config.chunk_s))  # the last chunk takes the remainder
     t0 = start_s or 0.0
     bounds = [int(round((t0 + k * config.chunk_s) / tb)) for k in range(1, n)]
     starts = [None, *bounds]
