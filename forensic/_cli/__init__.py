@@ -13,7 +13,7 @@ import forensic
 from forensic._cli.common import EXIT_OK, EXIT_USAGE
 
 # command modules, in the order `forensic --help` lists them
-COMMANDS = ("scan", "segments", "features", "models", "synth")
+COMMANDS = ("scan", "segments", "features", "models", "synth", "report", "verify")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -21,41 +21,65 @@ def add_parser(sub) -> None:
     p.add_argument("--out", required=True, metavar="CASE_DIR", help="new (or empty) case folder")
     p.add_argument("--case-id", help="case identifier recorded in the manifest")
     p.add_argument("--examiner", help="examiner name recorded in the manifest")
+    p.add_argument("--agency", help="agency recorded in the manifest and the report")
     p.add_argument("--no-rehash", action="store_true", help="skip re-hashing the evidence at the end")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    p.add_argument("--no-report", action="store_true", help="do not write the HTML/PDF report at the end")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    out.add_argument("--log-json", action="store_true", help="machine-readable progress: one JSON object per line")
+    m = p.add_argument_group("model")
+    m.add_argument("--model", metavar="MODEL_DIR", help="fusion model folder (default: models/default)")
+    m.add_argument("--score-threshold", dest="score_threshold", type=float, metavar="P",
+                   help="flag a segment when its score is at least P (default: the model's, 0.5)")
+    m.add_argument("--segmenter", default="auto", choices=("auto", "pixellib", "hog-face-grabcut"),
+                   help="background removal; auto (default) uses the one the model was trained on")
+    m.add_argument("--maskrcnn-weights", metavar="PATH", help="mask_rcnn_coco.h5 (default models/mask_rcnn_coco.h5)")
+    e = p.add_argument_group("engine")
+    e.add_argument("--engine", choices=("ray", "local"), default="ray",
+                   help="ray (default: a local Ray sized to the machine, or the cluster of --address) or "
+                   "local (in this process, for debugging; same findings)")  # fmt: skip
+    e.add_argument("--address", default=None, help="Ray cluster to join (default: $RAY_ADDRESS, else a local Ray)")
+    e.add_argument("--workers", type=int, default=None, help="segment workers (default: one per CPU)")
+    e.add_argument("--gpus-per-worker", type=float, default=0.0, help="GPUs per segment worker (default 0)")
     add_segment_options(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
-    from forensic.engine.local import ScanRequest, run_scan
+    from forensic.engine.progress import Progress
+    from forensic.engine.scan import ScanRequest, run_scan
     from forensic.store.case import CaseFolderError
 
     config = ScanConfig(segments=segment_config(args), rehash_at_end=not args.no_rehash)
     request = ScanRequest(
-        paths=args.paths, case_dir=args.out, case_id=args.case_id, examiner=args.examiner,
-        config=config, argv=["forensic", *argv],
+        paths=args.paths, case_dir=args.out, case_id=args.case_id, examiner=args.examiner, agency=args.agency,
+        config=config, model_dir=args.model, segmenter=args.segmenter, maskrcnn_weights=args.maskrcnn_weights,
+        threshold=args.score_threshold, engine=args.engine, address=args.address, workers=args.workers,
+        gpus_per_worker=args.gpus_per_worker, report=not args.no_report, argv=["forensic", *argv],
     )  # fmt: skip
-    progress = (lambda msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
+    progress = Progress("quiet" if args.quiet else "json" if args.log_json else "human")
     try:
         outcome = run_scan(request, progress)
-    except (FileNotFoundError, CaseFolderError) as exc:
+    except (FileNotFoundError, CaseFolderError, ValueError) as exc:
         print(f"forensic: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     summary = outcome.manifest["summary"]
-    if not args.quiet:
-        print(
-            f"{summary['inputs']} input(s): "
-            + ", ".join(f"{n} {s}" for s, n in summary["by_status"].items())
-            + f"; {summary['segments']} segment(s); case folder {outcome.case.root}",
-            file=sys.stderr,
-        )
+    findings = summary.get("findings_by_status", {})
+    progress.event(
+        "done",
+        f"{summary['inputs']} input(s): " + ", ".join(f"{n} {s}" for s, n in summary["by_status"].items())
+        + f"; {summary['segments']} segment(s): " + (", ".join(f"{n} {s}" for s, n in findings.items()) or "none")
+        + f"; {summary.get('flagged', 0)} flagged; case folder {outcome.case.root}",
+        summary=summary, exit_code=outcome.exit_code,
+    )  # fmt: skip
     if outcome.exit_code != EXIT_OK:
         failed, changed = outcome.failed, outcome.changed
         parts = []
         if failed:
             footage = summary["footage_files"]
             parts.append(f"{len(failed)} of {footage} footage file(s) failed or were only partly analysed")
+        if outcome.failed_segments:
+            parts.append(f"{outcome.failed_segments} segment(s) failed")
         if changed:
             parts.append(f"{len(changed)} evidence file(s) CHANGED during the scan")
         print(f"forensic: {'; '.join(parts)} (see {os.path.join(outcome.case.root, 'evidence.csv')})",

@@ -128,10 +128,10 @@ def pick_two(frames: list[list[Face]]) -> list[tuple[Face | None, Face | None]]:
             keep = np.linalg.norm(f.nose - last_a) + np.linalg.norm(g.nose - last_b)
             swap = np.linalg.norm(g.nose - last_a) + np.linalg.norm(f.nose - last_b)
             a, b = (f, g) if keep <= swap else (g, f)
-        elif len(front) == 1 and last_a is not None:
+        elif len(front) == 1 and last_a is not None and last_b is not None:
             f = front[0]
             a, b = (f, None) if np.linalg.norm(f.nose - last_a) <= np.linalg.norm(f.nose - last_b) else (None, f)
-        elif len(front) == 1:
+        elif len(front) == 1:  # nobody seen as a pair yet: a lone face is A until B turns up
             a, b = front[0], None
         else:
             a = b = None

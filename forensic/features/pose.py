@@ -39,16 +39,39 @@ def camera_matrix(width: int, height: int) -> np.ndarray:
 
 
 def solve(six: np.ndarray, width: int, height: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """(rvec, tvec) of the generic face for these six image points, or None when it fails."""
+    """(rvec, tvec) of the generic face for these six image points, or None when it fails.
+
+    Two starts, each refined by Levenberg-Marquardt: SQPnP (a global solver, right at extreme
+    angles where a local one stops in a wrong minimum) and a frontal face in front of the camera;
+    the solution in front of the camera with the smaller reprojection error wins.
+    """
     pts = np.asarray(six, dtype=np.float64).reshape(6, 1, 2)
     cam = camera_matrix(width, height)
-    # start in front of the camera, facing it, so the solution is not the mirror one behind it
-    rvec0 = np.zeros((3, 1))
+    dist = np.zeros((4, 1))
+    starts = []
+    try:
+        ok, r, t = cv2.solvePnP(MODEL_POINTS, pts, cam, dist, flags=cv2.SOLVEPNP_SQPNP)
+        if ok:
+            starts.append((r, t))
+    except cv2.error:
+        pass
     scale = np.linalg.norm(pts[3, 0] - pts[2, 0]) or 1.0
     z0 = cam[0, 0] * 450.0 / scale
     t0 = np.array([[(pts[0, 0, 0] - width / 2) * z0 / cam[0, 0]], [(pts[0, 0, 1] - height / 2) * z0 / cam[0, 0]], [z0]])
-    ok, rvec, tvec = cv2.solvePnP(MODEL_POINTS, pts, cam, np.zeros((4, 1)), rvec0, t0, True, cv2.SOLVEPNP_ITERATIVE)
-    return (rvec, tvec) if ok else None
+    starts.append((np.zeros((3, 1)), t0))
+    best, best_err = None, np.inf
+    for r0, t0 in starts:
+        try:
+            ok, r, t = cv2.solvePnP(MODEL_POINTS, pts, cam, dist, r0.copy(), t0.copy(), True, cv2.SOLVEPNP_ITERATIVE)
+        except cv2.error:
+            continue
+        if not ok or float(t[2, 0]) <= 0:
+            continue
+        proj, _ = cv2.projectPoints(MODEL_POINTS, r, t, cam, dist)
+        err = float(np.sqrt(np.mean(np.sum((proj - pts) ** 2, axis=2))))
+        if err < best_err:
+            best, best_err = (r, t), err
+    return best
 
 
 def angles(rvec: np.ndarray) -> tuple[float, float, float]:

@@ -48,10 +48,11 @@ def check_location(root: str, evidence_paths: Iterable[str]) -> None:
     for given in evidence_paths:
         top = os.path.abspath(given)
         folder = top if os.path.isdir(top) else os.path.dirname(top)
-        if os.path.isdir(top) and _inside(root, folder):
+        if _inside(root, folder):
+            what = "evidence folder" if os.path.isdir(top) else "folder holding the evidence file"
             raise CaseFolderError(
-                f"the case folder {root} is inside the evidence folder {given}: nothing may be written "
-                "next to the evidence; choose a case folder elsewhere"
+                f"the output folder {root} is inside the {what} {folder}: nothing may be written "
+                "next to the evidence; choose a folder elsewhere"
             )
         if _inside(top, root):
             raise CaseFolderError(f"the evidence {given} is inside the case folder {root}")
@@ -129,6 +130,36 @@ class CaseFolder:
             f.write(_csv_bytes(SEGMENT_COLUMNS, []))
         open(case.path(PROBLEMS), "wb").close()
         return case
+
+    @classmethod
+    def open_for_scan(cls, root: str, evidence_paths: Iterable[str], identity: dict[str, Any]
+                      ) -> tuple[CaseFolder, dict[str, Any] | None]:  # fmt: skip
+        """A new case folder, or the folder of the same scan to resume it.
+
+        Returns (case, previous manifest or None). The same scan means the same inputs,
+        configuration, model, segmenter and threshold (``identity``); a case folder of another
+        scan is refused: its results would mix with this one's.
+        """
+        root = os.path.abspath(root)
+        manifest_path = os.path.join(root, MANIFEST)
+        if not os.path.exists(manifest_path):
+            return cls.create(root, evidence_paths), None
+        check_location(root, evidence_paths)
+        try:
+            with open(manifest_path, encoding="utf-8") as f:
+                previous = json.load(f)
+        except (OSError, json.JSONDecodeError) as exc:
+            raise CaseFolderError(f"{root} holds a manifest.json that cannot be read ({exc}); choose a new folder") from exc
+        before = previous.get("identity")
+        if before != identity:
+            diff = sorted(k for k in set(identity) | set(before or {}) if (before or {}).get(k) != identity.get(k))
+            raise CaseFolderError(
+                f"{root} already holds a case of another scan (different {', '.join(diff) or 'format'}): "
+                "a second scan must not mix with the first; choose a new case folder "
+                "(the same command resumes an interrupted scan)"
+            )
+        os.makedirs(os.path.join(root, TIMELINES), exist_ok=True)
+        return cls(root), previous
 
     # -- whole files, written atomically
     def write_manifest(self, manifest: dict[str, Any]) -> None:

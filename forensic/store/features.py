@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
+from dataclasses import dataclass
 from typing import Any
 
 import cv2
@@ -16,35 +18,29 @@ from forensic.records import Segment, timecode
 from forensic.store.case import write_atomic
 
 
-def write_segment_features(folder: str, segment: Segment, feats: SegmentFeatures, imgs: SegmentImages,
-                           extra: dict[str, Any] | None = None) -> dict[str, str]:  # fmt: skip
-    """Write into ``folder`` (created): features.csv (one row per sample frame, the 29 columns in
-    their fixed order, then distance_norm, faces, has_pair), features_long.csv (frame, person,
-    point, axis, value), frames128.npy (5 x 128 x 128 x 3 uint8 RGB, background removed, when
-    computed), keyframes/frame_NNNNNN.png (annotated), features.json (what, how, status).
-    Returns the relative paths written."""
-    os.makedirs(os.path.join(folder, "keyframes"), exist_ok=True)
-    written = {}
+@dataclass
+class FeatureBundle:
+    """Everything stored for one segment's features; made where the frames are (a worker), written
+    by whoever owns the case folder. Plain data, so it travels between processes."""
 
-    def put(rel: str, data: bytes) -> None:
-        write_atomic(os.path.join(folder, rel), data)
-        written[rel] = rel
+    table_csv: bytes
+    long_csv: bytes
+    frames128: np.ndarray | None
+    keyframes: list[tuple[str, bytes]]  # (relative name, PNG bytes)
+    meta: dict[str, Any]
 
-    put("features.csv", feats.table.to_csv(index=False, float_format="%.6f").encode())
-    put("features_long.csv", table.long_form(feats.table).to_csv(index=False, float_format="%.6f").encode())
-    if feats.frames128 is not None:
-        import io
 
-        buf = io.BytesIO()
-        np.save(buf, feats.frames128)
-        put("frames128.npy", buf.getvalue())
+def make_bundle(segment: Segment, feats: SegmentFeatures, imgs: SegmentImages,
+                extra: dict[str, Any] | None = None) -> FeatureBundle:  # fmt: skip
+    """Render the annotated keyframes and serialise the tables of one segment."""
+    keyframes = []
     for i, (img, pair, fs) in enumerate(zip(imgs.images, feats.pairs, feats.faces)):
         people = feats.people[i] if feats.people else None
         pic = annotate(img, pair, people, fs, imgs.frame_indices[i],
                        f"{timecode(imgs.seconds[i])} (from first frame)")  # fmt: skip
         ok, png = cv2.imencode(".png", pic)
         if ok:
-            put(f"keyframes/frame_{imgs.frame_indices[i]:06d}.png", png.tobytes())
+            keyframes.append((f"keyframes/frame_{imgs.frame_indices[i]:06d}.png", png.tobytes()))
     meta = {
         "segment": segment.to_dict(),
         "segmenter": feats.segmenter,
@@ -56,5 +52,41 @@ def write_segment_features(folder: str, segment: Segment, feats: SegmentFeatures
         "warnings": feats.warnings,
         **(extra or {}),
     }
-    put("features.json", (json.dumps(meta, indent=2) + "\n").encode())
+    return FeatureBundle(
+        table_csv=feats.table.to_csv(index=False, float_format="%.6f").encode(),
+        long_csv=table.long_form(feats.table).to_csv(index=False, float_format="%.6f").encode(),
+        frames128=feats.frames128,
+        keyframes=keyframes,
+        meta=meta,
+    )
+
+
+def write_bundle(folder: str, bundle: FeatureBundle) -> dict[str, str]:
+    """Write a bundle into ``folder`` (created); every file atomically. Returns the relative paths."""
+    os.makedirs(os.path.join(folder, "keyframes"), exist_ok=True)
+    written = {}
+
+    def put(rel: str, data: bytes) -> None:
+        write_atomic(os.path.join(folder, rel), data)
+        written[rel] = rel
+
+    put("features.csv", bundle.table_csv)
+    put("features_long.csv", bundle.long_csv)
+    if bundle.frames128 is not None:
+        buf = io.BytesIO()
+        np.save(buf, bundle.frames128)
+        put("frames128.npy", buf.getvalue())
+    for rel, png in bundle.keyframes:
+        put(rel, png)
+    put("features.json", (json.dumps(bundle.meta, indent=2) + "\n").encode())
     return written
+
+
+def write_segment_features(folder: str, segment: Segment, feats: SegmentFeatures, imgs: SegmentImages,
+                           extra: dict[str, Any] | None = None) -> dict[str, str]:  # fmt: skip
+    """Write into ``folder`` (created): features.csv (one row per sample frame, the 29 columns in
+    their fixed order, then distance_norm, faces, has_pair), features_long.csv (frame, person,
+    point, axis, value), frames128.npy (5 x 128 x 128 x 3 uint8 RGB, background removed, when
+    computed), keyframes/frame_NNNNNN.png (annotated), features.json (what, how, status).
+    Returns the relative paths written."""
+    return write_bundle(folder, make_bundle(segment, feats, imgs, extra))

@@ -135,6 +135,25 @@ class FaceModel:
     def landmarks(self) -> np.ndarray:
         return self.points[:68, :2]
 
+    @property
+    def face_width(self) -> float:
+        """Jaw width (dlib 1 to 17) of the photo as prepared, pixels: the "face width" scenes scale."""
+        return float(np.linalg.norm(self.points[16, :2] - self.points[0, :2]))
+
+    @property
+    def identity(self) -> str:
+        """The person, whatever the orientation (a mirrored photo is the same person)."""
+        return self.name.split("~")[0]
+
+    def skin_bgr(self) -> tuple[float, float, float]:
+        """Median colour of the cheeks (between the jaw and the nose), for a drawn neck and hands."""
+        L = self.landmarks
+        mask = np.zeros(self.image.shape[:2], np.uint8)
+        for side in ((1, 2, 3, 31, 40, 41), (15, 14, 13, 35, 47, 46)):
+            cv2.fillConvexPoly(mask, cv2.convexHull(L[list(side)].astype(np.int32)), 255)
+        px = self.image[mask > 0]
+        return tuple(float(v) for v in np.median(px, axis=0)) if len(px) else (120.0, 150.0, 190.0)
+
     def render(self, yaw: float, pitch: float, shading: float = 0.35) -> Rendered:
         """The head turned by ``yaw`` and ``pitch`` degrees (results cached per 0.1 degree)."""
         key = (round(yaw, 1), round(pitch, 1), round(shading, 2))
@@ -230,9 +249,9 @@ def fit(image_bgr: np.ndarray, name: str = "face", source: str = "", finder=None
 
     # crop: the fixed outer ring with a margin around every anchor
     all_img = to_img(np.vstack([lf, anchors]))
-    margin = 0.25 * h * unit
-    x0, y0 = np.floor(all_img.min(axis=0) - margin).astype(int)
-    x1, y1 = np.ceil(all_img.max(axis=0) + margin).astype(int)
+    mx, my = 0.45 * h * unit, 0.25 * h * unit  # room for the face to turn inside the crop
+    x0, y0 = np.floor(all_img.min(axis=0) - (mx, my)).astype(int)
+    x1, y1 = np.ceil(all_img.max(axis=0) + (mx, my)).astype(int)
     scaled = cv2.resize(image_bgr, (round(iw * k), round(ih * k)),
                         interpolation=cv2.INTER_AREA if k < 1 else cv2.INTER_CUBIC)  # fmt: skip
     crop = _crop(scaled, x0, y0, x1, y1)
@@ -333,25 +352,41 @@ def default_face_sources(folder: str) -> dict[str, str]:
     return face_images(folder)
 
 
-def load_models(faces_dir: str | None = None, include_default: bool = True, finder=None) -> list[FaceModel]:
-    """The default faces plus every picture in ``faces_dir`` in which dlib finds a face, sorted by
-    name. ValueError when ``faces_dir`` is given but holds no usable face."""
+def load_models(faces_dir: str | None = None, include_default: bool = True, mirrored: bool = False,
+                finder=None) -> list[FaceModel]:  # fmt: skip
+    """The default faces (scikit-image's astronaut, matplotlib's grace_hopper) plus every picture
+    in ``faces_dir`` in which dlib finds a face, in that order (user pictures sorted by file name).
+    ``mirrored``: also each photo flipped left-right (named ``NAME~mirrored``), which dlib must
+    find too. ValueError when ``faces_dir`` is given but holds no usable face, or when no face at
+    all is left."""
     import tempfile
 
     from forensic.features.faces import FaceFinder
 
     finder = finder or FaceFinder(upsample=1)
-    models = []
+    sources: list[tuple[str, str, np.ndarray]] = []
     if include_default:
         with tempfile.TemporaryDirectory() as tmp:
             for name, path in sorted(default_face_sources(tmp).items()):
-                models.append(fit(cv2.imread(path), name, f"package:{name}", finder))
+                sources.append((name, f"package:{name}", cv2.imread(path)))
+    models = [fit(img, name, src, finder) for name, src, img in sources]
     if faces_dir is not None:
         models += load_user_faces(faces_dir, finder)
+    if not models:
+        raise ValueError("no face photos: the default faces are off and no --faces folder was given")
+    if mirrored:
+        flipped = []
+        for m in models:
+            try:
+                flipped.append(fit(m.image[:, ::-1].copy(), m.name + "~mirrored", m.source, finder))
+            except ValueError:
+                pass  # dlib does not find the mirrored face: keep the original only
+        models += flipped
     return models
 
 
 def load_user_faces(faces_dir: str, finder=None) -> list[FaceModel]:
+    """Every picture in ``faces_dir`` with a face dlib finds (ValueError when there is none)."""
     if not os.path.isdir(faces_dir):
         raise ValueError(f"--faces {faces_dir}: no such folder")
     names = sorted(n for n in os.listdir(faces_dir) if n.lower().endswith(IMAGE_EXTENSIONS))

@@ -205,13 +205,6 @@ def test_one_face_in_a_single_frame_only():
     assert pick_two([[], [f], []]) == [(None, None), (f, None), (None, None)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="BUG: pick_two crashes (TypeError: float - NoneType) when no frame shows two faces and two or "
-    "more frames show one: the first single face sets last_a but last_b stays None, and the next "
-    "single face is compared with last_b. Every one-person segment makes extract() raise.",
-)
 def test_one_person_in_every_frame():
     faces = [fake_face(100 + i, 200) for i in range(5)]
     pairs = pick_two([[f] for f in faces])

@@ -135,13 +135,6 @@ def test_missing_maskrcnn_weights(clip, tmp_path):
     assert not out.exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: `forensic features` writes its output inside the folder holding the video: "
-    "store.case.check_location only refuses an out folder inside an evidence path that is a "
-    "directory, and features_of_segment passes the video file, so the folder holding it is never "
-    "checked (exit 0, out folder created beside the evidence)",
-)
 def test_out_inside_the_folder_holding_the_video(clip):
     evidence = clip.parent
     out = evidence / "features_out"

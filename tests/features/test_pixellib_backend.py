@@ -172,6 +172,20 @@ def test_fetch_fails_fast_and_cleanly_offline_and_checks_what_it_downloads(tmp_p
         fetch("not_weights", "bad.h5")
         fetch("not_found", "nothing-here.h5")
         server.shutdown()
+
+        # 3. A server that takes the connection and never answers: the timeout still holds.
+        import socket
+        mute = socket.socket()
+        mute.bind(("127.0.0.1", 0))
+        mute.listen(4)
+        t0 = time.monotonic()
+        try:
+            pb.fetch_coco_weights(str(tmp / "mute" / "w.h5"), timeout=1, url=f"http://127.0.0.1:{mute.getsockname()[1]}/w.h5")
+            out["mute"] = ["no error", ""]
+        except Exception as exc:
+            out["mute"] = [type(exc).__name__, str(exc)]
+        out["mute_s"] = time.monotonic() - t0
+        mute.close()
         out["fingerprint_ok"] = pb.weights_fingerprint(str(served / "good.h5")) == good_sha
         print("RESULT " + json.dumps(out))
         """,
@@ -192,6 +206,7 @@ def test_fetch_fails_fast_and_cleanly_offline_and_checks_what_it_downloads(tmp_p
     assert res["not_weights_left"] == []
     assert res["not_found"][0] == "RuntimeError" and "404" in res["not_found"][1]
     assert res["not_found_left"] == []
+    assert res["mute"][0] == "RuntimeError" and res["mute_s"] < 1 + 2, (res["mute"], res["mute_s"])
     assert res["fingerprint_ok"] is True
 
 
@@ -253,8 +268,6 @@ def test_weights_really_load_and_people_leaves_the_frame_alone(tmp_path):
         A, B = str(tmp / "seed_a.h5"), str(tmp / "seed_b.h5")
         timed("save_a", pb.save_random_weights, A, image_max_dim=256, seed=11)
         timed("save_b", pb.save_random_weights, B, image_max_dim=256, seed=22)
-        pb.save_random_weights(str(tmp / "seed_a_again.h5"), image_max_dim=128, seed=11)
-        out["same_seed_same_file"] = pb.weights_fingerprint(A) == pb.weights_fingerprint(str(tmp / "seed_a_again.h5"))
 
         def fingerprint(o):
             f = lambda a: np.asarray(a, np.float64)
@@ -322,7 +335,6 @@ def test_weights_really_load_and_people_leaves_the_frame_alone(tmp_path):
         """,
     )
     print("timings (s):", res["times"])
-    assert res["same_seed_same_file"] is True  # seeded, and independent of image_max_dim
     loaded, total = res["loaded"]
     assert loaded == total and total > 200, res["loaded"]  # every weighted layer matched by name
 

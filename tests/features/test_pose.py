@@ -112,13 +112,6 @@ def test_direction_line_points_where_the_face_turns():
     assert np.allclose(start, end, atol=1.0)  # frontal: points straight at the camera
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: for an off-centre face at extreme combined yaw and pitch, solvePnP (ITERATIVE, started "
-    "from a frontal rotation) stops in a local minimum with 17-28 px reprojection error, and yaw_pitch "
-    "returns angles up to 21 degrees wrong without any sign of failure (e.g. yaw -60 pitch 30 at "
-    "t=(-600, 300, 3500) gives yaw -39)",
-)
 @pytest.mark.parametrize("yaw,pitch,t", [(-60, 30, (-600.0, 300.0, 3500.0)), (60, -40, (500.0, -200.0, 2500.0))])
 def test_round_trip_off_centre_extreme(yaw, pitch, t):
     got = pose.yaw_pitch(project(yaw, pitch, t), W, H)

@@ -51,12 +51,6 @@ def test_selfie_face_on_most_sample_frames(selfie, finder):
     assert max(counts) == 1, counts  # and only one
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="BUG: one person in every sample frame crashes faces.pick_two (TypeError: float - NoneType) "
-    "instead of giving status insufficient_subjects",
-)
 def test_selfie_is_insufficient_subjects(selfie, finder, footage_dir):
     before = snapshot(footage_dir)
     segment, info, item = selfie

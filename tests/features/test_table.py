@@ -122,7 +122,8 @@ def test_long_form():
     assert triples[1] == ("A", "nose_tip", "y")
     assert triples[7] == ("A", "right_eye_right_corner", "y")
     assert triples[23] == ("B", "mouth_right_corner", "y")
-    assert triples[24:28] == [("A", "head", "yaw"), ("A", "head", "pitch"), ("B", "head", "yaw"), ("B", "head", "pitch")]
+    assert triples[24:28] == [("A", "head", "yaw"), ("A", "head", "pitch"),
+                              ("B", "head", "yaw"), ("B", "head", "pitch")]  # fmt: skip
     assert triples[28] == ("AB", "nose_tip", "distance_px")
     np.testing.assert_array_equal(first["value"].to_numpy(dtype=float), table.to_array(df)[0])
     missing = lf[lf["frame"] == 13]

@@ -1,0 +1,43 @@
+"""forensic verify CASE_DIR"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from forensic._cli.common import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "verify", help="re-hash the evidence and the case folder and compare with the records",
+        description="Re-hash every evidence file listed in evidence.csv (read-only), every case folder file "
+        "recorded in manifest.json, and every report file recorded in manifest.json and report/report.sha256; "
+        "report files no record lists. Exit 0 when everything matches, 3 with the list of mismatches "
+        "otherwise, 2 on usage errors.",
+    )  # fmt: skip
+    p.add_argument("case_dir", metavar="CASE_DIR")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, argv: list[str]) -> int:
+    from forensic.report.context import ReportError
+    from forensic.report.verify import verify_case
+
+    progress = None if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
+    try:
+        res = verify_case(args.case_dir, progress)
+    except ReportError as exc:
+        print(f"forensic: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    for note in res.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if res.ok:
+        print(f"OK: {res.evidence_checked} evidence file(s) and {res.files_checked} case folder file(s) match their records")
+        return EXIT_OK
+    print(f"MISMATCH: {len(res.mismatches)} problem(s) found "
+          f"({res.evidence_checked} evidence file(s), {res.files_checked} case folder file(s) checked):")  # fmt: skip
+    for mm in res.mismatches:
+        print(f"  {mm}")
+    return EXIT_SOME_FAILED

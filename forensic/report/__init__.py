@@ -1,0 +1,392 @@
+"""The evidence report: ``report.html`` and ``report.pdf`` from the same jinja2 templates, per-video
+subtitles of the flagged intervals, a CSV of all segments, and their SHA-256 in manifest.json and
+in a ``sha256sum`` sidecar.
+
+    from forensic.report import build_report
+    paths = build_report("cases/2026-001", agency="Example Police", clock_offsets=["<sha256>=+3.5"])
+
+Everything goes into ``CASE_DIR/report/`` (made in a temporary folder beside it and swapped in
+whole, so a failure leaves the previous report as it was):
+
+    report/report.html        self-contained (inline CSS, images as data: URIs, no script)
+    report/report.pdf         the same HTML printed by WeasyPrint (page n of N on every page)
+    report/all_segments.csv   every segment's finding, with its rank, wall-clock time and source
+    report/subtitles/<name>.<sha12>.vtt / .srt   flagged intervals per video
+    report/report.sha256      SHA-256 of every file above (``sha256sum -c report.sha256``)
+
+and manifest.json gets a ``reports`` key (every other key kept; rewritten atomically). The scan
+calls :func:`build_report` at its end; ``forensic report CASE_DIR`` calls it again at any time
+(a new revision: the previous revision's hashes stay in ``reports.history``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from forensic.records import FINDING_COLUMNS
+from forensic.report.context import (
+    DEFAULT_TOP,
+    MANIFEST,
+    REPORT_DIR,
+    ClockSpec,
+    Keyframe,
+    ReportContext,
+    ReportError,
+    SegmentView,
+    inside_case,
+    load_context,
+    parse_clock_offsets,
+    parse_clock_value,
+)
+from forensic.store.case import sha256_path, write_atomic
+
+__all__ = ["ReportError", "ReportPaths", "build_report", "default_templates_dir", "render_html"]
+
+HTML_NAME = "report.html"
+PDF_NAME = "report.pdf"
+CSV_NAME = "all_segments.csv"
+SIDECAR_NAME = "report.sha256"
+SUBTITLES = "subtitles"
+TEMPLATE = "report.html.j2"
+
+FLAG_WORDS = {
+    "short_shot": "short shot: the whole shot is under 3 s (the model was trained on 3-8 s clips)",
+    "few_frames": "fewer distinct frames than samples: some sample frames repeat",
+    "partial_file": "the file failed to decode part way; this segment is its last good stretch",
+    "timeline_gap": "frames are missing inside the segment (a hole in the timestamps)",
+}
+
+
+@dataclass
+class ReportPaths:
+    """What :func:`build_report` wrote (absolute paths) and the SHA-256 of each file."""
+
+    folder: str
+    html: str
+    pdf: str | None
+    csv: str
+    sidecar: str
+    subtitles: dict[str, dict[str, str]] = field(default_factory=dict)  # sha256 -> {"vtt": path, "srt": path}
+    sha256: dict[str, str] = field(default_factory=dict)  # path relative to the case folder -> SHA-256
+    revision: int = 1
+    flagged: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def default_templates_dir() -> str:
+    """``templates/`` beside the package (the checkout's templates folder)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    return os.path.normpath(os.path.join(here, "..", "..", "templates"))
+
+
+def _clock_specs(clock_offsets: Mapping[str, Any] | Iterable[str] | None) -> list[ClockSpec]:
+    if clock_offsets is None:
+        return []
+    if isinstance(clock_offsets, Mapping):
+        return [parse_clock_value(str(k), v, "build_report(clock_offsets=...)") for k, v in clock_offsets.items()]
+    return parse_clock_offsets([str(x) for x in clock_offsets])
+
+
+def build_report(case_dir: str, *, agency: str | None = None,
+                 clock_offsets: Mapping[str, Any] | Iterable[str] | None = None, top: int = DEFAULT_TOP,
+                 argv: list[str] | None = None, pdf: bool = True, templates_dir: str | None = None,
+                 issued_utc: str | None = None) -> ReportPaths:  # fmt: skip
+    """Make the report of the case folder ``case_dir`` into ``case_dir/report/``.
+
+    ``clock_offsets``: ``["SHA256_OR_PATH=+SECONDS", "SHA256_OR_PATH=2026-03-01T09:30:00Z"]`` or a
+    mapping of the same keys to seconds (float) or ISO times; they override the manifest's
+    ``clock_offsets``. ``top``: flagged segments shown in detail, best score first (0: all); the
+    contact sheet shows the first 24 of them. ``argv``: the command line to record.
+    Raises :class:`ReportError` (a usage error) for a folder that is not a case folder or a clock
+    offset that names no file of the case."""
+    case_dir = os.path.abspath(case_dir)
+    ctx = load_context(case_dir, agency=agency, clock_specs=_clock_specs(clock_offsets), top=top,
+                       issued_utc=issued_utc, report_argv=argv or ["build_report", case_dir])  # fmt: skip
+    templates_dir = templates_dir or default_templates_dir()
+    if not os.path.isfile(os.path.join(templates_dir, TEMPLATE)):
+        raise ReportError(f"report templates not found: {os.path.join(templates_dir, TEMPLATE)}")
+
+    final = os.path.join(case_dir, REPORT_DIR)
+    work = tempfile.mkdtemp(prefix=".tmp-report-", dir=case_dir)
+    try:
+        os.chmod(work, 0o755 & ~_umask())
+        files: dict[str, str] = {}  # path relative to the report folder -> sha256
+
+        def put(rel: str, data: bytes) -> None:
+            full = os.path.join(work, rel)
+            os.makedirs(os.path.dirname(full), exist_ok=True)
+            write_atomic(full, data)
+            files[rel] = sha256_path(full)
+
+        _prepare_pictures(ctx)
+        subs = _write_subtitles(ctx, put)
+        put(CSV_NAME, _segments_csv(ctx))
+        ctx.issued_files = sorted(files.items())
+        html = render_html(ctx, templates_dir)
+        put(HTML_NAME, html.encode("utf-8"))
+        if pdf:
+            put(PDF_NAME, html_to_pdf(html))
+        sidecar = "".join(f"{sha}  {rel}\n" for rel, sha in sorted(files.items()))
+        write_atomic(os.path.join(work, SIDECAR_NAME), sidecar.encode("utf-8"))
+        _swap_in(work, final)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+
+    rel_files = {f"{REPORT_DIR}/{rel}": sha for rel, sha in sorted(files.items())}
+    _record_in_manifest(ctx, rel_files, files)
+    return ReportPaths(
+        folder=final, html=os.path.join(final, HTML_NAME), pdf=os.path.join(final, PDF_NAME) if pdf else None,
+        csv=os.path.join(final, CSV_NAME), sidecar=os.path.join(final, SIDECAR_NAME),
+        subtitles={sha: {k: os.path.join(final, v) for k, v in d.items()} for sha, d in subs.items()},
+        sha256=rel_files, revision=ctx.revision, flagged=len(ctx.flagged), notes=list(ctx.notes),
+    )  # fmt: skip
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _swap_in(work: str, final: str) -> None:
+    """Replace ``final`` by ``work`` (the old report folder is removed only after the new one is in)."""
+    old = None
+    if os.path.lexists(final):
+        old = tempfile.mkdtemp(prefix=".tmp-report-old-", dir=os.path.dirname(final))
+        os.rmdir(old)
+        os.replace(final, old)
+    os.replace(work, final)
+    if old is not None:
+        if os.path.isdir(old) and not os.path.islink(old):
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.unlink(old)
+
+
+def _record_in_manifest(ctx: ReportContext, rel_files: dict[str, str], files: dict[str, str]) -> None:
+    from forensic.store.provenance import tool_source
+
+    path = os.path.join(ctx.case_dir, MANIFEST)
+    with open(path, encoding="utf-8") as f:
+        manifest = json.load(f)  # as it is now: every other key is kept
+    previous = manifest.get("reports")
+    history: list[dict[str, Any]] = []
+    if isinstance(previous, dict):
+        history = [h for h in previous.get("history", []) if isinstance(h, dict)]
+        history.append({k: previous.get(k) for k in ("revision", "issued_utc", "html_sha256", "pdf_sha256")})
+    manifest["reports"] = {
+        "revision": ctx.revision,
+        "issued_utc": ctx.issued_utc,
+        "folder": REPORT_DIR,
+        "html_sha256": files.get(HTML_NAME),
+        "pdf_sha256": files.get(PDF_NAME),
+        "files": rel_files,
+        "sidecar": f"{REPORT_DIR}/{SIDECAR_NAME}",
+        "agency": ctx.agency,
+        "top": ctx.top,
+        "flagged": len(ctx.flagged),
+        "detailed": len(ctx.detailed),
+        "clock_sources": {v.sha256: v.clock.to_dict() for v in ctx.videos},
+        "command_line": ctx.report_argv,
+        "tool": tool_source(),
+        "notes": ctx.notes,
+        "history": history,
+    }
+    write_atomic(path, (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode())
+
+
+# ---------------------------------------------------------------------------------------------
+# pictures
+
+
+def _keyframes_of(ctx: ReportContext, s: SegmentView) -> list[Keyframe]:
+    f = s.finding
+    rels = list(f.keyframes)
+    if not rels and f.features_dir:
+        folder = inside_case(ctx.case_dir, f.features_dir)
+        kdir = os.path.join(folder, "keyframes") if folder else None
+        if kdir and os.path.isdir(kdir):
+            rels = [os.path.join(f.features_dir, "keyframes", n) for n in sorted(os.listdir(kdir)) if n.endswith(".png")]
+    out = []
+    for rel in rels:
+        frame = None
+        stem = os.path.splitext(os.path.basename(rel))[0]
+        if stem.startswith("frame_") and stem[6:].isdigit():
+            frame = int(stem[6:])
+        k = Keyframe(rel=rel, frame=frame)
+        full = inside_case(ctx.case_dir, rel)
+        if full is None:
+            k.missing = "refused: the path leads outside the case folder"
+            ctx.notes.append(f"keyframe {rel!r} of segment {f.key} leads outside the case folder; not embedded")
+        elif not os.path.isfile(full):
+            k.missing = "missing from the case folder"
+            ctx.notes.append(f"keyframe {rel!r} of segment {f.key} is missing from the case folder")
+        else:
+            k.sha256 = sha256_path(full)
+        out.append(k)
+    return out
+
+
+def _features_of(ctx: ReportContext, s: SegmentView) -> None:
+    f = s.finding
+    folder = inside_case(ctx.case_dir, f.features_dir) if f.features_dir else None
+    if f.features_dir and folder is None:
+        ctx.notes.append(f"features folder {f.features_dir!r} of segment {f.key} leads outside the case folder; not read")
+    if folder and os.path.isfile(os.path.join(folder, "features.csv")):
+        with open(os.path.join(folder, "features.csv"), newline="", encoding="utf-8") as fh:
+            s.table = list(csv.DictReader(fh))
+    elif f.features_dir:
+        ctx.notes.append(f"features.csv of segment {f.key} is missing")
+    if folder and os.path.isfile(os.path.join(folder, "features.json")):
+        try:
+            with open(os.path.join(folder, "features.json"), encoding="utf-8") as fh:
+                meta = json.load(fh)
+            s.features_json = meta if isinstance(meta, dict) else {}
+        except (OSError, ValueError) as exc:
+            ctx.notes.append(f"features.json of segment {f.key} cannot be read: {exc}")
+
+
+def _segment_warnings(s: SegmentView) -> list[str]:
+    f = s.finding
+    out = [FLAG_WORDS.get(flag, f"flag: {flag}") for flag in f.flags]
+    for w in s.features_json.get("warnings", []) or []:
+        out.append(str(w))
+    seg = f.segmenter or s.features_json.get("segmenter")
+    if seg and seg != "pixellib":
+        out.append(f"background removal by the fallback segmenter {seg}, not the paper's Mask R-CNN (PixelLib)")
+    elif not seg:
+        out.append("the people segmenter used is not recorded")
+    n = len(s.table) or 5
+    if f.pair_frames < n:
+        out.append(f"only {f.pair_frames} of {n} sample frames show both people")
+    if f.attempts and f.attempts > 1:
+        out.append(f"classified after {f.attempts} attempts")
+    if f.error:
+        out.append(f"error: {f.error}")
+    if s.video is not None:
+        if s.video.item.variable_frame_rate:
+            out.append("the file has a variable frame rate: seconds come from its timestamps, not from frame counts")
+        if s.video.item.rotation:
+            out.append(f"the file is rotated {s.video.item.rotation} degrees by its metadata")
+    return out
+
+
+def _prepare_pictures(ctx: ReportContext) -> None:
+    from forensic.report import charts
+
+    for v in ctx.videos:
+        if v.findings:
+            thr = next((f.threshold for f in v.findings if f.threshold is not None), None)
+            if thr is None and ctx.model:
+                thr = ctx.model.get("threshold")
+            v.timeline = charts.data_uri(charts.timeline_png(v.findings, v.item.duration_s, thr), "image/png")
+    contact = {id(s) for s in ctx.contact}
+    for s in ctx.detailed:
+        _features_of(ctx, s)
+        s.keyframes = _keyframes_of(ctx, s)
+        s.warnings = _segment_warnings(s)
+        if s.table:
+            s.chart = charts.data_uri(charts.segment_chart_png(s.table), "image/png")
+        for k in s.keyframes:
+            if k.missing is None:
+                full = inside_case(ctx.case_dir, k.rel)
+                jpg = charts.keyframe_jpeg(full, 720, 85)
+                if jpg is None:
+                    k.missing = "not a readable image"
+                    ctx.notes.append(f"keyframe {k.rel!r} cannot be read as an image")
+                else:
+                    k.image = charts.data_uri(jpg, "image/jpeg")
+        if id(s) in contact:
+            k = s.contact_keyframe
+            if k is not None and k.missing is None:
+                thumb = charts.keyframe_jpeg(inside_case(ctx.case_dir, k.rel), 360, 80)
+                k.thumb = charts.data_uri(thumb, "image/jpeg") if thumb else None
+
+
+# ---------------------------------------------------------------------------------------------
+# subtitles and CSV
+
+
+def _write_subtitles(ctx: ReportContext, put) -> dict[str, dict[str, str]]:
+    from forensic.report import subtitles
+
+    out: dict[str, dict[str, str]] = {}
+    by_sha: dict[str, list[SegmentView]] = {}
+    for s in ctx.flagged:
+        by_sha.setdefault(s.finding.sha256, []).append(s)
+    rid = str(ctx.manifest.get("report_id") or "")
+    for v in ctx.videos:
+        if not v.findings:
+            continue
+        flagged = by_sha.get(v.sha256, [])
+        stem = subtitles.file_stem(v.item.path, v.sha256)
+        vtt, srt = f"{SUBTITLES}/{stem}.vtt", f"{SUBTITLES}/{stem}.srt"
+        put(vtt, subtitles.webvtt(v.item.path, v.sha256, flagged, rid, ctx.revision).encode("utf-8"))
+        put(srt, subtitles.srt(flagged).encode("utf-8"))
+        v.subtitles = {"vtt": vtt, "srt": srt}
+        out[v.sha256] = dict(v.subtitles)
+    return out
+
+
+CSV_EXTRA = ["wall_clock_start_utc", "wall_clock_end_utc", "wall_clock_source"]
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(v: Any) -> Any:
+    if v is None:
+        return ""
+    if isinstance(v, (list, tuple)):
+        return json.dumps(list(v), ensure_ascii=False)
+    if isinstance(v, str) and v.startswith(_FORMULA_START):
+        return "'" + v  # a spreadsheet must not run a file name as a formula
+    return str(v)
+
+
+def _segments_csv(ctx: ReportContext) -> bytes:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["rank", "flagged", *FINDING_COLUMNS, *CSV_EXTRA])
+    for s in ctx.segments:
+        f = s.finding
+        row = [s.rank or "", "yes" if s.flagged else "no"]
+        for col in FINDING_COLUMNS:
+            row.append(_cell(getattr(f, col)))
+        clock = s.video.clock if s.video is not None else None
+        row += [s.wall_start or "", s.wall_end or "", clock.kind if clock is not None else "none"]
+        w.writerow(row)
+    return buf.getvalue().encode("utf-8")
+
+
+# ---------------------------------------------------------------------------------------------
+# HTML and PDF
+
+
+def render_html(ctx: ReportContext, templates_dir: str | None = None) -> str:
+    from forensic.report.render import environment
+
+    env = environment(templates_dir or default_templates_dir())
+    return env.get_template(TEMPLATE).render(ctx=ctx, m=ctx.manifest)
+
+
+def _refuse_fetch(url: str, *args: Any, **kwargs: Any):
+    """WeasyPrint's URL fetcher: data: URIs only; nothing is ever fetched from outside."""
+    if url.startswith("data:"):
+        from weasyprint import default_url_fetcher
+
+        return default_url_fetcher(url, *args, **kwargs)
+    raise ValueError(f"the report embeds nothing from outside: refused {url[:80]!r}")
+
+
+def html_to_pdf(html: str) -> bytes:
+    from weasyprint import HTML
+
+    return HTML(string=html, url_fetcher=_refuse_fetch, base_url=None).write_pdf()

@@ -1,0 +1,204 @@
+"""Pictures for the report, all embedded as ``data:`` URIs.
+
+* :func:`timeline_png`: one file's score over time (seconds from the first frame), the threshold,
+  flagged intervals shaded red, segments that were not classified shaded grey.
+* :func:`segment_chart_png`: one segment's yaw and pitch of persons A and B and their nose-to-nose
+  distance over its sample frames.
+* :func:`keyframe_jpeg`: a reduced JPEG copy of an annotated keyframe (the PNG in the case folder
+  stays the reference; its SHA-256 is printed beside the copy).
+
+Matplotlib is used through its object API with the Agg canvas (no pyplot, no global backend),
+and no text from the evidence ever goes into a chart: file names appear only in the HTML, where
+they are escaped (matplotlib would read ``$...$`` in a name as mathematics).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+COLOR_A = "#c98a00"  # amber, as person A's box on the keyframes
+COLOR_B = "#0063cc"  # blue, as person B's
+COLOR_SCORE = "#1f3b73"
+COLOR_FLAG = "#d62728"
+COLOR_GREY = "#9e9e9e"
+
+_RC = {
+    "font.family": "DejaVu Sans",
+    "font.size": 7.5,
+    "axes.titlesize": 8,
+    "axes.labelsize": 7.5,
+    "xtick.labelsize": 7,
+    "ytick.labelsize": 7,
+    "legend.fontsize": 6.5,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "svg.fonttype": "none",
+}
+DPI = 150
+
+
+def data_uri(data: bytes, mime: str) -> str:
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def _figure(width_in: float, height_in: float):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width_in, height_in), dpi=DPI)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
+    return buf.getvalue()
+
+
+def _clock_label(seconds: float, _pos: Any = None) -> str:
+    s = int(round(seconds))
+    sign = "-" if s < 0 else ""
+    s = abs(s)
+    h, rem = divmod(s, 3600)
+    m, s = divmod(rem, 60)
+    return f"{sign}{h}:{m:02d}:{s:02d}" if h else f"{sign}{m}:{s:02d}"
+
+
+def timeline_png(segments: Sequence[Any], duration_s: float | None, threshold: float | None) -> bytes:
+    """``segments``: records with start_s, end_s, status, score, label (forensic.records.Finding).
+
+    Score steps over each classified segment; red band over each flagged segment (label
+    ``stalking``); grey band over segments that were not classified; dashed threshold line."""
+    import matplotlib
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import FuncFormatter
+
+    with matplotlib.rc_context(_RC):
+        fig = _figure(7.2, 1.75)
+        ax = fig.add_axes((0.075, 0.27, 0.80, 0.64))
+        end = max([float(duration_s or 0.0)] + [float(s.end_s) for s in segments] + [1.0])
+        grey_done = flag_done = score_done = False
+        for s in segments:
+            x0, x1 = float(s.start_s), float(s.end_s)
+            status = str(s.status)
+            if status == "analysed" and s.score is not None and not math.isnan(float(s.score)):
+                if s.label == "stalking":
+                    ax.axvspan(x0, x1, color=COLOR_FLAG, alpha=0.22, lw=0)
+                    flag_done = True
+                ax.plot([x0, x1], [float(s.score)] * 2, color=COLOR_SCORE, lw=1.6, solid_capstyle="butt")
+                score_done = True
+            else:
+                ax.axvspan(x0, x1, ymin=0, ymax=0.08, color=COLOR_GREY, alpha=0.9, lw=0)
+                grey_done = True
+        if threshold is not None:
+            ax.axhline(float(threshold), color="black", lw=0.8, ls="--")
+        ax.set_xlim(0, end)
+        ax.set_ylim(0, 1.02)
+        ax.set_yticks([0, 0.5, 1])
+        ax.set_ylabel("score")
+        ax.set_xlabel("time from the first frame (seconds clock, shown as [h:]mm:ss)")
+        ax.xaxis.set_major_formatter(FuncFormatter(_clock_label))
+        ax.grid(axis="x", color="#e0e0e0", lw=0.5)
+        handles = []
+        if score_done:
+            from matplotlib.lines import Line2D
+
+            handles.append(Line2D([], [], color=COLOR_SCORE, lw=1.6, label="score per segment"))
+        if threshold is not None:
+            from matplotlib.lines import Line2D
+
+            handles.append(Line2D([], [], color="black", lw=0.8, ls="--", label=f"threshold {float(threshold):g}"))
+        if flag_done:
+            handles.append(Patch(color=COLOR_FLAG, alpha=0.3, label="flagged"))
+        if grey_done:
+            handles.append(Patch(color=COLOR_GREY, label="not classified"))
+        if handles:
+            ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.005, 1.0), frameon=False,
+                      borderaxespad=0.0, handlelength=1.6)  # fmt: skip
+        return _png(fig)
+
+
+def _col(rows: list[dict[str, Any]], name: str) -> np.ndarray:
+    out = []
+    for r in rows:
+        v = r.get(name)
+        try:
+            out.append(float(v))
+        except (TypeError, ValueError):
+            out.append(math.nan)
+    return np.array(out, dtype=float)
+
+
+def segment_chart_png(rows: list[dict[str, Any]]) -> bytes:
+    """``rows``: features.csv rows (frame, s, A_yaw, A_pitch, B_yaw, B_pitch, distance_px, has_pair).
+
+    Left: yaw (solid) and pitch (dashed) of A (amber) and B (blue), degrees. Right: nose-to-nose
+    distance, pixels. x: the sample frames, labelled with their frame number. A frame without both
+    people has no value; it is marked "no pair", never drawn as zero."""
+    import matplotlib
+
+    with matplotlib.rc_context(_RC):
+        fig = _figure(7.2, 2.05)
+        x = np.arange(len(rows))
+        labels = [f"{int(float(r.get('frame')))}" if r.get("frame") not in (None, "") else "?" for r in rows]
+        ax1 = fig.add_axes((0.07, 0.22, 0.50, 0.66))
+        ax2 = fig.add_axes((0.70, 0.22, 0.28, 0.66))
+        for person, color in (("A", COLOR_A), ("B", COLOR_B)):
+            marker = "o" if person == "A" else "s"
+            ax1.plot(x, _col(rows, f"{person}_yaw"), color=color, lw=1.4, marker=marker, ms=3.5, label=f"{person} yaw")
+            ax1.plot(x, _col(rows, f"{person}_pitch"), color=color, lw=1.2, ls="--", marker=marker, ms=3.5,
+                     mfc="white", label=f"{person} pitch")  # fmt: skip
+        ax1.axhline(0, color="#bbbbbb", lw=0.6)
+        ax1.set_title("head pose (degrees)", loc="left")
+        ax1.set_ylabel("degrees")
+        dist = _col(rows, "distance_px")
+        ax2.plot(x, dist, color="#2ca02c", lw=1.4, marker="D", ms=3.5, label="distance A-B")
+        ax2.set_title("nose-to-nose distance (pixels)", loc="left")
+        ax2.set_ylabel("pixels")
+        finite = dist[np.isfinite(dist)]
+        if finite.size:
+            lo, hi = float(finite.min()), float(finite.max())
+            pad = max(5.0, 0.15 * (hi - lo))
+            ax2.set_ylim(max(0.0, lo - pad), hi + pad)
+        for ax in (ax1, ax2):
+            ax.set_xticks(x)
+            ax.set_xticklabels(labels)
+            ax.set_xlabel("sample frame (decoded-frame index)")
+            ax.set_xlim(-0.4, max(0.4, len(rows) - 0.6))
+            ax.grid(axis="y", color="#e8e8e8", lw=0.5)
+        angles = np.vstack([_col(rows, c) for c in ("A_yaw", "A_pitch", "B_yaw", "B_pitch")]) if rows else np.zeros((4, 0))
+        fin = angles[np.isfinite(angles)]
+        if fin.size:
+            lo, hi = float(fin.min()), float(fin.max())
+            pad = max(5.0, 0.1 * (hi - lo))
+            ax1.set_ylim(lo - pad, hi + pad)
+        for i in range(len(rows)):
+            if not np.isfinite(dist[i]):
+                for ax in (ax1, ax2):
+                    ax.axvspan(i - 0.4, i + 0.4, color="#eeeeee", lw=0, zorder=0)
+                    ax.text(i, 0.5, "no pair", transform=ax.get_xaxis_transform(), ha="center", va="center",
+                            fontsize=6.5, color="#666666", rotation=90)  # fmt: skip
+        ax1.legend(loc="upper left", bbox_to_anchor=(1.005, 1.0), frameon=False, borderaxespad=0.0, handlelength=2.2)
+        return _png(fig)
+
+
+def keyframe_jpeg(path: str, max_width: int = 720, quality: int = 85) -> bytes | None:
+    """A reduced JPEG copy of an image file (None when it cannot be read as an image)."""
+    import cv2
+
+    data = np.fromfile(path, dtype=np.uint8)
+    img = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    if img is None:
+        return None
+    h, w = img.shape[:2]
+    if w > max_width:
+        img = cv2.resize(img, (max_width, max(1, round(h * max_width / w))), interpolation=cv2.INTER_AREA)
+    ok, jpg = cv2.imencode(".jpg", img, [int(cv2.IMWRITE_JPEG_QUALITY), int(quality)])
+    return jpg.tobytes() if ok else None

@@ -1,0 +1,854 @@
+"""Read a case folder into one typed context for the report templates.
+
+Everything the report shows comes from the case folder (manifest.json, evidence.csv, segments.csv,
+problems.jsonl, findings.parquet or findings.csv, the segments' features folders) and from the
+examiner's options (agency, clock offsets). Nothing from outside the case folder is read: a
+keyframe or features path that leads outside it (``..``, an absolute path, a symbolic link) is
+refused and the refusal is written in the report.
+
+Text from the evidence (file names, container metadata, messages quoting them) is untrusted: the
+templates escape it (autoescape) and :func:`shown` makes invisible and direction-changing
+characters visible, so a name renders exactly as the bytes say, never as it would like to look.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import hashlib
+import json
+import math
+import os
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from forensic.records import EvidenceItem, EvidenceStatus, Finding, FindingStatus, timecode
+from forensic.store.case import EVIDENCE, MANIFEST, PROBLEMS, SEGMENTS, sha256_path
+
+FINDINGS_PARQUET = "findings.parquet"
+FINDINGS_CSV = "findings.csv"
+REPORT_DIR = "report"
+NOT_RECORDED = "not recorded"
+STALKING = "stalking"
+CONTACT_SHEET_MAX = 24
+DEFAULT_TOP = 50
+PROBLEM_TEXT_MAX = 4000  # longer problem messages are cut in the report (full text in problems.jsonl)
+
+# the packages worth naming in the method section (every one is in the appendix)
+KEY_DEPENDENCIES = ("forensic", "numpy", "opencv-python", "opencv-contrib-python-headless", "dlib-bin",
+                    "face-recognition-models", "face_recognition_models", "scenedetect", "av", "tensorflow-cpu",
+                    "tensorflow_cpu", "keras", "tf_keras", "pixellib", "ray", "pandas", "pyarrow", "matplotlib",
+                    "jinja2", "weasyprint", "scikit-image")  # fmt: skip
+
+
+class ReportError(Exception):
+    """The report cannot be made (no case folder, no manifest, bad clock offset): a usage error."""
+
+
+# ---------------------------------------------------------------------------------------------
+# untrusted text
+
+
+_VISIBLE_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+
+
+def _needs_showing(ch: str) -> bool:
+    if ch in (" ",):
+        return False
+    cat = unicodedata.category(ch)
+    return cat in _VISIBLE_CATEGORIES or (cat == "Zs")
+
+
+def control_token(ch: str) -> str:
+    """How an invisible or direction-changing character is shown: ``‹U+202E›``; a byte that was
+    not UTF-8 in the file name (Python's surrogate escape) is shown as ``‹0xNN›``."""
+    cp = ord(ch)
+    if 0xDC80 <= cp <= 0xDCFF:
+        return f"\u20390x{cp - 0xDC00:02X}\u203a"
+    return f"\u2039U+{cp:04X}\u203a"
+
+
+def split_visible(text: str) -> list[tuple[str, bool]]:
+    """``text`` cut into (piece, is_control_token) runs; control characters become tokens."""
+    out: list[tuple[str, bool]] = []
+    buf = []
+    for ch in text:
+        if _needs_showing(ch):
+            if buf:
+                out.append(("".join(buf), False))
+                buf = []
+            out.append((control_token(ch), True))
+        else:
+            buf.append(ch)
+    if buf:
+        out.append(("".join(buf), False))
+    return out
+
+
+def plain_visible(text: str | None) -> str:
+    """The same as :func:`split_visible`, as one plain string (for subtitles and notes)."""
+    if text is None:
+        return NOT_RECORDED
+    return "".join(piece for piece, _ in split_visible(str(text)))
+
+
+def has_hidden_characters(text: str | None) -> bool:
+    return bool(text) and any(_needs_showing(ch) for ch in str(text))
+
+
+# ---------------------------------------------------------------------------------------------
+# reading rows into the package's records
+
+
+def _empty(v: Any) -> bool:
+    if v is None:
+        return True
+    if isinstance(v, float) and math.isnan(v):
+        return True
+    try:
+        import pandas as pd
+
+        if v is pd.NA or v is pd.NaT:
+            return True
+    except ImportError:  # pragma: no cover
+        pass
+    return isinstance(v, str) and v == ""
+
+
+def _as_bool(v: Any) -> bool:
+    if isinstance(v, bool):
+        return v
+    s = str(v).strip().lower()
+    if s in ("true", "1", "yes"):
+        return True
+    if s in ("false", "0", "no"):
+        return False
+    raise ValueError(f"not a boolean: {v!r}")
+
+
+def _as_int(v: Any) -> int:
+    if isinstance(v, bool):
+        return int(v)
+    if isinstance(v, (int,)):
+        return v
+    f = float(v)
+    if not f.is_integer():
+        raise ValueError(f"not an integer: {v!r}")
+    return int(f)
+
+
+def _as_list(v: Any) -> list:
+    if isinstance(v, (list, tuple)):
+        return list(v)
+    if hasattr(v, "tolist"):
+        return list(v.tolist())
+    s = str(v).strip()
+    if not s:
+        return []
+    parsed = json.loads(s)
+    return list(parsed) if isinstance(parsed, (list, tuple)) else [parsed]
+
+
+def _converter(annotation: str):
+    a = str(annotation).replace(" ", "")
+    optional = "None" in a
+    base = a.replace("|None", "").replace("None|", "")
+    if base == "int":
+        conv = _as_int
+    elif base == "float":
+        conv = float
+    elif base == "bool":
+        conv = _as_bool
+    elif base.startswith("list") or base.startswith("tuple"):
+        conv = (lambda v: tuple(str(x) for x in _as_list(v))) if base.startswith("tuple") else (
+            lambda v: [str(x) for x in _as_list(v)])  # fmt: skip
+    elif base == "EvidenceStatus":
+        conv = EvidenceStatus
+    elif base == "FindingStatus":
+        conv = FindingStatus
+    else:
+        conv = str
+    return conv, optional
+
+
+def record_from_row(cls, row: dict[str, Any], notes: list[str] | None = None, where: str = ""):
+    """Build a dataclass record (EvidenceItem, Finding) from a CSV or Parquet row: types from the
+    dataclass's annotations; empty cells are None (or the field's default); unknown columns are
+    ignored; a cell that cannot be read is left at its default and noted."""
+    kw: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in row:
+            continue
+        v = row[f.name]
+        conv, optional = _converter(f.type)
+        if _empty(v):
+            if optional:
+                kw[f.name] = None
+            elif conv is str:
+                kw[f.name] = ""
+            continue  # the field's default
+        if isinstance(v, float) and conv is str:
+            v = repr(v)
+        try:
+            kw[f.name] = conv(v if not isinstance(v, (bytes,)) else v.decode("utf-8", "replace"))
+        except (ValueError, TypeError, json.JSONDecodeError) as exc:
+            if notes is not None:
+                notes.append(f"{where}: column {f.name}: value {v!r} not understood ({exc}); left empty")
+    try:
+        return cls(**kw)
+    except TypeError as exc:  # a required field missing
+        raise ValueError(f"{where}: {exc}") from exc
+
+
+def read_manifest(case_dir: str) -> dict[str, Any]:
+    path = os.path.join(case_dir, MANIFEST)
+    if not os.path.isdir(case_dir):
+        raise ReportError(f"no such case folder: {case_dir}")
+    if not os.path.isfile(path):
+        raise ReportError(f"{case_dir} is not a case folder: it has no {MANIFEST}")
+    try:
+        with open(path, encoding="utf-8") as f:
+            manifest = json.load(f)
+    except (OSError, ValueError) as exc:
+        raise ReportError(f"{path} cannot be read: {exc}") from exc
+    if not isinstance(manifest, dict):
+        raise ReportError(f"{path} is not a JSON object")
+    return manifest
+
+
+def read_evidence(case_dir: str, notes: list[str]) -> list[EvidenceItem]:
+    path = os.path.join(case_dir, EVIDENCE)
+    if not os.path.isfile(path):
+        notes.append(f"{EVIDENCE} is missing from the case folder: no item can be listed")
+        return []
+    items = []
+    with open(path, newline="", encoding="utf-8") as f:
+        for n, row in enumerate(csv.DictReader(f), 2):
+            try:
+                items.append(record_from_row(EvidenceItem, row, notes, f"{EVIDENCE} line {n}"))
+            except ValueError as exc:
+                notes.append(f"{EVIDENCE} line {n} cannot be read: {exc}")
+    return items
+
+
+def count_segments(case_dir: str) -> int | None:
+    path = os.path.join(case_dir, SEGMENTS)
+    if not os.path.isfile(path):
+        return None
+    with open(path, newline="", encoding="utf-8") as f:
+        return sum(1 for _ in csv.DictReader(f))
+
+
+def read_problems(case_dir: str, notes: list[str]) -> list[dict[str, Any]]:
+    path = os.path.join(case_dir, PROBLEMS)
+    out: list[dict[str, Any]] = []
+    if not os.path.isfile(path):
+        notes.append(f"{PROBLEMS} is missing from the case folder")
+        return out
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                p = json.loads(line)
+                if not isinstance(p, dict):
+                    raise ValueError("not an object")
+            except ValueError:
+                p = {"severity": "unknown", "stage": "", "message": line.rstrip("\n")}
+                notes.append(f"{PROBLEMS} line {n} is not a JSON object; shown as text")
+            p["line"] = n
+            msg = str(p.get("message") or "")
+            p["truncated"] = len(msg) > PROBLEM_TEXT_MAX
+            p["message_shown"] = msg[:PROBLEM_TEXT_MAX]
+            out.append(p)
+    return out
+
+
+def read_findings(case_dir: str, notes: list[str]) -> tuple[list[Finding] | None, str | None]:
+    """The findings (None when the model stage wrote none) and which file they came from."""
+    rows: list[dict[str, Any]] | None = None
+    source = None
+    pq = os.path.join(case_dir, FINDINGS_PARQUET)
+    cs = os.path.join(case_dir, FINDINGS_CSV)
+    if os.path.isfile(pq):
+        try:
+            import pandas as pd
+
+            rows = pd.read_parquet(pq).to_dict(orient="records")
+            source = FINDINGS_PARQUET
+        except Exception as exc:  # noqa: BLE001 - fall back to the CSV, and say so
+            notes.append(f"{FINDINGS_PARQUET} cannot be read ({type(exc).__name__}: {exc}); "
+                         f"{FINDINGS_CSV} used instead")  # fmt: skip
+    if rows is None and os.path.isfile(cs):
+        with open(cs, newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+        source = FINDINGS_CSV
+    if rows is None:
+        return None, None
+    findings = []
+    for n, row in enumerate(rows, 1):
+        try:
+            findings.append(record_from_row(Finding, row, notes, f"{source} row {n}"))
+        except ValueError as exc:
+            notes.append(f"{source} row {n} cannot be read: {exc}")
+    return findings, source
+
+
+def inside_case(case_dir: str, rel: str | None) -> str | None:
+    """The absolute path of ``rel`` when it lies inside the case folder (symbolic links resolved),
+    else None."""
+    if not rel or os.path.isabs(rel):
+        return None
+    root = os.path.realpath(case_dir)
+    full = os.path.realpath(os.path.join(root, rel))
+    if full == root or not full.startswith(root.rstrip(os.sep) + os.sep):
+        return None
+    return full
+
+
+# ---------------------------------------------------------------------------------------------
+# clocks
+
+
+@dataclass(frozen=True)
+class ClockSpec:
+    """One examiner-supplied clock statement for one file: either an offset in seconds added to
+    the file's creation time (the camera clock's error), or the wall-clock time of its first
+    frame."""
+
+    key: str  # SHA-256 or path as given
+    offset_s: float | None = None
+    start_utc: datetime | None = None
+    text: str = ""
+    origin: str = "command line (--clock-offset)"
+
+
+_ISO_HINT = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+def parse_clock_value(key: str, value: Any, origin: str) -> ClockSpec:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not math.isfinite(float(value)):
+            raise ReportError(f"clock offset for {key}: {value!r} is not a finite number")
+        return ClockSpec(key, offset_s=float(value), text=f"{float(value):+g} s", origin=origin)
+    text = str(value).strip()
+    if _ISO_HINT.match(text):
+        try:
+            dt = datetime.fromisoformat(text.replace("z", "Z"))
+        except ValueError as exc:
+            raise ReportError(f"clock offset for {key}: {text!r} is not an ISO 8601 time ({exc})") from exc
+        if dt.tzinfo is None:
+            raise ReportError(f"clock offset for {key}: {text!r} has no time zone; give Z or +HH:MM "
+                              "(for example 2026-03-01T09:30:00Z)")  # fmt: skip
+        return ClockSpec(key, start_utc=dt.astimezone(timezone.utc), text=text, origin=origin)
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise ReportError(f"clock offset for {key}: {text!r} is neither +SECONDS nor an ISO 8601 time") from None
+    if not math.isfinite(seconds):
+        raise ReportError(f"clock offset for {key}: {text!r} is not a finite number")
+    return ClockSpec(key, offset_s=seconds, text=text, origin=origin)
+
+
+def parse_clock_offsets(specs: list[str] | None) -> list[ClockSpec]:
+    """``SHA256_OR_PATH=+SECONDS`` or ``SHA256_OR_PATH=ISO_TIME`` (split at the last ``=``, so
+    paths may hold ``=``)."""
+    out = []
+    for spec in specs or []:
+        key, sep, value = spec.rpartition("=")
+        if not sep or not key or not value:
+            raise ReportError(f"--clock-offset {spec!r}: expected SHA256_OR_PATH=+SECONDS or SHA256_OR_PATH=ISO_TIME")
+        out.append(parse_clock_value(key, value, "command line (--clock-offset)"))
+    return out
+
+
+@dataclass
+class ClockSource:
+    """Where a file's wall-clock times come from, in plain words."""
+
+    kind: str  # examiner_start | examiner_offset | creation_time | none
+    start_utc: datetime | None  # wall-clock time of the first decoded frame (seconds clock 0)
+    description: str
+    given: str = ""
+    origin: str = ""
+
+    @property
+    def available(self) -> bool:
+        return self.start_utc is not None
+
+    def at(self, seconds: float | None) -> str | None:
+        if self.start_utc is None or seconds is None:
+            return None
+        return iso_utc(self.start_utc + timedelta(seconds=float(seconds)))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.kind, "start_utc": iso_utc(self.start_utc) if self.start_utc else None,
+                "given": self.given or None, "origin": self.origin or None, "description": self.description}  # fmt: skip
+
+
+def iso_utc(dt: datetime) -> str:
+    return dt.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_utc(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        dt = datetime.fromisoformat(str(text))
+    except ValueError:
+        return None
+    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
+
+
+CREATION_CAVEAT = ("container creation time: unverified metadata written by the recording device or by "
+                   "software that later rewrote the file; taken here as the time of the first frame")  # fmt: skip
+
+
+def clock_source(item: EvidenceItem | None, spec: ClockSpec | None) -> ClockSource:
+    created = parse_utc(item.creation_time_utc) if item is not None else None
+    if spec is not None and spec.start_utc is not None:
+        return ClockSource("examiner_start", spec.start_utc,
+                           f"examiner-supplied wall-clock time of the first frame ({spec.origin})",
+                           spec.text, spec.origin)  # fmt: skip
+    if spec is not None and spec.offset_s is not None:
+        if created is None:
+            return ClockSource("none", None,
+                               f"an examiner offset of {spec.offset_s:+g} s was given ({spec.origin}), but the file "
+                               "has no creation time to apply it to: no wall-clock time",
+                               spec.text, spec.origin)  # fmt: skip
+        return ClockSource("examiner_offset", created + timedelta(seconds=spec.offset_s),
+                           f"container creation time {iso_utc(created)} (unverified metadata) corrected by the "
+                           f"examiner-supplied offset {spec.offset_s:+g} s ({spec.origin})",
+                           spec.text, spec.origin)  # fmt: skip
+    if created is not None:
+        return ClockSource("creation_time", created, CREATION_CAVEAT, item.creation_time_utc or "", "container metadata")
+    return ClockSource("none", None, "no creation time in the file and no examiner offset: no wall-clock time")
+
+
+# ---------------------------------------------------------------------------------------------
+# the context
+
+
+@dataclass
+class Keyframe:
+    rel: str  # relative to the case folder
+    frame: int | None
+    sha256: str | None = None
+    image: str | None = None  # data: URI (reduced JPEG copy), set by the builder
+    thumb: str | None = None
+    missing: str | None = None  # why it cannot be shown
+
+
+@dataclass
+class FileView:
+    """One input path (one row of evidence.csv)."""
+
+    n: int
+    item: EvidenceItem
+    problems: list[dict[str, Any]] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)  # other paths with identical bytes (on the primary)
+    clock: ClockSource | None = None
+    video: VideoView | None = None
+
+    @property
+    def anchor(self) -> str:
+        return f"item-{self.n}"
+
+    @property
+    def hidden_characters(self) -> bool:
+        return has_hidden_characters(self.item.path)
+
+
+@dataclass
+class VideoView:
+    """One analysed piece of footage (unique SHA-256): its findings and timeline."""
+
+    n: int
+    sha256: str
+    item: EvidenceItem
+    paths: list[str]
+    findings: list[Finding]
+    clock: ClockSource
+    counts: dict[str, int] = field(default_factory=dict)
+    flagged: int = 0
+    timeline: str | None = None  # data: URI
+    subtitles: dict[str, str] = field(default_factory=dict)  # "vtt"/"srt" -> path relative to the report folder
+
+    @property
+    def anchor(self) -> str:
+        return f"video-{self.n}"
+
+    @property
+    def name(self) -> str:
+        return os.path.basename(self.item.path)
+
+
+@dataclass
+class SegmentView:
+    finding: Finding
+    video: VideoView | None
+    rank: int | None = None
+    wall_start: str | None = None
+    wall_end: str | None = None
+    keyframes: list[Keyframe] = field(default_factory=list)
+    table: list[dict[str, Any]] = field(default_factory=list)  # features.csv rows (frame, s, angles, distance)
+    chart: str | None = None  # data: URI
+    warnings: list[str] = field(default_factory=list)
+    features_json: dict[str, Any] = field(default_factory=dict)
+    detailed: bool = False
+
+    @property
+    def anchor(self) -> str:
+        return f"seg-{self.rank}" if self.rank is not None else f"seg-{self.finding.key}"
+
+    @property
+    def flagged(self) -> bool:
+        return is_flagged(self.finding)
+
+    @property
+    def contact_keyframe(self) -> Keyframe | None:
+        shown = [k for k in self.keyframes if k.missing is None]
+        return shown[len(shown) // 2] if shown else (self.keyframes[0] if self.keyframes else None)
+
+
+@dataclass
+class Summary:
+    inputs: int
+    by_status: dict[str, int]
+    footage_files: int
+    unique_footage: int
+    duplicates: int
+    footage_seconds: float
+    segments_total: int | None  # rows of segments.csv
+    findings_total: int
+    by_finding_status: dict[str, int]
+    classified: int
+    flagged: int
+    not_flagged: int
+    insufficient: int
+    short_shot: int
+    failed: int
+    files_with_flags: int
+    flagged_seconds: float
+    evidence_changed: list[str]
+
+    @property
+    def footage_hours(self) -> float:
+        return self.footage_seconds / 3600.0
+
+
+@dataclass
+class ReportContext:
+    case_dir: str
+    manifest: dict[str, Any]
+    issued_utc: str
+    revision: int
+    agency: str | None
+    agency_origin: str
+    top: int
+    files: list[FileView]
+    duplicate_groups: list[list[FileView]]
+    failed_files: list[FileView]
+    videos: list[VideoView]
+    findings_source: str | None
+    segments: list[SegmentView]  # all findings, in file order
+    flagged: list[SegmentView]  # ranked by score
+    detailed: list[SegmentView]
+    contact: list[SegmentView]
+    summary: Summary
+    problems: list[dict[str, Any]]  # problems.jsonl, all
+    general_problems: list[dict[str, Any]]  # those without a path
+    notes: list[str]  # what the report itself noticed (missing keyframes, inconsistencies)
+    clock_specs: list[ClockSpec]
+    report_argv: list[str]
+    outputs_check: dict[str, Any] = field(default_factory=dict)
+    issued_files: list[tuple[str, str]] = field(default_factory=list)  # (path in report folder, sha256)
+    segmenters: dict[str, int] = field(default_factory=dict)
+    thresholds: list[float] = field(default_factory=list)
+    config_check: str = ""
+    previous_reports: list[dict[str, Any]] = field(default_factory=list)
+    banners: list[tuple[str, str]] = field(default_factory=list)  # (level, text)
+
+    # convenience for the templates
+    @property
+    def model(self) -> dict[str, Any] | None:
+        m = self.manifest.get("model")
+        return m if isinstance(m, dict) else None
+
+    @property
+    def cluster(self) -> dict[str, Any] | None:
+        c = self.manifest.get("cluster")
+        return c if isinstance(c, dict) else None
+
+    @property
+    def key_dependencies(self) -> list[tuple[str, str]]:
+        deps = self.manifest.get("dependencies") or {}
+        return [(k, deps[k]) for k in KEY_DEPENDENCIES if k in deps]
+
+    @property
+    def all_dependencies(self) -> list[tuple[str, str]]:
+        deps = self.manifest.get("dependencies") or {}
+        return sorted((str(k), str(v)) for k, v in deps.items())
+
+    @property
+    def config_json(self) -> str:
+        return json.dumps(self.manifest.get("config"), indent=2, sort_keys=True, ensure_ascii=False)
+
+
+def is_flagged(f: Finding) -> bool:
+    return f.status == FindingStatus.ANALYSED and f.label == STALKING and f.score is not None
+
+
+def config_hash(config: Any) -> str:
+    """As forensic.config.ScanConfig.hash: SHA-256 of the canonical JSON."""
+    blob = json.dumps(config, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(blob).hexdigest()
+
+
+def load_context(case_dir: str, *, agency: str | None = None, clock_specs: list[ClockSpec] | None = None,
+                 top: int = DEFAULT_TOP, issued_utc: str | None = None,
+                 report_argv: list[str] | None = None) -> ReportContext:  # fmt: skip
+    """Read the case folder. Raises :class:`ReportError` for a folder that is not a case, or a
+    clock offset naming no file of the case."""
+    case_dir = os.path.abspath(case_dir)
+    manifest = read_manifest(case_dir)
+    if top < 0:
+        raise ReportError("--top must be 0 (all) or more")
+    notes: list[str] = []
+    items = read_evidence(case_dir, notes)
+    problems = read_problems(case_dir, notes)
+    findings, findings_source = read_findings(case_dir, notes)
+    segments_total = count_segments(case_dir)
+    issued = issued_utc or iso_utc(datetime.now(timezone.utc))
+
+    # clock statements: manifest first, the command line overrides
+    specs: dict[str, ClockSpec] = {}
+    by_path = {i.path: i for i in items}
+    shas = {i.sha256 for i in items if i.sha256}
+    raw_offsets = manifest.get("clock_offsets")
+    if isinstance(raw_offsets, dict):
+        for key, value in raw_offsets.items():
+            try:
+                spec = parse_clock_value(str(key), value, "manifest (clock_offsets)")
+            except ReportError as exc:
+                notes.append(f"manifest clock_offsets: {exc}; ignored")
+                continue
+            sha = _resolve_clock_key(spec.key, by_path, shas)
+            if sha is None:
+                notes.append(f"manifest clock_offsets names {plain_visible(str(key))}, which is no file of this case; ignored")
+            else:
+                specs[sha] = spec
+    for spec in clock_specs or []:
+        sha = _resolve_clock_key(spec.key, by_path, shas)
+        if sha is None:
+            raise ReportError(f"--clock-offset: {spec.key!r} is neither the SHA-256 nor the path of a file of this case "
+                              "(see evidence.csv)")  # fmt: skip
+        specs[sha] = spec
+
+    # files
+    problems_by_path: dict[str, list[dict[str, Any]]] = {}
+    general = []
+    for p in problems:
+        if p.get("path"):
+            problems_by_path.setdefault(str(p["path"]), []).append(p)
+        else:
+            general.append(p)
+    files = [FileView(n, item, problems_by_path.get(item.path, [])) for n, item in enumerate(items, 1)]
+    known_paths = set(by_path)
+    for path, plist in problems_by_path.items():
+        if path not in known_paths:
+            general.extend(plist)
+    dup_groups: dict[str, list[FileView]] = {}
+    for fv in files:
+        if fv.item.sha256 and (fv.item.duplicate_of or any(o.item.duplicate_of == fv.item.path for o in files)):
+            dup_groups.setdefault(fv.item.sha256, []).append(fv)
+    for group in dup_groups.values():
+        group.sort(key=lambda fv: (fv.item.duplicate_of is not None, fv.n))
+        group[0].duplicates = [g.item.path for g in group[1:]]
+    failed_files = [fv for fv in files if fv.item.status in (EvidenceStatus.FAILED, EvidenceStatus.PARTIAL)]
+
+    # footage (unique by hash) and its findings
+    findings = findings if findings is not None else []
+    by_sha: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_sha.setdefault(f.sha256, []).append(f)
+    videos: list[VideoView] = []
+    video_of: dict[str, VideoView] = {}
+    for fv in files:
+        it = fv.item
+        if not it.sha256 or it.duplicate_of is not None or it.status not in (EvidenceStatus.ANALYSED, EvidenceStatus.PARTIAL):
+            continue
+        if it.sha256 in video_of:
+            continue
+        fs = sorted(by_sha.get(it.sha256, []), key=lambda f: (f.start_frame, f.segment_index))
+        clock = clock_source(it, specs.get(it.sha256))
+        paths = [it.path] + [g.item.path for g in dup_groups.get(it.sha256, []) if g.item.path != it.path]
+        v = VideoView(len(videos) + 1, it.sha256, it, paths, fs, clock)
+        v.counts = dict(Counter(str(f.status) for f in fs))
+        v.flagged = sum(1 for f in fs if is_flagged(f))
+        videos.append(v)
+        video_of[it.sha256] = v
+    for fv in files:
+        if fv.item.sha256 in video_of:
+            fv.video = video_of[fv.item.sha256]
+            fv.clock = fv.video.clock
+        else:
+            fv.clock = clock_source(fv.item, specs.get(fv.item.sha256 or ""))
+    for sha, spec in specs.items():
+        if sha not in video_of:
+            notes.append(f"a clock statement ({spec.origin}) names {sha}, which is not analysed footage; not used")
+        elif video_of[sha].clock.kind == "none":
+            notes.append(f"{video_of[sha].clock.description} (file {sha})")
+    orphans = sorted({f.sha256 for f in findings} - set(video_of))
+    for sha in orphans:
+        notes.append(f"findings name the file {sha}, which evidence.csv does not list as analysed footage; "
+                     "they are counted but have no file details")  # fmt: skip
+
+    segments: list[SegmentView] = []
+    for f in sorted(findings, key=lambda f: (f.path, f.sha256, f.start_frame)):
+        v = video_of.get(f.sha256)
+        sv = SegmentView(f, v)
+        if v is not None:
+            sv.wall_start, sv.wall_end = v.clock.at(f.start_s), v.clock.at(f.end_s)
+        segments.append(sv)
+    flagged = sorted((s for s in segments if s.flagged),
+                     key=lambda s: (-float(s.finding.score), s.finding.path, s.finding.start_frame))  # fmt: skip
+    for rank, s in enumerate(flagged, 1):
+        s.rank = rank
+    detailed = flagged if top == 0 else flagged[:top]
+    for s in detailed:
+        s.detailed = True
+    contact = detailed[:CONTACT_SHEET_MAX]
+
+    # summary
+    by_status = dict(sorted(Counter(str(i.status) for i in items).items()))
+    fstatus = Counter(str(f.status) for f in findings)
+    unique_footage = [i for i in items if i.is_footage and i.duplicate_of is None]
+    summary = Summary(
+        inputs=len(items), by_status=by_status,
+        footage_files=sum(1 for i in items if i.is_footage), unique_footage=len(unique_footage),
+        duplicates=sum(1 for i in items if i.duplicate_of is not None),
+        footage_seconds=float(sum(i.duration_s or 0.0 for i in unique_footage)),
+        segments_total=segments_total, findings_total=len(findings),
+        by_finding_status=dict(sorted(fstatus.items())),
+        classified=fstatus.get(str(FindingStatus.ANALYSED), 0), flagged=len(flagged),
+        not_flagged=fstatus.get(str(FindingStatus.ANALYSED), 0) - len(flagged),
+        insufficient=fstatus.get(str(FindingStatus.INSUFFICIENT_SUBJECTS), 0),
+        short_shot=fstatus.get(str(FindingStatus.SHORT_SHOT), 0), failed=fstatus.get(str(FindingStatus.FAILED), 0),
+        files_with_flags=sum(1 for v in videos if v.flagged),
+        flagged_seconds=float(sum(s.finding.end_s - s.finding.start_s for s in flagged)),
+        evidence_changed=[i.path for i in items if i.hash_verified is False],
+    )  # fmt: skip
+
+    if findings_source is not None and segments_total is not None and segments_total != len(findings):
+        notes.append(f"segments.csv lists {segments_total} segment(s) but the findings hold {len(findings)}: "
+                     "segments without a finding were not classified")  # fmt: skip
+
+    agency_origin = "command line (--agency)" if agency else ("manifest" if manifest.get("agency") else "")
+    ctx = ReportContext(
+        case_dir=case_dir, manifest=manifest, issued_utc=issued, revision=_revision(manifest),
+        agency=agency or manifest.get("agency") or None, agency_origin=agency_origin, top=top,
+        files=files, duplicate_groups=[g for g in dup_groups.values() if len(g) > 1], failed_files=failed_files,
+        videos=videos, findings_source=findings_source, segments=segments, flagged=flagged, detailed=detailed,
+        contact=contact, summary=summary, problems=problems, general_problems=general, notes=notes,
+        clock_specs=list(clock_specs or []), report_argv=list(report_argv or []),
+    )  # fmt: skip
+    ctx.segmenters = dict(Counter(f.segmenter or NOT_RECORDED for f in findings if f.status == FindingStatus.ANALYSED))
+    ctx.thresholds = sorted({float(f.threshold) for f in findings if f.threshold is not None})
+    ctx.config_check = _check_config(manifest, findings)
+    prev = manifest.get("reports")
+    if isinstance(prev, dict):
+        hist = [h for h in prev.get("history", []) if isinstance(h, dict)]
+        cur = {k: prev.get(k) for k in ("revision", "issued_utc", "html_sha256", "pdf_sha256")}
+        ctx.previous_reports = hist + ([cur] if cur.get("issued_utc") else [])
+    ctx.outputs_check = check_outputs(case_dir, manifest)
+    ctx.banners = _banners(ctx)
+    return ctx
+
+
+def _resolve_clock_key(key: str, by_path: dict[str, EvidenceItem], shas: set[str]) -> str | None:
+    k = key.strip()
+    if re.fullmatch(r"[0-9a-fA-F]{64}", k) and k.lower() in shas:
+        return k.lower()
+    for candidate in (key, os.path.abspath(key)):
+        item = by_path.get(candidate)
+        if item is not None and item.sha256:
+            return item.sha256
+    return None
+
+
+def _revision(manifest: dict[str, Any]) -> int:
+    prev = manifest.get("reports")
+    if isinstance(prev, dict):
+        try:
+            return int(prev.get("revision") or 0) + 1
+        except (TypeError, ValueError):
+            return len(prev.get("history", [])) + 2
+    return 1
+
+
+def _check_config(manifest: dict[str, Any], findings: list[Finding]) -> str:
+    cfg, recorded = manifest.get("config"), manifest.get("config_sha256")
+    if cfg is None or not recorded:
+        return "the configuration or its hash is not recorded"
+    text = ("matches the configuration shown" if config_hash(cfg) == recorded
+            else f"DOES NOT MATCH the configuration shown (which hashes to {config_hash(cfg)})")  # fmt: skip
+    others = sorted({f.config_sha256 for f in findings if f.config_sha256 and f.config_sha256 != recorded})
+    if others:
+        text += f"; {len(others)} other configuration hash(es) appear in the findings: " + ", ".join(others)
+    return text
+
+
+def check_outputs(case_dir: str, manifest: dict[str, Any]) -> dict[str, Any]:
+    """Re-hash the case folder files the scan recorded (outputs_sha256), grouped by top folder."""
+    recorded = manifest.get("outputs_sha256")
+    if not isinstance(recorded, dict):
+        return {"recorded": False, "groups": [], "mismatches": []}
+    groups: dict[str, dict[str, Any]] = {}
+    mismatches = []
+    for rel, sha in sorted(recorded.items()):
+        top = rel.split("/", 1)[0] if "/" in rel else rel
+        g = groups.setdefault(top, {"name": top, "files": 0, "ok": 0, "folder": "/" in rel, "sha256": None})
+        g["files"] += 1
+        full = inside_case(case_dir, rel)
+        if full is None:
+            mismatches.append({"path": rel, "problem": "recorded path lies outside the case folder", "expected": sha})
+            continue
+        try:
+            now = sha256_path(full)
+        except OSError as exc:
+            mismatches.append({"path": rel, "problem": f"missing or unreadable ({exc.strerror or exc})", "expected": sha})
+            continue
+        if now == sha:
+            g["ok"] += 1
+        else:
+            mismatches.append({"path": rel, "problem": "changed since the scan", "expected": sha, "actual": now})
+        if not g["folder"]:
+            g["sha256"] = sha
+    return {"recorded": True, "groups": list(groups.values()), "mismatches": mismatches}
+
+
+def _banners(ctx: ReportContext) -> list[tuple[str, str]]:
+    out = []
+    m = ctx.manifest
+    if ctx.summary.evidence_changed:
+        out.append(("critical", f"{len(ctx.summary.evidence_changed)} evidence file(s) CHANGED or became unreadable "
+                                "during the scan (SHA-256 after the scan differs from before): see Items examined."))
+    if m.get("status") != "complete":
+        out.append(("critical", f"The scan did not complete (status: {plain_visible(str(m.get('status')))}); "
+                                "results cover only what was done."))
+    if ctx.outputs_check.get("mismatches"):
+        out.append(("critical", f"{len(ctx.outputs_check['mismatches'])} case folder file(s) differ from the hashes "
+                                "recorded at the end of the scan: see Integrity."))
+    if ctx.findings_source is None:
+        out.append(("warning", "No findings: the model stage has not been run on this case, so no segment was "
+                               "classified. This report lists the items examined and their segments only."))
+    if (m.get("tool") or {}).get("dirty"):
+        out.append(("warning", "The tool ran from a source checkout with uncommitted changes (tool.dirty)."))
+    if ctx.summary.failed:
+        out.append(("warning", f"{ctx.summary.failed} segment(s) failed in the model stage: see Problems."))
+    return out
