@@ -36,3 +36,23 @@ def snapshot(folder: Path) -> dict[str, tuple[int, int, str]]:
             st = p.stat()
             out[str(p.relative_to(folder))] = (st.st_size, st.st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest())
     return out
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory) -> Path:
+    """A real fusion model trained for one epoch, through the CLI, on a tiny data set of two real
+    faces far apart (stalking) or side by side (non_stalking). Good enough to drive the scan;
+    its scores mean nothing."""
+    import subprocess
+    import sys
+
+    from tests.model.conftest import env, make_dataset
+
+    root = tmp_path_factory.mktemp("tiny_model")
+    data = make_dataset(root, per_class=3, seed=7, extras=False)
+    out = root / "model"
+    r = subprocess.run([sys.executable, "-m", "forensic", "train", str(data), "--out", str(out), "--epochs", "1",
+                        "--batch-size", "2", "--cache", str(root / "cache")],
+                       capture_output=True, text=True, env=env(), timeout=900)  # fmt: skip
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-4000:]
+    return out

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from forensic.config import ScanConfig
-from forensic.engine.local import EXIT_OK, EXIT_SOME_FAILED, ScanRequest, run_scan
+from forensic.engine.scan import EXIT_OK, EXIT_SOME_FAILED, ScanRequest, run_scan
 from forensic.store.case import CaseFolderError
 from forensic.synth.lavfi import Shot, cut_frames, make_clip
 from tests.conftest import snapshot
@@ -48,12 +48,17 @@ def evidence(tmp_path_factory) -> Path:
     return root
 
 
+def request(paths, case_dir, model, **kw) -> ScanRequest:
+    return ScanRequest(paths=[str(p) for p in paths], case_dir=str(case_dir), model_dir=str(model), engine="local",
+                       report=False, **kw)  # fmt: skip
+
+
 @pytest.fixture(scope="module")
-def scanned(evidence, tmp_path_factory):
+def scanned(evidence, tmp_path_factory, tiny_model_dir):
     before = snapshot(evidence)
     case_dir = tmp_path_factory.mktemp("cases") / "case"
-    outcome = run_scan(ScanRequest(paths=[str(evidence)], case_dir=str(case_dir), case_id="C-1", examiner="E. X.",
-                                   argv=["forensic", "scan", str(evidence)]))  # fmt: skip
+    outcome = run_scan(request([evidence], case_dir, tiny_model_dir, case_id="C-1", examiner="E. X.",
+                               argv=["forensic", "scan", str(evidence)]))  # fmt: skip
     return outcome, before, case_dir
 
 
@@ -143,38 +148,42 @@ def test_every_problem_is_in_problems_jsonl(scanned, evidence):
         assert str(evidence / name) in errors
 
 
-def test_second_scan_into_the_same_case_is_refused(scanned, evidence):
+def test_a_scan_of_other_inputs_into_the_same_case_is_refused(scanned, evidence, tiny_model_dir, tmp_path):
     _, _, case_dir = scanned
     before = snapshot(case_dir)
-    with pytest.raises(CaseFolderError):
-        run_scan(ScanRequest(paths=[str(evidence)], case_dir=str(case_dir)))
+    other = tmp_path / "other"
+    other.mkdir()
+    with pytest.raises(CaseFolderError, match="another scan"):
+        run_scan(request([other], case_dir, tiny_model_dir))
+    with pytest.raises(CaseFolderError, match="another scan"):
+        run_scan(request([evidence], case_dir, tiny_model_dir, config=ScanConfig(rehash_at_end=False)))
     assert snapshot(case_dir) == before
 
 
-def test_case_folder_inside_the_evidence_is_refused(evidence):
+def test_case_folder_inside_the_evidence_is_refused(evidence, tiny_model_dir):
     before = snapshot(evidence)
     with pytest.raises(CaseFolderError):
-        run_scan(ScanRequest(paths=[str(evidence)], case_dir=str(evidence / "case")))
+        run_scan(request([evidence], evidence / "case", tiny_model_dir))
     assert snapshot(evidence) == before
 
 
-def test_clean_footage_exits_zero(tmp_path):
+def test_clean_footage_exits_zero(tmp_path, tiny_model_dir):
     src = tmp_path / "ev"
     src.mkdir()
     make_clip(str(src / "a.mp4"), SHOTS[:2], fps=25, size=(160, 120))
-    outcome = run_scan(ScanRequest(paths=[str(src)], case_dir=str(tmp_path / "case")))
+    outcome = run_scan(request([src], tmp_path / "case", tiny_model_dir))
     assert outcome.exit_code == EXIT_OK
     assert [str(i.status) for i in outcome.items] == ["analysed"]
 
 
-def test_evidence_changed_during_the_scan_is_recorded_loudly(tmp_path, monkeypatch, capsys):
+def test_evidence_changed_during_the_scan_is_recorded_loudly(tmp_path, monkeypatch, capsys, tiny_model_dir):
     src = tmp_path / "ev"
     src.mkdir()
     clip = src / "a.mp4"
     make_clip(str(clip), SHOTS[:2], fps=25, size=(160, 120))
-    import forensic.engine.local as local
+    import forensic.engine.scan as scan
 
-    real = local.segment_file
+    real = scan.finish_file
 
     def tamper(item, *args, **kwargs):  # someone writes to the evidence mid-scan
         result = real(item, *args, **kwargs)
@@ -182,8 +191,8 @@ def test_evidence_changed_during_the_scan_is_recorded_loudly(tmp_path, monkeypat
             f.write(b"\0")
         return result
 
-    monkeypatch.setattr(local, "segment_file", tamper)
-    outcome = run_scan(ScanRequest(paths=[str(src)], case_dir=str(tmp_path / "case")))
+    monkeypatch.setattr(scan, "finish_file", tamper)
+    outcome = run_scan(request([src], tmp_path / "case", tiny_model_dir))
     assert outcome.exit_code == EXIT_SOME_FAILED
     assert [i.path for i in outcome.changed] == [str(clip)]
     assert "CHANGED" in capsys.readouterr().err
@@ -191,3 +200,92 @@ def test_evidence_changed_during_the_scan_is_recorded_loudly(tmp_path, monkeypat
     assert '"severity": "critical"' in problems
     m = json.loads((tmp_path / "case" / "manifest.json").read_text())
     assert m["summary"]["evidence_changed"] == [str(clip)]
+
+
+# -- findings -----------------------------------------------------------------------------------
+
+
+def test_one_finding_per_segment_with_its_status(scanned, evidence):
+    outcome, _, case_dir = scanned
+    import pandas as pd
+
+    segs = _rows(case_dir / "segments.csv")
+    findings = pd.read_parquet(case_dir / "findings.parquet")
+    assert sorted(findings["key"]) == sorted(f"{s['sha256']}:{s['start_frame']}-{s['end_frame']}" for s in segs)
+    assert findings["key"].is_unique
+    csv_rows = _rows(case_dir / "findings.csv")
+    assert [r["key"] for r in csv_rows] == list(findings["key"])
+    for _, f in findings.iterrows():
+        flags = json.loads(f["flags"])
+        if "short_shot" in flags:
+            assert f["status"] == "short_shot" and pd.isna(f["score"])
+        else:  # test patterns, no faces: never classified, features kept
+            assert f["status"] == "insufficient_subjects", f["key"]
+            assert (case_dir / f["features_dir"] / "features.csv").is_file()
+            assert len(json.loads(f["keyframes"])) == 5
+        assert f["model_sha256"] == outcome.manifest["model"]["sha256"]
+        assert f["segmenter"] == "hog-face-grabcut"
+        assert f["config_sha256"] == outcome.manifest["config_sha256"]
+
+
+@pytest.fixture(scope="module")
+def two_people(tmp_path_factory) -> Path:
+    from forensic.synth.lavfi import two_people_image
+
+    root = tmp_path_factory.mktemp("two_people")
+    ev = root / "evidence"
+    ev.mkdir()
+    png = two_people_image(str(root))
+    make_clip(str(ev / "pair.mp4"), [Shot("still:" + png, 150), Shot("testsrc2", 100)], fps=25, size=(640, 360))
+    return ev
+
+
+def test_two_people_are_scored_and_labelled(two_people, tmp_path, tiny_model_dir):
+    import pandas as pd
+
+    outcome = run_scan(request([two_people], tmp_path / "case", tiny_model_dir))
+    assert outcome.exit_code == EXIT_OK
+    f = pd.read_parquet(tmp_path / "case" / "findings.parquet")
+    scored = f[f["status"] == "analysed"]
+    assert len(scored) == 1 and int(scored.iloc[0]["start_frame"]) == 0
+    row = scored.iloc[0]
+    assert 0.0 <= row["score"] <= 1.0 and row["threshold"] == outcome.manifest["model"]["threshold"]
+    assert row["label"] == ("stalking" if row["score"] >= row["threshold"] else "non_stalking")
+    assert row["people"] == 2 and row["pair_frames"] == 5
+    folder = tmp_path / "case" / row["features_dir"]
+    assert (folder / "frames128.npy").is_file()
+    meta = json.loads((folder / "features.json").read_text())
+    assert meta["model"]["sha256"] == row["model_sha256"] and abs(meta["score"] - row["score"]) < 1e-9
+    assert set(f["status"]) == {"analysed", "insufficient_subjects"}
+    # a lower threshold flags it: the label follows the configured threshold
+    again = run_scan(request([two_people], tmp_path / "case2", tiny_model_dir, threshold=0.0))
+    g = pd.read_parquet(tmp_path / "case2" / "findings.parquet")
+    assert list(g[g["status"] == "analysed"]["label"]) == ["stalking"]
+    assert again.manifest["model"]["threshold"] == 0.0
+
+
+def test_a_segment_that_keeps_failing_is_recorded_and_the_scan_goes_on(two_people, tmp_path, tiny_model_dir,
+                                                                       monkeypatch):  # fmt: skip
+    import pandas as pd
+
+    from forensic.engine import work
+
+    real = work.SegmentWorker.process
+    calls = []
+
+    def flaky(self, task):
+        calls.append(task.segment.index)
+        if task.segment.index == 0:
+            raise RuntimeError("simulated worker failure")
+        return real(self, task)
+
+    monkeypatch.setattr(work.SegmentWorker, "process", flaky)
+    outcome = run_scan(request([two_people], tmp_path / "case", tiny_model_dir))
+    assert outcome.exit_code == EXIT_SOME_FAILED
+    f = pd.read_parquet(tmp_path / "case" / "findings.parquet")
+    bad = f[f["segment_index"] == 0].iloc[0]
+    assert bad["status"] == "failed" and "simulated worker failure" in bad["error"] and bad["attempts"] == 3
+    assert calls.count(0) == 3  # bounded retries
+    assert (f["status"] != "failed").sum() == len(f) - 1
+    problems = (tmp_path / "case" / "problems.jsonl").read_text()
+    assert problems.count("simulated worker failure") >= 3

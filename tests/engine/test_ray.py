@@ -1,0 +1,107 @@
+"""The Ray engine: a two-node cluster on this machine (two `ray start`), a worker killed mid-scan,
+and the same findings as the in-process engine."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from forensic.synth.lavfi import Shot, make_clip, two_people_image
+from tests.model.conftest import env as base_env
+
+pytestmark = pytest.mark.skipif(shutil.which("ray", path=os.path.dirname(sys.executable)) is None,
+                                reason="ray is not installed")  # fmt: skip
+SAME = ["key", "status", "score", "label", "people", "pair_frames", "features_dir", "keyframes", "flags", "start_s",
+        "end_s", "start_pts", "end_pts", "model_sha256", "segmenter", "config_sha256"]  # fmt: skip
+
+
+def env() -> dict[str, str]:
+    e = base_env()
+    e["RAY_AUTH_MODE"] = "token"  # Ray 2.60: the head and every client agree on token auth
+    e["RAY_USAGE_STATS_ENABLED"] = "0"
+    e.pop("RAY_ADDRESS", None)
+    return e
+
+
+def ray_cli(*args: str) -> subprocess.CompletedProcess:
+    ray = os.path.join(os.path.dirname(sys.executable), "ray")
+    return subprocess.run([ray, *args], env=env(), capture_output=True, text=True, timeout=180)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A head node and a second node, each with one CPU, on this machine."""
+    port = "6391"
+    ray_cli("stop", "--force")
+    head = ray_cli("start", "--head", f"--port={port}", "--num-cpus=1", "--include-dashboard=false",
+                   "--disable-usage-stats")  # fmt: skip
+    assert head.returncode == 0, head.stdout + head.stderr
+    node = ray_cli("start", f"--address=127.0.0.1:{port}", "--num-cpus=1", "--disable-usage-stats")
+    assert node.returncode == 0, node.stdout + node.stderr
+    yield f"127.0.0.1:{port}"
+    ray_cli("stop", "--force")
+
+
+@pytest.fixture(scope="module")
+def evidence(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("ray")
+    ev = root / "evidence"
+    ev.mkdir()
+    png = two_people_image(str(root))
+    make_clip(str(ev / "a.mp4"), [Shot("still:" + png, 250), Shot("testsrc2", 60)], fps=25, size=(480, 270))
+    make_clip(str(ev / "b.mkv"), [Shot("smptebars", 100), Shot("still:" + png, 260)], fps=25, size=(480, 270))
+    return ev
+
+
+def scan(evidence: Path, case: Path, model: Path, *extra: str, **popen) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "forensic", "scan", str(evidence), "--out", str(case), "--model", str(model),
+           "--no-report", *extra]  # fmt: skip
+    return subprocess.Popen(cmd, env=env(), text=True, **popen)
+
+
+def test_two_node_cluster_survives_a_killed_worker_and_matches_local(cluster, evidence, tmp_path, tiny_model_dir):
+    local_case = tmp_path / "local"
+    p = scan(evidence, local_case, tiny_model_dir, "--engine", "local", "-q", stderr=subprocess.PIPE)
+    _, err = p.communicate(timeout=900)
+    assert p.returncode == 0, err[-3000:]
+
+    ray_case = tmp_path / "ray"
+    p = scan(evidence, ray_case, tiny_model_dir, "--engine", "ray", "--address", cluster, "--log-json",
+             stderr=subprocess.PIPE)  # fmt: skip
+    killed = None
+    lines = []
+    for line in p.stderr:  # JSON progress lines; kill a segment worker once work is under way
+        lines.append(line)
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if killed is None and event.get("event") == "segments_start":
+            time.sleep(8)  # the actors are loading their models / working
+            pids = subprocess.run(["pgrep", "-f", "_SegmentActor"], capture_output=True, text=True).stdout.split()
+            if pids:
+                killed = int(pids[0])
+                os.kill(killed, signal.SIGKILL)
+    p.wait(timeout=900)
+    log = "".join(lines)
+    assert p.returncode == 0, log[-3000:]
+    assert killed is not None, "no segment worker process was found to kill"
+
+    m = json.loads((ray_case / "manifest.json").read_text())
+    assert m["cluster"]["engine"] == "ray" and m["cluster"]["nodes"] == 2 and m["cluster"]["cpus"] == 2.0
+    ray_f = pd.read_parquet(ray_case / "findings.parquet")
+    local_f = pd.read_parquet(local_case / "findings.parquet")
+    assert ray_f["key"].is_unique and len(ray_f) == len(local_f)
+    assert set(ray_f["status"]) <= {"analysed", "insufficient_subjects", "short_shot"}  # none lost to the kill
+    pd.testing.assert_frame_equal(ray_f[SAME].reset_index(drop=True), local_f[SAME].reset_index(drop=True))
+    done = [json.loads(x) for x in lines if x.startswith("{")]
+    assert any(e["event"] == "progress" and e["done"] == e["total"] for e in done)
