@@ -13,7 +13,7 @@ import forensic
 from forensic._cli.common import EXIT_OK, EXIT_USAGE
 
 # command modules, in the order `forensic --help` lists them
-COMMANDS = ("scan", "segments", "features", "models", "synth", "report", "verify")
+COMMANDS = ("scan", "segments", "features", "models", "synth", "report", "verify", "train", "evaluate")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,6 +30,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # before anything imports TensorFlow: tf.keras is tf-keras 2 (PixelLib and the fusion model
+    # need it), and TensorFlow's C++ start-up chatter stays off the terminal
+    os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         return _main(sys.argv[1:] if argv is None else argv)
     except BrokenPipeError:  # output piped into `head` and the like

@@ -38,13 +38,15 @@ def test_help_says_what_each_command_does(command):
     assert "usage: forensic" in r.stdout and len(r.stdout.splitlines()) > 4
 
 
-def test_usage_errors_exit_2(tmp_path, clip):
+def test_usage_errors_exit_2(tmp_path, clip, tiny_model_dir):
     assert run().returncode == 2
     assert run("scan", str(clip)).returncode == 2  # --out missing
-    r = run("scan", str(tmp_path / "nope"), "--out", str(tmp_path / "case"))
+    r = run("scan", str(tmp_path / "nope"), "--out", str(tmp_path / "case"), "--model", str(tiny_model_dir))
     assert r.returncode == 2 and "no such file" in r.stderr
+    r = run("scan", str(clip), "--out", str(tmp_path / "c0"), "--model", str(tmp_path / "no-model"))
+    assert r.returncode == 2 and "no model" in r.stderr
     assert not (tmp_path / "case").exists()
-    r = run("scan", str(clip), "--out", str(tmp_path / "c2"), "--window", "3", "2", "8")
+    r = run("scan", str(clip), "--out", str(tmp_path / "c2"), "--window", "3", "2", "8", "--model", str(tiny_model_dir))
     assert r.returncode == 2 and "window" in r.stderr
     assert run("scan", str(clip), "--out", str(tmp_path / "c3"), "--detector", "magic").returncode == 2
 
@@ -69,23 +71,27 @@ def test_segments_of_a_non_video_fails_with_reason(tmp_path):
     assert r.returncode == 3 and "skipped" in r.stderr and json.loads(r.stdout) == []
 
 
-def test_scan_writes_the_case_folder_and_exit_codes(tmp_path, clip):
+def test_scan_writes_the_case_folder_and_exit_codes(tmp_path, clip, tiny_model_dir):
     ev = tmp_path / "ev"
     ev.mkdir()
     (ev / "a.mp4").write_bytes(clip.read_bytes())
-    r = run("scan", str(ev), "--out", str(tmp_path / "case"), "--case-id", "K-7", "--examiner", "Ann", "-q")
+    model = ("--model", str(tiny_model_dir), "--engine", "local", "--no-report")
+    r = run("scan", str(ev), "--out", str(tmp_path / "case"), "--case-id", "K-7", "--examiner", "Ann", "-q", *model)
     assert r.returncode == 0, r.stderr
-    for name in ("manifest.json", "evidence.csv", "segments.csv", "problems.jsonl"):
+    for name in ("manifest.json", "evidence.csv", "segments.csv", "problems.jsonl", "findings.parquet", "findings.csv"):
         assert (tmp_path / "case" / name).is_file()
     m = json.loads((tmp_path / "case" / "manifest.json").read_text())
     assert m["command_line"][:2] == ["forensic", "scan"] and "--examiner" in m["command_line"]
-    # a second scan into the same folder is refused, the first is kept
-    r2 = run("scan", str(ev), "--out", str(tmp_path / "case"))
-    assert r2.returncode == 2 and "already holds a case" in r2.stderr
+    # a scan of something else into the same folder is refused, the first is kept
+    other = tmp_path / "other"
+    other.mkdir()
+    r2 = run("scan", str(other), "--out", str(tmp_path / "case"), *model)
+    assert r2.returncode == 2 and "already holds a case of another scan" in r2.stderr
     assert json.loads((tmp_path / "case" / "manifest.json").read_text()) == m
     # one bad file: exit 3 with a one-line summary
     (ev / "broken.mp4").write_bytes(b"not a video")
-    r3 = run("scan", str(ev), "--out", str(tmp_path / "case3"), "-q")
+    r3 = run("scan", str(ev), "--out", str(tmp_path / "case3"), "-q", *model)
     assert r3.returncode == 3
-    lines = [ln for ln in r3.stderr.splitlines() if ln.strip()]
+    # (TensorFlow 2.21 prints its own start-up lines whatever TF_CPP_MIN_LOG_LEVEL says; ours is one line)
+    lines = [ln for ln in r3.stderr.splitlines() if ln.startswith("forensic:")]
     assert len(lines) == 1 and "1 of 2 footage file(s) failed" in lines[0]

@@ -23,11 +23,12 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def case(footage_dir, tmp_path_factory):
+def case(footage_dir, tmp_path_factory, tiny_model_dir):
     before = snapshot(footage_dir)
     out = tmp_path_factory.mktemp("real") / "case"
-    r = subprocess.run([sys.executable, "-m", "forensic", "scan", str(footage_dir), "--out", str(out), "-q"],
-                       capture_output=True, text=True, timeout=600)  # fmt: skip
+    r = subprocess.run([sys.executable, "-m", "forensic", "scan", str(footage_dir), "--out", str(out), "-q",
+                        "--model", str(tiny_model_dir), "--engine", "local", "--no-report"],
+                       capture_output=True, text=True, timeout=900)  # fmt: skip
     assert snapshot(footage_dir) == before, "the scan changed or added files in the evidence folder"
     return r, out, footage_dir
 
@@ -97,3 +98,15 @@ def test_cuts_are_where_the_picture_changes(case):
     smallest = min(diffs[c - 1] for c in cuts)
     unreported = [i + 1 for i, d in enumerate(diffs) if d >= smallest and i + 1 not in cuts]
     assert unreported == [] or all(any(abs(u - c) <= 1 for c in cuts) for u in unreported), unreported
+
+
+def test_real_footage_gets_a_finding_per_segment(case):
+    import pandas as pd
+
+    _, out, _ = case
+    findings = pd.read_parquet(out / "findings.parquet")
+    assert len(findings) == len(_rows(out / "segments.csv")) and findings["key"].is_unique
+    assert "failed" not in set(findings["status"])
+    # the one-person clips never have two people to classify
+    solo = findings[findings["path"].str.contains("intel_asl|mediapipe")]
+    assert set(solo["status"]) <= {"insufficient_subjects", "short_shot"}
