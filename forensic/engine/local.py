@@ -31,7 +31,7 @@ def features_of_segment(video: str, segment_index: int, out_dir: str, segmenter:
     import os
 
     from forensic.features import make_segmenter
-    from forensic.features.faces import FaceFinder
+    from forensic.features import FeatureConfig
     from forensic.features.segment import segment_features
     from forensic.store.case import check_location
     from forensic.store.features import write_segment_features
@@ -48,7 +48,7 @@ def features_of_segment(video: str, segment_index: int, out_dir: str, segmenter:
         raise ValueError(f"{video} has {len(result.segments)} segments (0..{len(result.segments) - 1}); "
                          f"there is no segment {segment_index}")  # fmt: skip
     segment = result.segments[segment_index]
-    faces = FaceFinder()
+    faces = FeatureConfig().face_finder()
     weights = maskrcnn_weights or (default_maskrcnn_weights() if segmenter in ("auto", "pixellib") else None)
     seg = make_segmenter(segmenter, weights, faces)
     feats, imgs = segment_features(segment, seg, faces, info.stream_index, item.rotation or 0)

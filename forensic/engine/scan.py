@@ -13,6 +13,7 @@ import dataclasses
 import json
 import os
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -186,9 +187,17 @@ def run_scan(request: ScanRequest, progress: Progress | None = None) -> ScanOutc
     try:
         runner = make_runner(request, settings)
         manifest["cluster"] = session["cluster"] = runner.cluster()
+        timings = session["timings_s"] = {}
+        t = time.monotonic()
         probes = _intake(items, progress)
+        timings["intake"] = round(time.monotonic() - t, 3)
+        t = time.monotonic()
         segment_count = _segment_all(items, probes, case, config, runner, progress)
+        timings["segments"] = round(time.monotonic() - t, 3)
+        t = time.monotonic()
         _analyse_segments(items, probes, case, runner, writer, settings, progress)
+        timings["features_and_model"] = round(time.monotonic() - t, 3)
+        t = time.monotonic()
         for group in intake.mark_duplicates(items).values():
             for dup in group[1:]:
                 intake.copy_outcome(group[0], dup)
@@ -196,6 +205,7 @@ def run_scan(request: ScanRequest, progress: Progress | None = None) -> ScanOutc
             _record_item_problems(item, case)
         if config.rehash_at_end:
             _rehash_all(items, case, progress)
+        timings["rehash"] = round(time.monotonic() - t, 3)
         manifest["status"] = session["status"] = "complete"
     except KeyboardInterrupt:
         manifest["status"] = session["status"] = "interrupted"

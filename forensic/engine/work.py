@@ -54,12 +54,10 @@ def features_dir_for(segment: Segment) -> str:
 class SegmentWorker:
     def __init__(self, settings: WorkerSettings):
         from forensic.features import make_segmenter
-        from forensic.features.faces import FaceFinder
         from forensic.model import load_model
 
         self.settings = settings
-        fc = settings.features
-        self.faces = FaceFinder(upsample=fc.face_upsample, min_size=fc.min_face_px, min_score=fc.min_face_score)
+        self.faces = settings.features.face_finder()
         self.segmenter = make_segmenter(settings.segmenter, settings.maskrcnn_weights, self.faces)
         self.model = load_model(settings.model_dir)
         if self.model.sha256 != settings.model_sha256:

@@ -36,6 +36,11 @@ class FeatureConfig:
     face_upsample: int = 1
     min_face_px: int = 20
     min_face_score: float = 0.2
+    face_detect_width: int = 960  # frames wider than this are scaled down for face detection only
+
+    def face_finder(self) -> FaceFinder:
+        return FaceFinder(upsample=self.face_upsample, min_size=self.min_face_px, min_score=self.min_face_score,
+                          detect_width=self.face_detect_width)  # fmt: skip
 
 
 @dataclass

@@ -12,6 +12,7 @@ import importlib.util
 import os
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 # (name, dlib 1-based index) in the fixed order used everywhere (table columns, model input)
@@ -77,18 +78,33 @@ class FaceFinder:
     and texture, e.g. on scikit-image's astronaut suit at 0.12, and keeps real faces, ~1).
     """
 
-    def __init__(self, upsample: int = 1, min_size: int = 20, min_score: float = 0.2):
+    def __init__(self, upsample: int = 1, min_size: int = 20, min_score: float = 0.2, detect_width: int = 960):
         self.detector, self.predictor = _models()
         self.upsample = upsample
         self.min_size = min_size
         self.min_score = min_score
+        self.detect_width = detect_width  # larger frames are scaled down for detection only
 
     def detect(self, image_bgr: np.ndarray) -> list[tuple[object, float]]:
-        rgb = np.ascontiguousarray(image_bgr[:, :, ::-1])
+        """Face rectangles in frame pixels. Detection runs on a copy at most ``detect_width``
+        wide (dlib's HOG cost grows with the pixel count; with one upsampling pass faces of about
+        40 px at that width are still found); landmarks are then fitted on the full frame."""
+        import dlib
+
+        h, w = image_bgr.shape[:2]
+        scale = min(1.0, self.detect_width / w)
+        small = image_bgr if scale == 1.0 else cv2.resize(image_bgr, (round(w * scale), round(h * scale)),
+                                                          interpolation=cv2.INTER_AREA)  # fmt: skip
+        rgb = np.ascontiguousarray(small[:, :, ::-1])
         rects, scores, _ = self.detector.run(rgb, self.upsample, 0.0)
-        return [
-            (r, float(s)) for r, s in zip(rects, scores) if r.width() >= self.min_size and s >= self.min_score
-        ]
+        out = []
+        for r, s in zip(rects, scores):
+            if scale != 1.0:
+                r = dlib.rectangle(round(r.left() / scale), round(r.top() / scale), round(r.right() / scale),
+                                   round(r.bottom() / scale))  # fmt: skip
+            if r.width() >= self.min_size and s >= self.min_score:
+                out.append((r, float(s)))
+        return out
 
     def landmarks(self, image_bgr: np.ndarray, rect) -> np.ndarray:
         rgb = np.ascontiguousarray(image_bgr[:, :, ::-1])

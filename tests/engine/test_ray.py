@@ -37,18 +37,49 @@ def ray_cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([ray, *args], env=env(), capture_output=True, text=True, timeout=180)
 
 
+def _stop(temp_dir: str) -> None:
+    """Stop only the Ray processes of this test's cluster (never `ray stop`, which stops every Ray
+    on the machine, a user's included)."""
+    import tempfile  # noqa: F401
+
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        pids = []
+        for d in os.listdir("/proc"):
+            if d.isdigit():
+                try:
+                    with open(f"/proc/{d}/cmdline", "rb") as f:
+                        if temp_dir.encode() in f.read():
+                            pids.append(int(d))
+                except OSError:
+                    pass
+        for pid in pids:
+            try:
+                os.kill(pid, sig)
+            except OSError:
+                pass
+        if not pids:
+            return
+        time.sleep(2)
+
+
 @pytest.fixture(scope="module")
 def cluster():
-    """A head node and a second node, each with one CPU, on this machine."""
+    """A head node and a second node, each with one CPU, on this machine, in a Ray temp folder of
+    their own (short: Ray's socket paths must stay under the Unix limit)."""
+    import tempfile
+
+    temp_dir = tempfile.mkdtemp(prefix="frt-", dir="/tmp")
     port = "6391"
-    ray_cli("stop", "--force")
     head = ray_cli("start", "--head", f"--port={port}", "--num-cpus=1", "--include-dashboard=false",
-                   "--disable-usage-stats")  # fmt: skip
-    assert head.returncode == 0, head.stdout + head.stderr
-    node = ray_cli("start", f"--address=127.0.0.1:{port}", "--num-cpus=1", "--disable-usage-stats")
-    assert node.returncode == 0, node.stdout + node.stderr
-    yield f"127.0.0.1:{port}"
-    ray_cli("stop", "--force")
+                   "--disable-usage-stats", f"--temp-dir={temp_dir}")  # fmt: skip
+    try:
+        assert head.returncode == 0, head.stdout + head.stderr
+        node = ray_cli("start", f"--address=127.0.0.1:{port}", "--num-cpus=1", "--disable-usage-stats")
+        assert node.returncode == 0, node.stdout + node.stderr
+        yield f"127.0.0.1:{port}"
+    finally:
+        _stop(temp_dir)
+        shutil.rmtree(temp_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,172 @@
+"""The whole scan against plain decoding, in one run: footage seconds per wall second, the ratio of
+the scan's wall time to `ffmpeg -i FILE -f null -` decoding the same files, time per stage, one
+worker against two, and peak memory (all processes of the scan, Ray workers included).
+
+    .venv/bin/python benchmarks/scan_benchmark.py --model MODEL_DIR [--minutes 30] [--workers 1 2]
+
+Inputs: a generated archive of --minutes of footage with nobody in it (ffmpeg test patterns,
+scene cuts every 20-40 s; the case the 2x-of-decode goal is about), the scenario archive of
+`forensic synth archive` when that generator is installed (people: stalking, together, alone,
+empty), and the real clips of ../shared/footage when present.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from segments_vs_ffmpeg import long_archive  # noqa: E402
+
+FOOTAGE = REPO.parent / "shared" / "footage"
+VIDEO = (".mp4", ".mkv", ".ts", ".mov", ".avi")
+
+
+def videos(folder: Path) -> list[str]:
+    return sorted(str(p) for p in folder.rglob("*") if p.suffix.lower() in VIDEO)
+
+
+def ffmpeg_seconds(files: list[str]) -> float:
+    t = time.perf_counter()
+    for f in files:
+        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", f, "-f", "null", "-"], check=True)
+    return time.perf_counter() - t
+
+
+class RssSampler:
+    """Peak of the summed resident memory of the scan process, its children and Ray's processes."""
+
+    def __init__(self, root_pid: int):
+        self.root = root_pid
+        self.peak = 0
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._run, daemon=True)
+
+    def _tree(self) -> set[int]:
+        kids: dict[int, list[int]] = {}
+        ray_pids = set()
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+                kids.setdefault(ppid, []).append(int(d))
+                with open(f"/proc/{d}/cmdline", "rb") as f:
+                    if b"ray" in f.read(4096):
+                        ray_pids.add(int(d))
+            except (OSError, ValueError, IndexError):
+                continue
+        out, todo = set(), [self.root]
+        while todo:
+            p = todo.pop()
+            if p not in out:
+                out.add(p)
+                todo += kids.get(p, [])
+        return out | ray_pids
+
+    def _rss(self, pid: int) -> int:
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        return int(line.split()[1]) * 1024
+        except OSError:
+            pass
+        return 0
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, sum(self._rss(p) for p in self._tree()))
+            time.sleep(0.5)
+
+    def __enter__(self):
+        self._t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._t.join()
+
+
+def scan(inputs: Path, case: Path, model: str, engine: str, workers: int | None) -> dict:
+    cmd = [sys.executable, "-m", "forensic", "scan", str(inputs), "--out", str(case), "--model", model,
+           "--engine", engine, "--no-report", "-q"]  # fmt: skip
+    if workers:
+        cmd += ["--workers", str(workers)]
+    env = dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="2", RAY_AUTH_MODE="token")
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    with RssSampler(proc.pid) as rss:
+        _, err = proc.communicate()
+    wall = time.perf_counter() - t
+    if proc.returncode not in (0, 3):
+        raise RuntimeError(f"scan failed ({proc.returncode}): {err[-2000:]}")
+    m = json.loads((case / "manifest.json").read_text())
+    s = m["summary"]
+    return {"engine": engine, "workers": workers or m["cluster"].get("workers"), "wall_s": round(wall, 1),
+            "footage_s": round(s["footage_seconds"], 1), "segments": s["segments"],
+            "findings": s.get("findings_by_status"), "stages_s": m["sessions"][-1].get("timings_s"),
+            "peak_rss_mb": round(rss.peak / 2**20), "footage_s_per_wall_s": round(s["footage_seconds"] / wall, 2)}  # fmt: skip
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--minutes", type=float, default=30.0)
+    ap.add_argument("--scenario-minutes", type=float, default=10.0, help="0: skip the scenario archive")
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--out", default=str(REPO / "benchmarks" / "out"))
+    args = ap.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        sets = []
+        nobody = Path(tmp) / "nobody"
+        nobody.mkdir()
+        long_archive(str(nobody), args.minutes)
+        sets.append(("generated, nobody in it", nobody))
+        if args.scenario_minutes:
+            try:
+                from forensic.synth.scenes import make_archive
+
+                people = Path(tmp) / "people"
+                make_archive(str(people), args.scenario_minutes, seed=1)
+                sets.append(("generated scenarios (people)", people))
+            except ImportError:
+                print("note: forensic.synth.scenes not installed; scenario archive skipped", file=sys.stderr)
+        if FOOTAGE.is_dir():
+            sets.append(("real clips (../shared/footage)", FOOTAGE))
+        for label, folder in sets:
+            files = videos(folder)
+            ff = ffmpeg_seconds(files)
+            for w in args.workers:
+                r = scan(folder, Path(tmp) / f"case-{len(results)}", args.model, "ray", w)
+                r.update(input=label, files=len(files), ffmpeg_decode_s=round(ff, 2), ratio_vs_ffmpeg=round(r["wall_s"] / ff, 2))
+                results.append(r)
+                print(json.dumps(r), flush=True)
+    with open(os.path.join(args.out, "scan_benchmark.json"), "w") as f:
+        json.dump({"results": results, "cpus": os.cpu_count()}, f, indent=2)
+    print("\n| input | footage | workers | scan wall | ffmpeg decode | ratio | footage s / wall s | "
+          "intake / segments / features+model / rehash (s) | peak RSS |")
+    print("|---|---:|---:|---:|---:|---:|---:|---|---:|")
+    for r in results:
+        st = r["stages_s"] or {}
+        stages = " / ".join(str(st.get(k, "?")) for k in ("intake", "segments", "features_and_model", "rehash"))
+        print(f"| {r['input']} | {r['footage_s']} s | {r['workers']} | {r['wall_s']} s | {r['ffmpeg_decode_s']} s | "
+              f"{r['ratio_vs_ffmpeg']} | {r['footage_s_per_wall_s']} | {stages} | {r['peak_rss_mb']} MB |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
