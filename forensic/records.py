@@ -280,6 +280,8 @@ SHORT_SHOT = "short_shot"  # the whole shot is shorter than the 3 s minimum
 FEW_FRAMES = "few_frames"  # fewer distinct frames than samples wanted; samples repeat
 PARTIAL_FILE = "partial_file"  # the file failed to decode part way; this is its last good stretch
 TIMELINE_GAP = "timeline_gap"  # frames are missing inside the segment (a hole in the timestamps)
+PTS_REORDERED = "pts_reordered"  # the file's timestamps came out of order (e.g. B-frames in AVI): the
+#   timeline uses the same timestamps sorted into presentation order, frames are found by index
 
 
 def timecode(seconds: float) -> str:

@@ -1,10 +1,15 @@
-"""forensic synth ..."""
+"""forensic synth demo | clips | archive"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 
-from forensic._cli.common import EXIT_OK
+from forensic._cli.common import EXIT_OK, EXIT_USAGE
+
+FACES_HELP = ("also use the face photos in DIR (PNG, JPEG, ...): every picture in which dlib finds a face; "
+              "exit 2 when it finds none")  # fmt: skip
 
 
 def add_parser(sub) -> None:
@@ -16,7 +21,65 @@ def add_parser(sub) -> None:
                             "variable-frame-rate MKV, MPEG-TS starting at 11.4 s, an identical copy) into OUT.")
     demo.add_argument("--out", required=True, metavar="DIR")
     demo.set_defaults(func=run_demo)
+
+    clips = kinds.add_parser(
+        "clips", help="labelled 3-8 s scenario clips for `forensic train`, with ground truth",
+        description="Write N stalking and N non-stalking clips (3-8 s, MP4) into DIR/stalking and "
+        "DIR/non_stalking, a ground-truth JSON beside each clip (scenario, per-frame positions, face "
+        "sizes, head yaw and pitch of each person, face photos, seed) and DIR/clips.csv. People are real "
+        "face photos re-posed in 3D on drawn bodies; the same seed gives the same frames.",
+    )  # fmt: skip
+    clips.add_argument("--out", required=True, metavar="DIR")
+    clips.add_argument("--per-class", type=int, required=True, metavar="N", help="clips per class")
+    clips.add_argument("--seed", type=int, required=True, metavar="S")
+    _face_options(clips)
+    clips.set_defaults(func=run_clips)
+
+    archive = kinds.add_parser(
+        "archive", help="long multi-scene footage with a ground-truth interval table",
+        description="Write about M minutes of footage in several files (MP4, MKV, MPEG-TS, AVI, MOV; several "
+        "frame rates and sizes) into DIR/footage: scenes separated by cuts, with nobody, one person, two "
+        "people stalking and not; DIR/ground_truth.csv lists every scene's interval (file, start_s, end_s, "
+        "scenario, label), DIR/ground_truth/FILE.json the per-frame detail.",
+    )  # fmt: skip
+    archive.add_argument("--out", required=True, metavar="DIR")
+    archive.add_argument("--minutes", type=float, required=True, metavar="M")
+    archive.add_argument("--seed", type=int, required=True, metavar="S")
+    _face_options(archive)
+    archive.set_defaults(func=run_archive)
     p.set_defaults(func=lambda args, argv: p.print_help() or 2)
+
+
+def _face_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--faces", metavar="DIR", default=None, help=FACES_HELP)
+    p.add_argument("--no-default-faces", action="store_true",
+                   help="do not use the packaged faces (astronaut, grace_hopper): only those of --faces")  # fmt: skip
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+
+
+def _error(msg: str) -> int:
+    print(f"forensic: error: {msg}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _pool(args):
+    """The face pool, or an exit code for a usage error."""
+    from forensic.synth.scenes import FacePool
+
+    if args.no_default_faces and not args.faces:
+        return _error("--no-default-faces needs --faces DIR")
+    if args.faces is not None and not os.path.isdir(args.faces):
+        return _error(f"--faces {args.faces}: no such folder")
+    try:
+        return FacePool(args.faces, default_faces=not args.no_default_faces)
+    except ValueError as exc:
+        return _error(str(exc))
+
+
+def _out_ok(path: str) -> str | None:
+    if os.path.exists(path) and not os.path.isdir(path):
+        return f"--out {path} exists and is not a folder"
+    return None
 
 
 def run_demo(args: argparse.Namespace, argv: list[str]) -> int:
@@ -24,4 +87,38 @@ def run_demo(args: argparse.Namespace, argv: list[str]) -> int:
 
     for path in make_demo_footage(args.out):
         print(path)
+    return EXIT_OK
+
+
+def run_clips(args: argparse.Namespace, argv: list[str]) -> int:
+    from forensic.synth.scenes import make_clips
+
+    if args.per_class < 1:
+        return _error("--per-class must be at least 1")
+    if (msg := _out_ok(args.out)) is not None:
+        return _error(msg)
+    pool = _pool(args)
+    if isinstance(pool, int):
+        return pool
+    show = None if args.quiet else print
+    make_clips(args.out, args.per_class, args.seed, pool=pool, progress=show)
+    if not args.quiet:
+        print(os.path.join(args.out, "clips.csv"))
+    return EXIT_OK
+
+
+def run_archive(args: argparse.Namespace, argv: list[str]) -> int:
+    from forensic.synth.scenes import make_archive
+
+    if not args.minutes > 0:
+        return _error("--minutes must be more than 0")
+    if (msg := _out_ok(args.out)) is not None:
+        return _error(msg)
+    pool = _pool(args)
+    if isinstance(pool, int):
+        return pool
+    show = None if args.quiet else print
+    make_archive(args.out, args.minutes, args.seed, pool=pool, progress=show)
+    if not args.quiet:
+        print(os.path.join(args.out, "ground_truth.csv"))
     return EXIT_OK

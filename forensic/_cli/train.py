@@ -85,8 +85,9 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     card = outcome.card
     assert card is not None
     print(f"model {card['name']} written to {outcome.model_dir}")
-    print(f"sha256 {card['card_sha256']}; segmenter {card['segmenter']['name']}; "
-          f"{card['training']['epochs_run']} epoch(s), {card['training']['mean_epoch_seconds']:.1f} s per epoch")  # fmt: skip
+    t = card["training"]
+    print(f"sha256 {card['card_sha256']}; segmenter {card['segmenter']['name']}; {t['epochs_run']} epoch(s) in "
+          f"{t['seconds']:.1f} s (first {t['epoch_seconds'][0]:.1f} s); weights of epoch {t['best_epoch']} kept")  # fmt: skip
     print("test split:")
     print(format_metrics(outcome.metrics["test"]))
     left = outcome.dataset.left_out

@@ -225,7 +225,7 @@ def run_scan(request: ScanRequest, progress: Progress | None = None) -> ScanOutc
         session["ended_utc"] = utc_now()
         _finish(case, manifest, items, segment_count, exit_code, findings)
     if request.report and manifest["status"] == "complete":
-        _report(case, progress)
+        _report(case, progress, request)
     return ScanOutcome(case, items, segment_count, exit_code, manifest, findings)
 
 
@@ -454,17 +454,20 @@ def _finish(case: CaseFolder, manifest: dict[str, Any], items: list[EvidenceItem
     case.write_manifest(manifest)
 
 
-def _report(case: CaseFolder, progress: Progress) -> None:
+def _report(case: CaseFolder, progress: Progress, request: ScanRequest) -> None:
+    """The HTML and PDF report, at the end of every complete scan."""
+    from forensic.report import build_report
+
     try:
-        from forensic.report import build_report
-    except ImportError:  # the report stage is not installed in this build
-        return
-    try:
-        build_report(case.root)
-        progress("report written")
+        build_report(case.root, agency=request.agency, argv=list(request.argv))
+        progress("report written: " + case.path(os.path.join("report", "report.html")))
     except Exception as exc:  # noqa: BLE001 - the scan's results stand; the report can be rebuilt
         case.record_problem(Problem(Severity.ERROR, "report", f"report could not be built: {exc!r}; "
                                     "run `forensic report CASE_DIR`"))  # fmt: skip
+        # problems.jsonl changed after the manifest recorded its hash: record it again
+        manifest = json.loads(open(case.path("manifest.json"), encoding="utf-8").read())
+        manifest["outputs_sha256"] = case.output_hashes()
+        case.write_manifest(manifest)
         print(f"forensic: report could not be built: {exc}", file=sys.stderr)
 
 

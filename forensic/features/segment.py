@@ -9,8 +9,8 @@ import numpy as np
 from forensic.features import FeatureConfig, SegmentFeatures, extract
 from forensic.features.background import Segmenter
 from forensic.features.faces import FaceFinder
-from forensic.records import Segment
-from forensic.segments.decode import read_frames
+from forensic.records import PTS_REORDERED, Segment
+from forensic.segments.decode import read_frames, read_frames_by_index
 
 
 @dataclass
@@ -22,11 +22,16 @@ class SegmentImages:
 
 def sample_images(segment: Segment, stream_index: int | None = None, rotation: int = 0) -> SegmentImages:
     """The segment's sample frames, found by their presentation timestamps."""
-    got = read_frames(segment.path, list(segment.sample_pts), stream_index, rotation)
-    missing = [f for f, p in zip(segment.sample_frames, segment.sample_pts) if p not in got]
+    if PTS_REORDERED in segment.flags:  # timestamps cannot find the frames: count them
+        got = read_frames_by_index(segment.path, list(segment.sample_frames), stream_index, rotation)
+        keys = list(segment.sample_frames)
+    else:
+        got = read_frames(segment.path, list(segment.sample_pts), stream_index, rotation)
+        keys = list(segment.sample_pts)
+    missing = [f for f, k in zip(segment.sample_frames, keys) if k not in got]
     if missing:
         raise ValueError(f"sample frames {missing} of segment {segment.index} could not be decoded")
-    return SegmentImages([got[p] for p in segment.sample_pts], list(segment.sample_frames), list(segment.sample_s))
+    return SegmentImages([got[k] for k in keys], list(segment.sample_frames), list(segment.sample_s))
 
 
 def segment_features(segment: Segment, segmenter: Segmenter, faces: FaceFinder, stream_index: int | None = None,

@@ -44,7 +44,7 @@ def _name_default(config, dataset: Dataset) -> str:
 
 def versions() -> dict[str, Any]:
     deps = dependency_versions()
-    key = {k: deps.get(k) for k in ("tensorflow-cpu", "tensorflow", "tf-keras", "keras", "numpy", "h5py", "opencv-python",
+    key = {k: deps.get(k) or deps.get(k.replace("-", "_")) for k in ("tensorflow-cpu", "tensorflow", "tf-keras", "keras", "numpy", "h5py", "opencv-python",
                                     "opencv-contrib-python-headless", "dlib-bin", "scenedetect", "av", "pixellib")}  # fmt: skip
     return {"forensic": tool_source(), "python": platform.python_version(), "platform": platform.platform(),
             "key": {k: v for k, v in key.items() if v}, "dependencies": deps}  # fmt: skip
@@ -68,6 +68,8 @@ def build_card(*, name: str | None, config, dataset: Dataset, split: Split, fit,
                 "sha256": sha256_path(config.vgg16_weights)} if config.vgg16_weights else
                {"weights": "none: trained from scratch (ImageNet weights cannot be downloaded on this machine)"})  # fmt: skip
     mean_epoch = float(np.mean(fit.epoch_seconds)) if fit.epoch_seconds else None
+    # the first epoch also builds the TensorFlow graph: the later ones are the steady cost
+    steady = float(np.median(fit.epoch_seconds[1:])) if len(fit.epoch_seconds) > 1 else None
     return {
         "format": CARD_FORMAT,
         "name": name or _name_default(config, dataset),
@@ -96,7 +98,8 @@ def build_card(*, name: str | None, config, dataset: Dataset, split: Split, fit,
             "classes": {str(i): c for i, c in enumerate(CLASSES)},
         },  # fmt: skip
         "threshold": config.threshold,
-        "segmenter": {"name": settings.segmenter, **{k: v for k, v in settings.describe().items() if k != "segmenter"},
+        "segmenter": {"name": settings.segmenter_name, "choice": settings.segmenter,
+                      **{k: v for k, v in settings.describe().items() if k not in ("segmenter", "segmenter_name")},
                       "note": "a scan must make its frames and numbers with this segmenter and these settings"},  # fmt: skip
         "data": {
             "root": dataset.root,
@@ -129,6 +132,8 @@ def build_card(*, name: str | None, config, dataset: Dataset, split: Split, fit,
             "seconds": fit.seconds,
             "epoch_seconds": fit.epoch_seconds,
             "mean_epoch_seconds": mean_epoch,
+            "steady_epoch_seconds": steady,
+            "steady_epoch_rule": "median of the epochs after the first (the first also builds the graph)",
             "peak_rss_mb": fit.peak_rss_mb,
             "history_file": HISTORY_CSV,
             "curves_file": CURVES_PNG,
@@ -214,7 +219,8 @@ def card_text(card: dict[str, Any]) -> str:
         f"TRAINING  Adam, {t['learning_rate']['formula']}; {t['loss']}; batch {t['batch_size']}; seed {t['seed']}",
         f"  epochs {t['epochs_run']} of {t['epochs_requested']} (early stopping on val_loss, patience "
         f"{t['early_stopping']['patience']}); weights of epoch {t['best_epoch']} kept",
-        f"  {t['seconds']:.1f} s in all, {t['mean_epoch_seconds'] or 0:.1f} s per epoch "
+        f"  {t['seconds']:.1f} s in all; first epoch {t['epoch_seconds'][0] if t['epoch_seconds'] else 0:.1f} s, later epochs "
+        f"{t['steady_epoch_seconds'] if t['steady_epoch_seconds'] is not None else float('nan'):.1f} s each "
         f"({t['samples_per_epoch']['train']} training {t['samples_per_epoch']['unit']}); peak memory {t['peak_rss_mb']:.0f} MB",
         "",
         f"METRICS (threshold {m['threshold']:g})",
@@ -228,7 +234,7 @@ def card_text(card: dict[str, Any]) -> str:
     v = card["versions"]
     out += ["", f"VERSIONS  python {v['python']} on {v['platform']}",
             "  " + ", ".join(f"{k} {ver}" for k, ver in v["key"].items()),
-            "", f"FILES  (SHA-256; model_card.json holds them all and its own card_sha256)"]  # fmt: skip
+            "", "FILES  (SHA-256; model_card.json holds them all and its own card_sha256)"]  # fmt: skip
     for name, digest in card.get("files", {}).items():
         out.append(f"  {digest}  {name}")
     st = card.get("self_test")

@@ -91,25 +91,46 @@ def feature_code_version() -> dict[str, str]:
 class FeatureSettings:
     """Everything that decides a clip's features."""
 
-    segmenter: str  # resolved: "pixellib" or "hog-face-grabcut" (never "auto")
+    segmenter: str  # the choice, resolved: "pixellib" or "hog-face-grabcut" (never "auto")
     maskrcnn_weights: str | None = None  # path, for pixellib
     maskrcnn_weights_sha256: str | None = None
     feature_config: FeatureConfig = field(default_factory=FeatureConfig)
     samples: int = SAMPLES
+    # the code that makes the features, fixed when the settings are made (a spawned extraction
+    # process checks that it runs the same code)
+    code: dict[str, str] = field(default_factory=lambda: dict(feature_code_version()))
+
+    @property
+    def segmenter_name(self) -> str:
+        """The name the segmenter gives itself (and every frame it makes): "hog-face-grabcut" or
+        "pixellib-maskrcnn-coco"."""
+        return segmenter_name(self.segmenter)
 
     def describe(self) -> dict[str, Any]:
         """What goes into the cache key and the model card (paths left out: only content counts)."""
         return {
             "segmenter": self.segmenter,
+            "segmenter_name": self.segmenter_name,
             "maskrcnn_weights_sha256": self.maskrcnn_weights_sha256,
             "feature_config": dataclasses.asdict(self.feature_config),
             "samples": self.samples,
-            "code": feature_code_version(),
+            "code": dict(self.code),
         }
 
     def key(self, clip_sha256: str) -> str:
         blob = json.dumps({"format": CACHE_FORMAT, "clip_sha256": clip_sha256, **self.describe()}, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def segmenter_name(choice: str) -> str:
+    """The segmenter's own name for a ``--segmenter`` choice (pixellib is not imported for this)."""
+    if choice == "pixellib":
+        from forensic.features.pixellib_backend import PixelLibSegmenter  # imports neither TensorFlow nor PixelLib
+
+        return PixelLibSegmenter.name
+    if choice == HOG_SEGMENTER:
+        return HOG_SEGMENTER
+    raise ValueError(f"unknown segmenter {choice!r}")
 
 
 def resolve_settings(segmenter: str = "auto", maskrcnn_weights: str | None = None,
@@ -236,7 +257,11 @@ def load_dataset(root: str, settings: FeatureSettings, cache_dir: str, progress:
         results.append(r)
     _mark_copies(results)
     todo = [r for r in results if r.status == OK]
-    misses = [r for r in todo if not os.path.isfile(cache_path(cache_dir, settings.key(r.sha256 or "")))]
+    entries: dict[int, dict[str, Any] | None] = {
+        id(r): read_cache(cache_path(cache_dir, settings.key(r.sha256 or "")), settings.key(r.sha256 or ""))
+        for r in todo
+    }  # a missing or damaged entry is a miss, made again
+    misses = [r for r in todo if entries[id(r)] is None]
     progress(f"{len(found)} file(s) in {root}: {len(todo)} to use, {len(todo) - len(misses)} already in the "
              f"feature cache {cache_dir}")  # fmt: skip
     if misses:
@@ -244,15 +269,18 @@ def load_dataset(root: str, settings: FeatureSettings, cache_dir: str, progress:
         isolate = settings.segmenter == "pixellib" if isolate is None else isolate
         outcomes = _extract_isolated(tasks, settings, cache_dir) if isolate else extract_to_cache(
             tasks, settings, cache_dir, progress)  # fmt: skip
-        for r, out in zip(misses, outcomes):
+        for r, out in zip(misses, outcomes, strict=True):
             if out["status"] not in (OK, INSUFFICIENT):
                 r.status, r.reason = out["status"], out["reason"]
+            else:
+                key = settings.key(r.sha256 or "")
+                entries[id(r)] = read_cache(cache_path(cache_dir, key), key)
     hits = 0
     missed = {id(r) for r in misses}
     for r in todo:
         if r.status != OK:
             continue
-        entry = read_cache(cache_path(cache_dir, settings.key(r.sha256 or "")))
+        entry = entries[id(r)]
         if entry is None:
             r.status, r.reason = ERROR, "features could not be read back from the cache"
             continue
@@ -322,9 +350,13 @@ def extract_to_cache(tasks: list[tuple[str, str | None, str]], settings: Feature
 
     faces = FaceFinder(upsample=settings.feature_config.face_upsample, min_size=settings.feature_config.min_face_px,
                        min_score=settings.feature_config.min_face_score)  # fmt: skip
+    here = feature_code_version()
+    if here != settings.code:
+        reason = f"the features code changed during the run ({settings.code} at the start, {here} now); run again"
+        return [{"status": ERROR, "reason": reason} for _ in tasks]
     segmenter = make_segmenter(settings.segmenter, settings.maskrcnn_weights, faces)
-    if segmenter.name != settings.segmenter:
-        raise RuntimeError(f"asked for segmenter {settings.segmenter}, got {segmenter.name}")
+    if segmenter.name != settings.segmenter_name:
+        raise RuntimeError(f"asked for segmenter {settings.segmenter_name}, got {segmenter.name}")
     outcomes = []
     for i, (path, sha, label) in enumerate(tasks, start=1):
         try:
@@ -377,7 +409,7 @@ def _extract_isolated(tasks, settings: FeatureSettings, cache_dir: str) -> list[
             return pool.submit(_extract_child, tasks, settings, cache_dir).result()
     except BrokenProcessPool as exc:
         reason = f"the feature extraction process died ({exc})"
-        return [{"status": OK, "reason": ""} if os.path.isfile(cache_path(cache_dir, settings.key(sha or "")))
+        return [{"status": OK, "reason": ""} if read_cache(cache_path(cache_dir, settings.key(sha or ""))) is not None
                 else {"status": ERROR, "reason": reason} for _path, sha, _label in tasks]  # fmt: skip
 
 
@@ -396,8 +428,9 @@ def write_cache(path: str, vector: np.ndarray, mask: np.ndarray, frames128: np.n
     write_atomic(path, buf.getvalue())
 
 
-def read_cache(path: str) -> dict[str, Any] | None:
-    """A cache entry, or None when it is missing or unreadable (then it is made again)."""
+def read_cache(path: str, key: str | None = None) -> dict[str, Any] | None:
+    """A cache entry, or None when it is missing, unreadable or not the entry of ``key`` (then it is
+    made again)."""
     try:
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(z["meta"].tobytes().decode())
@@ -405,6 +438,10 @@ def read_cache(path: str) -> dict[str, Any] | None:
     except Exception:  # noqa: BLE001 - a missing or damaged cache file is only a cache miss
         return None
     if meta.get("format") != CACHE_FORMAT or vector.shape != (SAMPLES, len(FEATURE_COLUMNS)):
+        return None
+    if key is not None and meta.get("key") != key:
+        return None
+    if meta.get("segmenter") != meta.get("settings", {}).get("segmenter_name"):
         return None
     if meta.get("status") == OK and frames.shape != (SAMPLES, 128, 128, 3):
         return None

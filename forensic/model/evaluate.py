@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from forensic.features import FeatureConfig
-from forensic.model.architecture import FRAME_LEVEL, FRAMES, TABLE2_ROWS, keras
+from forensic.model.architecture import FRAME_LEVEL, TABLE2_ROWS, keras
 from forensic.model.data import CLASSES, Dataset, FeatureSettings, read_split_csv, resolve_settings
 
 Progress = Callable[[str], None]
@@ -74,16 +74,14 @@ def compute_metrics(labels: np.ndarray, scores: np.ndarray, threshold: float = 0
     return Metrics(int(y.size), float(threshold), accuracy, per_class, macro, confusion.tolist())
 
 
-def frame_accuracy(clf, frames: np.ndarray, vectors: np.ndarray, labels: np.ndarray) -> float:
-    """Frame-level models: accuracy over single frames (each labelled with its clip's label)."""
-    from forensic.model.store import check_inputs, model_inputs
-
-    frames, vectors = check_inputs(frames, vectors)
-    if frames.shape[0] == 0:
+def frame_accuracy(frame_scores: np.ndarray, labels: np.ndarray, threshold: float = 0.5) -> float:
+    """Frame-level models: accuracy over single frames, each labelled with its clip's label.
+    ``frame_scores``: (n, 5)."""
+    frame_scores = np.asarray(frame_scores)
+    if frame_scores.size == 0:
         return 0.0
-    x = model_inputs(clf.architecture, frames, clf.scaler.transform(vectors))
-    out = np.asarray(clf.keras_model.predict(x, batch_size=8, verbose=0)).reshape(-1)
-    return float(np.mean((out >= clf.threshold) == np.repeat(np.asarray(labels) == 1, FRAMES)))
+    truth = np.repeat((np.asarray(labels) == 1)[:, None], frame_scores.shape[1], axis=1)
+    return float(np.mean((frame_scores >= threshold) == truth))
 
 
 def format_metrics(m: Metrics) -> str:
@@ -99,7 +97,7 @@ def format_metrics(m: Metrics) -> str:
     lines.append(f"{'macro avg':<{w}}{m.macro['precision']:>10.4f}{m.macro['recall']:>10.4f}{m.macro['f1']:>10.4f}{m.n:>10d}")
     lines.append("confusion matrix (rows: true class, columns: predicted class)")
     lines.append(" " * w + "".join(f"{c:>{w}}" for c in CLASSES))
-    for c, row in zip(CLASSES, m.confusion):
+    for c, row in zip(CLASSES, m.confusion, strict=True):
         lines.append(f"{c:<{w}}" + "".join(f"{v:>{w}d}" for v in row))
     return "\n".join(lines)
 
@@ -111,14 +109,18 @@ def format_metrics(m: Metrics) -> str:
 def settings_from_card(card: dict[str, Any], maskrcnn_weights: str | None = None) -> FeatureSettings:
     """The feature settings the model was trained with (the segmenter's weights must be the same file)."""
     seg = card["segmenter"]
-    config = FeatureConfig(**seg["feature_config"])
-    if seg["name"] == "pixellib":
+    try:
+        config = FeatureConfig(**seg["feature_config"])
+    except TypeError as exc:
+        raise ValueError(f"the model was trained with feature settings this version of forensic cannot make "
+                         f"({seg['feature_config']}): {exc}") from None  # fmt: skip
+    if seg["choice"] == "pixellib":
         settings = resolve_settings("pixellib", maskrcnn_weights, config)
         if settings.maskrcnn_weights_sha256 != seg.get("maskrcnn_weights_sha256"):
             raise ValueError(f"the model's frames were made with Mask R-CNN weights of SHA-256 "
                              f"{seg.get('maskrcnn_weights_sha256')}; {settings.maskrcnn_weights} differs")  # fmt: skip
     else:
-        settings = resolve_settings(seg["name"], None, config)
+        settings = resolve_settings(seg["choice"], None, config)
     if settings.samples != seg.get("samples", settings.samples):
         raise ValueError(f"the model was trained on {seg.get('samples')} sample frames per clip")
     return settings
@@ -149,7 +151,7 @@ class Evaluation:
             "metrics": self.metrics.to_dict(),
             "by_split": {k: v.to_dict() for k, v in self.by_split.items()},
             "clips": [{**c.summary(root), "split": s, "score": float(x)}
-                      for c, s, x in zip(self.dataset.clips, self.split_of, self.scores)],
+                      for c, s, x in zip(self.dataset.clips, self.split_of, self.scores, strict=True)],
             "warnings": self.warnings,
         }  # fmt: skip
 
@@ -158,7 +160,7 @@ def evaluate_model(dataset_dir: str, model_dir: str, cache_dir: str, include_all
                    maskrcnn_weights: str | None = None, progress: Progress = _quiet) -> Evaluation:  # fmt: skip
     """Score DATASET with the model in MODEL_DIR (verified first) and measure it."""
     from forensic.model.data import load_dataset
-    from forensic.model.store import SPLIT_CSV, load_model
+    from forensic.model.store import SPLIT_CSV, clip_scores, load_model
 
     clf = load_model(model_dir)
     settings = settings_from_card(clf.card, maskrcnn_weights)
@@ -171,12 +173,13 @@ def evaluate_model(dataset_dir: str, model_dir: str, cache_dir: str, include_all
     with open(os.path.join(model_dir, SPLIT_CSV), "rb") as f:
         recorded = read_split_csv(f.read())
     split_of = [recorded.get(c.sha256 or "", "unseen") for c in dataset.clips]
-    scores = clf.predict(dataset.frames, dataset.vectors)
+    raw = clf.raw_scores(dataset.frames, dataset.vectors)
+    scores = clip_scores(raw)
     evaluated = [i for i, s in enumerate(split_of) if include_all or s in ("test", "unseen")]
     idx = np.array(evaluated, dtype=np.int64)
     metrics = compute_metrics(dataset.labels[idx], scores[idx], clf.threshold)
     if clf.frame_level:
-        metrics.frame_accuracy = frame_accuracy(clf, dataset.frames[idx], dataset.vectors[idx], dataset.labels[idx])
+        metrics.frame_accuracy = frame_accuracy(raw[idx], dataset.labels[idx], clf.threshold)
     by_split = {}
     for part in ("train", "val", "test", "unseen"):
         sel = np.array([i for i, s in enumerate(split_of) if s == part], dtype=np.int64)

@@ -24,6 +24,7 @@ import json
 import os
 import shutil
 import tempfile
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -84,6 +85,10 @@ class FusionClassifier:
         Deterministic: the same inputs give the same scores."""
         return predict_scores(self.keras_model, self.scaler, self.architecture, frames128, vectors)
 
+    def raw_scores(self, frames128: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+        """:meth:`predict` before averaging: (n, 5) frame scores for frame-level models, else (n,)."""
+        return raw_scores(self.keras_model, self.scaler, self.architecture, frames128, vectors)
+
     def __repr__(self) -> str:
         return f"FusionClassifier(name={self.name!r}, sha256={self.sha256[:12]}..., segmenter={self.segmenter!r})"
 
@@ -100,19 +105,28 @@ def check_inputs(frames128: np.ndarray, vectors: np.ndarray) -> tuple[np.ndarray
     return frames, vec
 
 
+def raw_scores(keras_model, scaler: StandardScaler, architecture: str, frames128: np.ndarray,
+               vectors: np.ndarray, batch_size: int = PREDICT_BATCH) -> np.ndarray:  # fmt: skip
+    """The network's outputs: (n,) per clip, or (n, 5) per frame for frame-level models."""
+    frames, vec = check_inputs(frames128, vectors)
+    n = frames.shape[0]
+    shape = (n, FRAMES) if architecture in FRAME_LEVEL else (n,)
+    if n == 0:
+        return np.zeros(shape, np.float64)
+    inputs = model_inputs(architecture, frames, scaler.transform(vec))
+    out = np.asarray(keras_model.predict(inputs, batch_size=batch_size, verbose=0), dtype=np.float64)
+    return np.clip(out.reshape(shape), 0.0, 1.0)
+
+
+def clip_scores(raw: np.ndarray) -> np.ndarray:
+    """A clip's score: the model's output, or the mean of its 5 frame scores (frame-level models)."""
+    return raw.mean(axis=1) if raw.ndim == 2 else raw
+
+
 def predict_scores(keras_model, scaler: StandardScaler, architecture: str, frames128: np.ndarray,
                    vectors: np.ndarray, batch_size: int = PREDICT_BATCH) -> np.ndarray:  # fmt: skip
     """Clip scores; frame-level models score the 5 frames and average them."""
-    frames, vec = check_inputs(frames128, vectors)
-    n = frames.shape[0]
-    if n == 0:
-        return np.zeros((0,), np.float64)
-    scaled = scaler.transform(vec)
-    inputs = model_inputs(architecture, frames, scaled)
-    out = np.asarray(keras_model.predict(inputs, batch_size=batch_size, verbose=0), dtype=np.float64).reshape(-1)
-    if architecture in FRAME_LEVEL:
-        out = out.reshape(n, FRAMES).mean(axis=1)
-    return np.clip(out, 0.0, 1.0)
+    return clip_scores(raw_scores(keras_model, scaler, architecture, frames128, vectors, batch_size))
 
 
 def model_inputs(architecture: str, frames: np.ndarray, scaled_vectors: np.ndarray) -> dict[str, np.ndarray]:
@@ -162,7 +176,9 @@ def write_model_dir(model_dir: str, keras_model, scaler: StandardScaler, card: d
     os.makedirs(parent, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=".model-tmp-", dir=parent)
     try:
-        keras_model.save(os.path.join(tmp, MODEL_FILE), save_format="h5", include_optimizer=False)
+        with warnings.catch_warnings():  # "HDF5 is legacy": chosen on purpose, see the module docstring
+            warnings.simplefilter("ignore", UserWarning)
+            keras_model.save(os.path.join(tmp, MODEL_FILE), save_format="h5", include_optimizer=False)
         write_atomic(os.path.join(tmp, SCALER_FILE), scaler.to_json())
         for name, data in files.items():
             write_atomic(os.path.join(tmp, name), data)

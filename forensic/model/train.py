@@ -25,7 +25,7 @@ import numpy as np
 from forensic.model.architecture import ARCHITECTURES, FRAME_LEVEL, FRAMES, ArchitectureConfig, build_model, keras
 from forensic.model.data import Dataset, FeatureSettings, Split, check_outside, load_dataset, split_dataset
 from forensic.model.scaler import StandardScaler, fit_on_split
-from forensic.model.store import FusionClassifier, model_inputs
+from forensic.model.store import FusionClassifier, clip_scores, model_inputs
 
 Progress = Callable[[str], None]
 
@@ -165,9 +165,10 @@ def fit(dataset: Dataset, split: Split, config: TrainConfig, progress: Progress 
     return fit_arrays(dataset.frames, dataset.vectors, dataset.labels, split.train, split.val, config, progress, fitted_on)
 
 
-def scores_by_split(clf: FusionClassifier, dataset: Dataset, split: Split) -> dict[str, np.ndarray]:
-    """Clip scores of the fitted model on each split (the same code the scan uses)."""
-    return {name: clf.predict(dataset.frames[getattr(split, name)], dataset.vectors[getattr(split, name)])
+def raw_scores_by_split(clf: FusionClassifier, dataset: Dataset, split: Split) -> dict[str, np.ndarray]:
+    """The fitted model's outputs on each split, with the code the scan uses ((n,) per clip, or
+    (n, 5) per frame for frame-level models)."""
+    return {name: clf.raw_scores(dataset.frames[getattr(split, name)], dataset.vectors[getattr(split, name)])
             for name in ("train", "val", "test")}  # fmt: skip
 
 
@@ -212,14 +213,13 @@ def train_on(dataset: Dataset, split: Split, config: TrainConfig, model_dir: str
              f"epoch {result.best_epoch}")  # fmt: skip
     clf = FusionClassifier(result.keras_model, result.scaler, {"architecture": {"name": config.architecture},
                                                                "threshold": config.threshold})  # fmt: skip
-    scores = scores_by_split(clf, dataset, split)
-    metrics = {part: evaluate.compute_metrics(dataset.labels[getattr(split, part)], s, config.threshold)
-               for part, s in scores.items()}  # fmt: skip
+    raw = raw_scores_by_split(clf, dataset, split)
+    metrics = {part: evaluate.compute_metrics(dataset.labels[getattr(split, part)], clip_scores(r), config.threshold)
+               for part, r in raw.items()}  # fmt: skip
     if config.architecture in FRAME_LEVEL:
-        for part in ("train", "val", "test"):
-            idx = getattr(split, part)
-            metrics[part].frame_accuracy = evaluate.frame_accuracy(clf, dataset.frames[idx], dataset.vectors[idx],
-                                                                   dataset.labels[idx])  # fmt: skip
+        for part, r in raw.items():
+            metrics[part].frame_accuracy = evaluate.frame_accuracy(r, dataset.labels[getattr(split, part)],
+                                                                   config.threshold)  # fmt: skip
     if model_dir is None:
         return TrainOutcome(None, None, dataset, split, result, metrics)
     card = model_card.build_card(name=name, config=config, dataset=dataset, split=split, fit=result, metrics=metrics,

@@ -325,9 +325,9 @@ def _write_subtitles(ctx: ReportContext, put) -> dict[str, dict[str, str]]:
         by_sha.setdefault(s.finding.sha256, []).append(s)
     rid = str(ctx.manifest.get("report_id") or "")
     for v in ctx.videos:
-        if not v.findings:
-            continue
         flagged = by_sha.get(v.sha256, [])
+        if not flagged:
+            continue
         stem = subtitles.file_stem(v.item.path, v.sha256)
         vtt, srt = f"{SUBTITLES}/{stem}.vtt", f"{SUBTITLES}/{stem}.srt"
         put(vtt, subtitles.webvtt(v.item.path, v.sha256, flagged, rid, ctx.revision).encode("utf-8"))
@@ -377,16 +377,11 @@ def render_html(ctx: ReportContext, templates_dir: str | None = None) -> str:
     return env.get_template(TEMPLATE).render(ctx=ctx, m=ctx.manifest)
 
 
-def _refuse_fetch(url: str, *args: Any, **kwargs: Any):
-    """WeasyPrint's URL fetcher: data: URIs only; nothing is ever fetched from outside."""
-    if url.startswith("data:"):
-        from weasyprint import default_url_fetcher
-
-        return default_url_fetcher(url, *args, **kwargs)
-    raise ValueError(f"the report embeds nothing from outside: refused {url[:80]!r}")
-
-
 def html_to_pdf(html: str) -> bytes:
+    """The same HTML printed by WeasyPrint. Its URL fetcher allows data: URIs only and stops the
+    rendering on any other: nothing is ever fetched from outside."""
     from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
 
-    return HTML(string=html, url_fetcher=_refuse_fetch, base_url=None).write_pdf()
+    fetcher = URLFetcher(allowed_protocols=("data",), fail_on_errors=True, allow_redirects=False)
+    return HTML(string=html, url_fetcher=fetcher, base_url=None).write_pdf()

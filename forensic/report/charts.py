@@ -62,13 +62,29 @@ def _png(fig) -> bytes:
     return buf.getvalue()
 
 
-def _clock_label(seconds: float, _pos: Any = None) -> str:
-    s = int(round(seconds))
-    sign = "-" if s < 0 else ""
-    s = abs(s)
-    h, rem = divmod(s, 3600)
+_STEPS = (0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
+
+
+def tick_step(span_s: float, most: int = 10) -> float:
+    """A round tick spacing (seconds) giving at most ``most`` intervals over ``span_s``."""
+    for step in _STEPS:
+        if span_s / step <= most:
+            return float(step)
+    return float(math.ceil(span_s / most / 86400) * 86400)
+
+
+def clock_label(seconds: float, step: float = 1.0) -> str:
+    """``[h:]mm:ss``, with tenths when the ticks are closer than a second."""
+    sign = "-" if seconds < -1e-9 else ""
+    v = abs(seconds)
+    if step < 1:
+        whole, frac = divmod(round(v * 10), 10)
+        tail = f".{int(frac)}"
+    else:
+        whole, tail = int(round(v)), ""
+    h, rem = divmod(int(whole), 3600)
     m, s = divmod(rem, 60)
-    return f"{sign}{h}:{m:02d}:{s:02d}" if h else f"{sign}{m}:{s:02d}"
+    return f"{sign}{h}:{m:02d}:{s:02d}{tail}" if h else f"{sign}{m}:{s:02d}{tail}"
 
 
 def timeline_png(segments: Sequence[Any], duration_s: float | None, threshold: float | None) -> bytes:
@@ -78,11 +94,11 @@ def timeline_png(segments: Sequence[Any], duration_s: float | None, threshold: f
     ``stalking``); grey band over segments that were not classified; dashed threshold line."""
     import matplotlib
     from matplotlib.patches import Patch
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import FuncFormatter, MultipleLocator
 
     with matplotlib.rc_context(_RC):
         fig = _figure(7.2, 1.75)
-        ax = fig.add_axes((0.075, 0.27, 0.80, 0.64))
+        ax = fig.add_axes((0.07, 0.27, 0.745, 0.64))
         end = max([float(duration_s or 0.0)] + [float(s.end_s) for s in segments] + [1.0])
         grey_done = flag_done = score_done = False
         for s in segments:
@@ -95,7 +111,7 @@ def timeline_png(segments: Sequence[Any], duration_s: float | None, threshold: f
                 ax.plot([x0, x1], [float(s.score)] * 2, color=COLOR_SCORE, lw=1.6, solid_capstyle="butt")
                 score_done = True
             else:
-                ax.axvspan(x0, x1, ymin=0, ymax=0.08, color=COLOR_GREY, alpha=0.9, lw=0)
+                ax.axvspan(x0, x1, ymin=0, ymax=0.08, facecolor=COLOR_GREY, edgecolor="white", lw=0.6)
                 grey_done = True
         if threshold is not None:
             ax.axhline(float(threshold), color="black", lw=0.8, ls="--")
@@ -103,8 +119,10 @@ def timeline_png(segments: Sequence[Any], duration_s: float | None, threshold: f
         ax.set_ylim(0, 1.02)
         ax.set_yticks([0, 0.5, 1])
         ax.set_ylabel("score")
-        ax.set_xlabel("time from the first frame (seconds clock, shown as [h:]mm:ss)")
-        ax.xaxis.set_major_formatter(FuncFormatter(_clock_label))
+        ax.set_xlabel("time from the first frame ([h:]mm:ss)")
+        step = tick_step(end)
+        ax.xaxis.set_major_locator(MultipleLocator(step))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: clock_label(x, step)))
         ax.grid(axis="x", color="#e0e0e0", lw=0.5)
         handles = []
         if score_done:
@@ -145,23 +163,22 @@ def segment_chart_png(rows: list[dict[str, Any]]) -> bytes:
     import matplotlib
 
     with matplotlib.rc_context(_RC):
-        fig = _figure(7.2, 2.05)
+        fig = _figure(7.2, 1.6)
         x = np.arange(len(rows))
         labels = [f"{int(float(r.get('frame')))}" if r.get("frame") not in (None, "") else "?" for r in rows]
-        ax1 = fig.add_axes((0.07, 0.22, 0.50, 0.66))
-        ax2 = fig.add_axes((0.70, 0.22, 0.28, 0.66))
+        ax1 = fig.add_axes((0.075, 0.27, 0.53, 0.56))
+        ax2 = fig.add_axes((0.715, 0.27, 0.27, 0.56))
         for person, color in (("A", COLOR_A), ("B", COLOR_B)):
             marker = "o" if person == "A" else "s"
             ax1.plot(x, _col(rows, f"{person}_yaw"), color=color, lw=1.4, marker=marker, ms=3.5, label=f"{person} yaw")
             ax1.plot(x, _col(rows, f"{person}_pitch"), color=color, lw=1.2, ls="--", marker=marker, ms=3.5,
                      mfc="white", label=f"{person} pitch")  # fmt: skip
         ax1.axhline(0, color="#bbbbbb", lw=0.6)
-        ax1.set_title("head pose (degrees)", loc="left")
-        ax1.set_ylabel("degrees")
+        ax1.set_ylabel("head pose, degrees")
         dist = _col(rows, "distance_px")
         ax2.plot(x, dist, color="#2ca02c", lw=1.4, marker="D", ms=3.5, label="distance A-B")
-        ax2.set_title("nose-to-nose distance (pixels)", loc="left")
-        ax2.set_ylabel("pixels")
+        ax2.set_ylabel("distance A-B, pixels")
+        ax2.set_title("nose-to-nose distance", loc="left", fontsize=7)
         finite = dist[np.isfinite(dist)]
         if finite.size:
             lo, hi = float(finite.min()), float(finite.max())
@@ -185,7 +202,8 @@ def segment_chart_png(rows: list[dict[str, Any]]) -> bytes:
                     ax.axvspan(i - 0.4, i + 0.4, color="#eeeeee", lw=0, zorder=0)
                     ax.text(i, 0.5, "no pair", transform=ax.get_xaxis_transform(), ha="center", va="center",
                             fontsize=6.5, color="#666666", rotation=90)  # fmt: skip
-        ax1.legend(loc="upper left", bbox_to_anchor=(1.005, 1.0), frameon=False, borderaxespad=0.0, handlelength=2.2)
+        ax1.legend(loc="lower left", bbox_to_anchor=(0.0, 1.01), ncol=4, frameon=False, borderaxespad=0.0,
+                   handlelength=2.4, columnspacing=1.2)  # fmt: skip
         return _png(fig)
 
 

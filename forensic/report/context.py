@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from forensic.records import EvidenceItem, EvidenceStatus, Finding, FindingStatus, timecode
+from forensic.records import EvidenceItem, EvidenceStatus, Finding, FindingStatus
 from forensic.store.case import EVIDENCE, MANIFEST, PROBLEMS, SEGMENTS, sha256_path
 
 FINDINGS_PARQUET = "findings.parquet"
@@ -43,6 +43,26 @@ KEY_DEPENDENCIES = ("forensic", "numpy", "opencv-python", "opencv-contrib-python
                     "face-recognition-models", "face_recognition_models", "scenedetect", "av", "tensorflow-cpu",
                     "tensorflow_cpu", "keras", "tf_keras", "pixellib", "ray", "pandas", "pyarrow", "matplotlib",
                     "jinja2", "weasyprint", "scikit-image")  # fmt: skip
+
+
+# the model card's facts shown in the method section, (label, dotted path), when present
+CARD_FACTS = (
+    ("card format", "format"), ("created (UTC)", "created_utc"), ("paper", "paper.title"),
+    ("architecture", "architecture.name"), ("architecture, in words", "architecture.description"),
+    ("parameters", "architecture.parameters"), ("segmenter trained with", "segmenter.name"),
+    ("training data: clips", "data.clips"), ("training data: SHA-256", "data.dataset_sha256"),
+    ("training data", "training_data"), ("split", "split.rule"), ("epochs run", "training.epochs_run"),
+    ("best epoch", "training.best_epoch"), ("seed", "training.seed"), ("card SHA-256", "card_sha256"),
+)  # fmt: skip
+CARD_SKIP = {"metrics", "limits", "choices", "name", "threshold"}
+
+
+def dig(d: Any, path: str) -> Any:
+    for part in path.split("."):
+        if not isinstance(d, dict) or part not in d:
+            return None
+        d = d[part]
+    return d
 
 
 class ReportError(Exception):
@@ -583,6 +603,66 @@ class ReportContext:
     def cluster(self) -> dict[str, Any] | None:
         c = self.manifest.get("cluster")
         return c if isinstance(c, dict) else None
+
+    @property
+    def card(self) -> dict[str, Any] | None:
+        m = self.model
+        c = m.get("card") if m else None
+        return c if isinstance(c, dict) else None
+
+    @property
+    def card_facts(self) -> list[tuple[str, Any]]:
+        """The model card's main facts (those present), for the method section."""
+        card = self.card or {}
+        rows = []
+        used = set()
+        for label, path in CARD_FACTS:
+            v = dig(card, path)
+            if v is not None and v != {} and v != []:
+                rows.append((label, v))
+                used.add(path.split(".")[0])
+        for k, v in card.items():  # any other plain value
+            if k not in used and k not in CARD_SKIP and isinstance(v, (str, int, float, bool)):
+                rows.append((str(k), v))
+        return rows
+
+    @property
+    def card_metrics(self) -> list[tuple[str, Any]]:
+        """The model card's metrics as (dotted key, value) rows, the test split first."""
+        metrics = (self.card or {}).get("metrics")
+        if not isinstance(metrics, dict):
+            return []
+        rows: list[tuple[str, Any]] = []
+
+        def walk(v: Any, key: str) -> None:
+            if isinstance(v, dict) and v:
+                for k, x in v.items():
+                    walk(x, f"{key}.{k}" if key else str(k))
+            else:
+                rows.append((key, v))
+
+        walk(metrics, "")
+        order = {"test": 0, "val": 1, "validation": 1, "train": 2}
+        return sorted(rows, key=lambda r: order.get(r[0].split(".")[0], 3 if "." in r[0] else -1))
+
+    @property
+    def card_choices(self) -> list[dict[str, Any]]:
+        ch = (self.card or {}).get("choices")
+        return [c for c in ch if isinstance(c, dict)] if isinstance(ch, list) else []
+
+    @property
+    def card_json(self) -> str:
+        return json.dumps(self.card, indent=1, sort_keys=True, ensure_ascii=False)
+
+    @property
+    def cluster_extra(self) -> list[tuple[str, Any]]:
+        c = self.cluster or {}
+        return [(k, v) for k, v in c.items() if k not in ("engine", "nodes", "cpus", "gpus")]
+
+    @property
+    def sessions(self) -> list[dict[str, Any]]:
+        s = self.manifest.get("sessions")
+        return [x for x in s if isinstance(x, dict)] if isinstance(s, list) else []
 
     @property
     def key_dependencies(self) -> list[tuple[str, str]]:

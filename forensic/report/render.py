@@ -13,7 +13,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from forensic.records import timecode
-from forensic.report.context import NOT_RECORDED, split_visible
+from forensic.report.context import NOT_RECORDED, plain_visible, split_visible
 
 _NR = Markup(f'<span class="nr">{NOT_RECORDED}</span>')
 
@@ -22,15 +22,29 @@ def _missing(v: Any) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and v.strip() == "")
 
 
-def shown(value: Any, empty: str | None = None) -> Markup:
+def shown(value: Any, empty: str | None = None, newlines: bool = False) -> Markup:
     """Untrusted text as text: escaped, invisible and direction-changing characters shown as
-    ``‹U+XXXX›`` (marked), isolated from the surrounding text's direction."""
+    ``‹U+XXXX›`` (marked), isolated from the surrounding text's direction. ``newlines``: keep line
+    breaks as they are (for multi-line text in a ``pre`` block), else they are shown as tokens."""
     if _missing(value):
         return Markup(f'<span class="nr">{escape(empty)}</span>') if empty is not None else _NR
-    parts = []
-    for piece, is_token in split_visible(str(value)):
-        parts.append(Markup('<span class="ctl">{}</span>').format(piece) if is_token else escape(piece))
-    return Markup('<bdi class="u">') + Markup("").join(parts) + Markup("</bdi>")
+    lines = str(value).split("\n") if newlines else [str(value)]
+    out = []
+    for line in lines:
+        parts = []
+        for piece, is_token in split_visible(line):
+            parts.append(Markup('<span class="ctl">{}</span>').format(piece) if is_token else escape(piece))
+        out.append(Markup("").join(parts))
+    return Markup('<bdi class="u">') + Markup("\n").join(out) + Markup("</bdi>")
+
+
+def shown_text(value: Any, empty: str | None = None) -> Markup:
+    """:func:`shown`, keeping line breaks."""
+    return shown(value, empty, newlines=True)
+
+
+def plural(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
 def num(value: Any, digits: int = 3, unit: str = "") -> Markup | str:
@@ -94,6 +108,10 @@ def pretty_json(value: Any) -> str:
     return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
 
 
+def tojson_compact(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(", ", ": "))
+
+
 def flat(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
     """Nested dicts as (dotted key, value) rows."""
     if isinstance(value, dict) and value:
@@ -135,6 +153,6 @@ def environment(templates_dir: str):
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(shown=shown, num=num, integer=integer, size=size, seconds=seconds, tc=tc, hours=hours,
+    env.filters.update(plain=plain_visible, tojson_compact=tojson_compact, shown=shown, shown_text=shown_text, plural=plural, num=num, integer=integer, size=size, seconds=seconds, tc=tc, hours=hours,
                        yesno=yesno, pretty_json=pretty_json, flat=flat, value=value, fval=fval)  # fmt: skip
     return env

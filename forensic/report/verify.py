@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from forensic.intake.hashing import sha256_file
-from forensic.report.context import REPORT_DIR, ReportError, inside_case, read_manifest
+from forensic.report.context import REPORT_DIR, ReportError, inside_case, plain_visible, read_manifest
 from forensic.store.case import EVIDENCE, MANIFEST, sha256_path
 
 SIDECAR = "report.sha256"
@@ -94,7 +94,7 @@ def verify_case(case_dir: str, progress: Callable[[str], None] | None = None) ->
             if not sha:
                 res.notes.append(f"not hashed during the scan, so not checked: {path!r} ({row.get('status')})")
                 continue
-            say(f"hashing evidence {path}")
+            say(f"hashing evidence {plain_visible(path)}")
             res.evidence_checked += 1
             try:
                 now = sha256_file(path).sha256

@@ -10,7 +10,9 @@ from fractions import Fraction
 import numpy as np
 
 from forensic.config import SegmentConfig
-from forensic.records import PARTIAL_FILE, TIMELINE_GAP, EvidenceItem, EvidenceStatus, Segment, fraction_str
+from forensic.records import (
+    PARTIAL_FILE, PTS_REORDERED, TIMELINE_GAP, EvidenceItem, EvidenceStatus, Segment, fraction_str,
+)  # fmt: skip
 from forensic.segments.chunks import Chunk, ChunkResult, detect_chunk, merge_chunks, plan_chunks
 from forensic.segments.decode import DecodeReport, Timeline
 from forensic.segments.windows import sample_frames, shots_from_cuts, split_shot
@@ -55,7 +57,8 @@ def find_gaps(seconds: np.ndarray) -> list[int]:
 
 
 def build_segments(
-    sha256: str, path: str, timeline: Timeline, cuts: list[int], config: SegmentConfig, partial: bool = False
+    sha256: str, path: str, timeline: Timeline, cuts: list[int], config: SegmentConfig, partial: bool = False,
+    reordered: bool = False,
 ) -> list[Segment]:
     """Shots -> windows -> sample frames, as :class:`Segment` records."""
     seconds = timeline.seconds_array()
@@ -71,6 +74,8 @@ def build_segments(
                 extra.append(TIMELINE_GAP)
             if partial and b == n:
                 extra.append(PARTIAL_FILE)
+            if reordered:
+                extra.append(PTS_REORDERED)
             out.append(
                 Segment(
                     sha256=sha256,
@@ -100,6 +105,9 @@ def plan_file(item: EvidenceItem, config: SegmentConfig, fps: Fraction | None, s
     """The chunks one probed, pending piece of footage is decoded in (one unless it is long)."""
     assert item.sha256 is not None
     tb = Fraction(item.time_base) if item.time_base else None
+    if item.container and "avi" in item.container.split(","):
+        # AVI has no presentation timestamps: they may come out of order, so one chunk, in order
+        config = dataclasses.replace(config, chunk_s=float("inf"))
     return plan_chunks(item.path, item.sha256, config, tb, fps, item.stream_start_time_s,
                        expected_duration_s or item.duration_container_s, stream_index)  # fmt: skip
 
@@ -132,7 +140,8 @@ def finish_file(item: EvidenceItem, config: SegmentConfig, results: list[ChunkRe
     if short:
         problems.append(short)
     partial = bool(problems)
-    segments = build_segments(item.sha256, item.path, timeline, cuts, config, partial=partial)
+    segments = build_segments(item.sha256, item.path, timeline, cuts, config, partial=partial,
+                              reordered=bool(report.non_monotonic))  # fmt: skip
     item.segment_count = len(segments)
     if partial:
         item.status = EvidenceStatus.PARTIAL
@@ -174,7 +183,10 @@ def _describe_timeline(item: EvidenceItem, timeline: Timeline, report: DecodeRep
     if report.missing_pts:
         item.warnings.append(f"{report.missing_pts} frame(s) had no timestamp; one frame interval assumed")
     if report.non_monotonic:
-        item.warnings.append(f"{report.non_monotonic} frame(s) had a timestamp not after the previous one")
+        item.warnings.append(
+            f"{report.non_monotonic} frame(s) came with a timestamp not after the previous one (out of order, as "
+            "B-frames in AVI give): the timeline uses the timestamps sorted, and frames are found by their index"
+        )
     if item.frame_count_container and item.frame_count_container != item.frame_count:
         item.warnings.append(
             f"container says {item.frame_count_container} frames, {item.frame_count} were decoded"
@@ -221,5 +233,6 @@ def clip_segment(path: str, samples: int = 5) -> tuple[EvidenceItem, Segment | N
         return item, None
     n = len(result.timeline)
     whole = SegmentConfig(samples=samples, window_min_s=1e6, window_target_s=1e6, window_max_s=2e6)
-    seg = build_segments(item.sha256, item.path, result.timeline, [], whole)[0]
+    seg = build_segments(item.sha256, item.path, result.timeline, [], whole,
+                         reordered=bool(result.report.non_monotonic))[0]  # fmt: skip
     return item, dataclasses.replace(seg, flags=tuple(f for f in seg.flags if f != "short_shot"), end_frame=n)

@@ -117,6 +117,12 @@ def merge_chunks(results: list[ChunkResult]) -> tuple[Timeline | None, list[int]
     if not pts:
         return None, [], report, detector
     tb = results[0].chunk.time_base
+    if report.non_monotonic:
+        # the decoder returns frames in presentation order; out-of-order timestamps are the right
+        # values on the wrong frames (AVI has no presentation timestamps of its own, and B-frames
+        # reorder them): sorted, they are the presentation times of the frames in order
+        pts = sorted(pts)
+        end = max(end or pts[-1] + 1, pts[-1] + 1)
     timeline = Timeline(np.asarray(pts, dtype=np.int64), tb, int(end if end is not None else pts[-1] + 1))
     index = {p: i for i, p in enumerate(pts)}
     cuts = sorted(index[p] for p in cut_pts if p in index and index[p] > 0)

@@ -266,3 +266,29 @@ def read_frames(path: str, pts: list[int], stream_index: int | None = None, rota
             if not started_late or back_s is None:
                 return out
     return {}
+
+
+def read_frames_by_index(path: str, indices: list[int], stream_index: int | None = None, rotation: int = 0,
+                         fmt: str = "bgr24") -> dict[int, np.ndarray]:  # fmt: skip
+    """Full-size images of the frames at these decoded-frame indices, counting from the first frame.
+
+    For files whose timestamps cannot find a frame (out of order, see records.PTS_REORDERED): it
+    decodes from the start, so it costs a decode of the file up to the last index.
+    """
+    wanted = {int(i) for i in indices}
+    out: dict[int, np.ndarray] = {}
+    if not wanted:
+        return out
+    last = max(wanted)
+    with av.open(ffmpeg_url(path), mode="r") as container:
+        streams = container.streams.video
+        stream = next((s for s in streams if s.index == stream_index), streams[0])
+        stream.thread_type = "AUTO"
+        for i, frame in enumerate(container.decode(stream)):
+            if i in wanted:
+                image = frame.to_ndarray(format=fmt)
+                k = (rotation // 90) % 4
+                out[i] = np.ascontiguousarray(np.rot90(image, k)) if k else image
+            if i >= last:
+                break
+    return out

@@ -9,10 +9,12 @@ How it works
 2. **3D points.** x and y of every landmark are the photo's own (so the person keeps their face);
    the depth z of each landmark comes from :data:`GENERIC_DEPTH`, a generic face written for this
    project (see below) in the units of :data:`forensic.features.pose.MODEL_POINTS` (outer eye
-   corners 450 apart, the paper's "nose tip", dlib 34, at depth 0). Anchor points are added for the
-   forehead, the top of the head and the sides of the head/neck, with depths on a generic head
-   ellipsoid (:data:`HEAD`), and a fixed outer ring on the crop border that never moves (the
-   background around the head stays put, as in Zhu et al.'s "face profiling", CVPR 2016).
+   corners 450 apart, the paper's "nose tip", dlib 34, at depth 0). Anchor points are added: the
+   hairline and the crown above the eyebrows, a ring just outside the jaw contour (1.08 x from
+   the face centre, 40 units deeper than the jaw: the edge of the head mask), a ring further out
+   (1.25 x: hair, ears, background) and the neck, with depths on a generic head ellipsoid
+   (:data:`HEAD`); and a fixed outer ring on the crop border that never moves (the background
+   around the head stays put, as in Zhu et al.'s "face profiling", CVPR 2016).
 3. **Triangles.** Delaunay triangulation (cv2.Subdiv2D) of all those points in the photo.
 4. **Render.** The 3D points are rotated about the head centre by R = Ry(yaw) @ Rx(pitch) (the
    convention of :mod:`forensic.features.pose`: x right, y down, z away from the camera;
@@ -48,10 +50,20 @@ The photo is taken as yaw = pitch = 0: a render at (yaw, pitch) is the photo's h
 much, and that is the ground truth recorded for it. The photo's own pose as
 :func:`forensic.features.pose.yaw_pitch` estimates it is kept in :attr:`FaceModel.photo_pose`
 (e.g. the astronaut reads as pitch ~ -39 degrees while looking straight at the camera: that is the
-estimator's bias with its generic six points, not the photo's pose). Limits: the depths are
-generic, not the person's; there is no texture for what the photo does not show (the far side of
-the head, the ears), so beyond ~40 degrees of yaw the hair at the far edge stretches; pitch
-beyond ~25 degrees folds the nose/lip triangles; the eyes do not move in their sockets.
+estimator's bias with its generic six points, not the photo's pose).
+
+What works (benchmarks/pose_accuracy.py, docs/synth_contact_sheet.png): dlib finds the re-posed
+faces and ``pose.yaw_pitch`` follows the requested yaw within ~4-6 degrees over +-30 and more;
+dlib's HOG detector stops finding them beyond about 25-36 degrees of yaw, sooner on the side the
+photo already turns to and when the head also tilts up (:func:`detectable_yaw_range` measures it
+per face; the scenes keep inside it). Pitch is drawn faithfully but ``pose.yaw_pitch`` reads it
+with an offset of -15..-26 degrees on these photos and only part of its change (its generic six
+points are vertically unlike dlib's points).
+
+Limits: the depths are generic, not the person's; there is no texture for what the photo does not
+show (the far side of the head, the ears, under the chin), so the hair at the far edge stretches
+when the head turns and the neck stretches when it tilts up; pitch beyond ~25 degrees folds the
+nose and lip triangles; the eyes do not move in their sockets; the expression never changes.
 """
 
 from __future__ import annotations
@@ -65,6 +77,7 @@ import numpy as np
 
 CANON_EYE_PX = 80.0  # outer eye-corner distance of the prepared photo, pixels
 MODEL_EYE = 450.0  # the same distance in MODEL_POINTS units
+CACHE_SIZE = 160  # re-posed heads kept per face (least recently used dropped)
 
 # --------------------------------------------------------------- the generic face (see docstring)
 _JAW = [380, 360, 330, 290, 240, 180, 120, 80, 65]
@@ -155,14 +168,15 @@ class FaceModel:
         return tuple(float(v) for v in np.median(px, axis=0)) if len(px) else (120.0, 150.0, 190.0)
 
     def render(self, yaw: float, pitch: float, shading: float = 0.35) -> Rendered:
-        """The head turned by ``yaw`` and ``pitch`` degrees (results cached per 0.1 degree)."""
+        """The head turned by ``yaw`` and ``pitch`` degrees (angles rounded to 0.1 degree; the
+        last :data:`CACHE_SIZE` results are kept, ~0.5 MB each)."""
         key = (round(yaw, 1), round(pitch, 1), round(shading, 2))
-        hit = self._cache.get(key)
+        hit = self._cache.pop(key, None)
         if hit is None:
             hit = _render(self, key[0], key[1], key[2])
-            if len(self._cache) > 4000:
-                self._cache.clear()
-            self._cache[key] = hit
+            while len(self._cache) >= CACHE_SIZE:
+                self._cache.pop(next(iter(self._cache)))  # least recently used
+        self._cache[key] = hit
         return hit
 
 
@@ -239,13 +253,20 @@ def fit(image_bgr: np.ndarray, name: str = "face", source: str = "", finder=None
     # sides of the head, cheeks and neck: the jaw contour pushed outward
     cx = lf[:17, 0].mean()
     cyc = lf[27:36, 1].mean()
-    for i in range(17):
+    n_top = len(anchors)
+    for i in range(17):  # just outside the face's edge (the mask's edge): rotates with the head
         d = lf[i] - (cx, cyc)
-        anchors.append(tuple((cx, cyc) + d * 1.22))
+        anchors.append(tuple((cx, cyc) + d * 1.08))
+    for i in range(17):  # further out (hair, ears, background): on the head's silhouette
+        d = lf[i] - (cx, cyc)
+        anchors.append(tuple((cx, cyc) + d * 1.25))
     for x in (-0.55, 0.0, 0.55):  # neck below the chin
         anchors.append((x * (lf[16, 0] - lf[0, 0]) / 2, chin_y + 0.35 * h))
     anchors = np.array(anchors)
     anchor_depth = _head_depth(anchors[:, 0], anchors[:, 1])
+    inner = slice(n_top, n_top + 17)
+    anchor_depth[inner] = np.maximum(anchor_depth[inner], GENERIC_DEPTH[:17] + 40.0)
+    mask_pts = np.vstack([anchors[:n_top], anchors[inner], anchors[-3:] * (0.8, 1.0)])
 
     # crop: the fixed outer ring with a margin around every anchor
     all_img = to_img(np.vstack([lf, anchors]))
@@ -271,7 +292,7 @@ def fit(image_bgr: np.ndarray, name: str = "face", source: str = "", finder=None
     centre = np.array([centre2[0], centre2[1], HEAD["cz"] * unit])
 
     # head mask: the jaw, the head-side anchors and the crown, feathered
-    hull_pts = np.vstack([to_img(anchors) - off])
+    hull_pts = to_img(mask_pts) - off
     alpha = np.zeros((ch, cw), np.uint8)
     cv2.fillConvexPoly(alpha, cv2.convexHull(hull_pts.astype(np.float32)).astype(np.int32), 255)
     feather = max(3, int(0.06 * h * unit) | 1)
@@ -339,6 +360,41 @@ def _render(model: FaceModel, yaw: float, pitch: float, shading: float) -> Rende
     return Rendered(image, alpha, dst[:68].copy(), yaw, pitch)
 
 
+def detectable_yaw_range(model: FaceModel, finder=None, face_width: float = 60.0, pitches=(0.0, 4.0),
+                         min_score: float = 0.45, step: float = 4.0, limit: float = 36.0,
+                         floor: float = 16.0) -> tuple[float, float]:  # fmt: skip
+    """The yaw range (lo, hi) around 0 over which dlib's HOG detector (upsample 1) finds the
+    re-posed face ``face_width`` pixels wide with a score of at least ``min_score`` at every one
+    of ``pitches``, on a plain background; at most +-``limit``, at least +-``floor``."""
+    from forensic.features.faces import FaceFinder
+
+    finder = finder or FaceFinder(upsample=1)
+    k = face_width / model.face_width
+    out = []
+    for sign in (-1, 1):
+        ok = 0.0
+        y = step
+        while y <= limit + 1e-9:
+            good = True
+            for p in pitches:
+                r = model.render(sign * y, p)
+                img = cv2.resize(r.image, None, fx=k, fy=k, interpolation=cv2.INTER_AREA)
+                al = cv2.resize(r.alpha, None, fx=k, fy=k, interpolation=cv2.INTER_AREA)[..., None]
+                canvas = np.full((img.shape[0] + 40, img.shape[1] + 40, 3), 110, np.uint8)
+                roi = canvas[20:20 + img.shape[0], 20:20 + img.shape[1]]
+                roi[:] = (img * al + roi * (1 - al) + 0.5).astype(np.uint8)
+                _rects, scores, _ = finder.detector.run(np.ascontiguousarray(canvas[:, :, ::-1]), finder.upsample, 0.0)
+                if not len(scores) or max(scores) < min_score:
+                    good = False
+                    break
+            if not good:
+                break
+            ok = y
+            y += step
+        out.append(sign * max(ok, floor))
+    return out[0], out[1]
+
+
 # ------------------------------------------------------------------ face photos
 
 
@@ -364,14 +420,13 @@ def load_models(faces_dir: str | None = None, include_default: bool = True, mirr
     from forensic.features.faces import FaceFinder
 
     finder = finder or FaceFinder(upsample=1)
-    sources: list[tuple[str, str, np.ndarray]] = []
+    user = load_user_faces(faces_dir, finder) if faces_dir is not None else []  # fails fast
+    models = []
     if include_default:
         with tempfile.TemporaryDirectory() as tmp:
             for name, path in sorted(default_face_sources(tmp).items()):
-                sources.append((name, f"package:{name}", cv2.imread(path)))
-    models = [fit(img, name, src, finder) for name, src, img in sources]
-    if faces_dir is not None:
-        models += load_user_faces(faces_dir, finder)
+                models.append(fit(cv2.imread(path), name, f"package:{name}", finder))
+    models += user
     if not models:
         raise ValueError("no face photos: the default faces are off and no --faces folder was given")
     if mirrored:

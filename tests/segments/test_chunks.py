@@ -54,3 +54,28 @@ def test_chunked_detection_equals_one_pass(clip, chunk_s):
     assert chunked.timeline.end_pts == whole.timeline.end_pts
     assert [s.to_dict() for s in chunked.segments] == [s.to_dict() for s in whole.segments]
     assert str(item1.status) == str(item2.status) == "analysed"
+
+
+def test_b_frames_in_avi_timestamps_out_of_order(tmp_path):
+    """AVI has no presentation timestamps: with B-frames they come out of order. The timeline is
+    sorted, segments are flagged, and sample frames are found by index: the right pictures."""
+    import subprocess
+
+    import numpy as np
+
+    from forensic.features.segment import sample_images
+    from forensic.segments.decode import FrameReader
+
+    path = str(tmp_path / "bframes.avi")
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25:duration=4",
+                    "-c:v", "libx264", "-bf", "2", "-pix_fmt", "yuv420p", path], check=True)  # fmt: skip
+    _, result, item = _segment(path, 300.0)
+    assert str(item.status) == "analysed" and any("out of order" in w for w in item.warnings)
+    pts = result.timeline.pts.tolist()
+    assert pts == sorted(pts) and len(set(pts)) == len(pts) == 100
+    seg = result.segments[0]
+    assert "pts_reordered" in seg.flags
+    frames = [img for _, _, img in FrameReader(path)]
+    got = sample_images(seg)
+    for index, img in zip(seg.sample_frames, got.images):
+        assert np.array_equal(frames[index], img)

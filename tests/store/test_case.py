@@ -188,11 +188,15 @@ def test_create_allows_sibling_with_common_prefix(tmp_path):
     assert (root / "segments.csv").exists()
 
 
-def test_create_allows_case_next_to_evidence_file(tmp_path):
-    # only evidence *folders* are protected from a case folder inside them
-    (tmp_path / "a.mp4").write_bytes(b"x")
-    root = tmp_path / "case"
-    CaseFolder.create(str(root), [str(tmp_path / "a.mp4")])
+def test_create_refuses_case_next_to_evidence_file(tmp_path):
+    # nothing is written beside the evidence: the folder holding an evidence file is protected too
+    (tmp_path / "ev").mkdir()
+    (tmp_path / "ev" / "a.mp4").write_bytes(b"x")
+    with pytest.raises(CaseFolderError, match="folder holding the evidence file"):
+        CaseFolder.create(str(tmp_path / "ev" / "case"), [str(tmp_path / "ev" / "a.mp4")])
+    assert not (tmp_path / "ev" / "case").exists()
+    root = tmp_path / "case"  # beside the evidence's folder is fine
+    CaseFolder.create(str(root), [str(tmp_path / "ev" / "a.mp4")])
     assert root.is_dir()
 
 

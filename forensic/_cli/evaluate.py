@@ -1,0 +1,95 @@
+"""forensic evaluate DATASET --model MODEL_DIR [--ablation]"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from forensic._cli.common import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE
+from forensic._cli.train import add_training_options, progress_printer
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "evaluate", help="measure a trained model on labelled clips; --ablation: the paper's Table 2",
+        description="Score the clips of DATASET (stalking/ and non_stalking/) with the model in MODEL_DIR (its files "
+        "are checked against their recorded SHA-256 first; features are made with the model's segmenter and "
+        "cached) and print accuracy, per-class precision, recall and F1, macro averages and the confusion matrix "
+        "(the paper's Table 1 and Figure 9). Clips the model trained or validated on (matched by SHA-256 with its "
+        "split.csv) are not counted unless --all. --ablation trains the four models of the paper's Table 2 "
+        "(vgg16, convlstm, vgg16_mlp, fusion) on one split with the same settings and prints their training, "
+        "validation and test accuracy; settings not given come from --model's card. Exit 0, 3 when clips were "
+        "left out, 2 on usage errors or a model that fails its checks.",
+    )  # fmt: skip
+    p.add_argument("dataset", metavar="DATASET", help="folder with stalking/ and non_stalking/ clips")
+    p.add_argument("--model", metavar="MODEL_DIR", help="model folder written by `forensic train` (required "
+                   "unless --ablation)")  # fmt: skip
+    p.add_argument("--all", action="store_true", help="count every usable clip, also those the model trained on")
+    p.add_argument("--json", action="store_true", help="print the results as JSON")
+    p.add_argument("--ablation", action="store_true", help="train and compare the four models of Table 2")
+    p.add_argument("--out", metavar="DIR", help="with --ablation: save the four models (DIR/<architecture>/) and "
+                   "table2.json / table2.txt into this new folder")  # fmt: skip
+    add_training_options(p, defaults=False)
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, argv: list[str]) -> int:
+    from forensic.model.data import DatasetError, default_cache_dir
+    from forensic.model.store import ModelIntegrityError
+
+    progress = progress_printer(args.quiet)
+    try:
+        if not os.path.isdir(args.dataset):
+            raise FileNotFoundError(f"no such data set folder: {args.dataset}")
+        if args.ablation:
+            return _ablation(args, argv, progress)
+        if not args.model:
+            raise ValueError("--model MODEL_DIR is required (or --ablation)")
+        from forensic.model.evaluate import evaluate_model, format_evaluation
+
+        cache = os.path.abspath(args.cache or default_cache_dir(args.model))
+        ev = evaluate_model(args.dataset, args.model, cache, args.all, args.maskrcnn_weights, progress)
+    except (FileNotFoundError, FileExistsError, DatasetError, ValueError, ModelIntegrityError, RuntimeError) as exc:
+        print(f"forensic: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(json.dumps(ev.to_dict(), indent=2) if args.json else format_evaluation(ev, args.all))
+    return EXIT_SOME_FAILED if ev.dataset.left_out else EXIT_OK
+
+
+def _ablation(args: argparse.Namespace, argv: list[str], progress) -> int:
+    from forensic.model.data import default_cache_dir, resolve_settings
+    from forensic.model.evaluate import ablation, format_table2, settings_from_card
+    from forensic.model.train import TrainConfig
+
+    base = TrainConfig()
+    card = None
+    if args.model:
+        from forensic.model.store import verify
+
+        card = verify(os.path.abspath(args.model))
+        t = card["training"]
+        base = TrainConfig(epochs=t["epochs_requested"], batch_size=t["batch_size"], seed=t["seed"],
+                           patience=t["early_stopping"]["patience"])  # fmt: skip
+    given = {k: getattr(args, k) for k in ("epochs", "batch_size", "seed", "patience", "vgg16_weights")}
+    config = TrainConfig(**{**{k: getattr(base, k) for k in given}, **{k: v for k, v in given.items() if v is not None}})
+    config.check()
+    if card is not None and args.segmenter is None:
+        settings = settings_from_card(card, args.maskrcnn_weights)
+    else:
+        settings = resolve_settings(args.segmenter or "auto", args.maskrcnn_weights)
+    if args.cache:
+        cache = args.cache
+    elif args.model:
+        cache = default_cache_dir(args.model)
+    elif args.out:
+        cache = default_cache_dir(args.out)
+    else:
+        raise ValueError("--ablation needs --cache DIR (or --model MODEL_DIR or --out DIR, beside which the cache goes)")
+    if args.out and os.path.exists(args.out) and os.listdir(args.out):
+        raise FileExistsError(f"{args.out} is not empty: choose a new folder for the ablation models")
+    result = ablation(args.dataset, settings, config, os.path.abspath(cache), args.out, progress, ["forensic", *argv])
+    print(json.dumps(result.to_dict(), indent=2) if args.json else format_table2(result))
+    return EXIT_SOME_FAILED if result.dataset.left_out else EXIT_OK
