@@ -10,7 +10,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export TF_USE_LEGACY_KERAS := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: setup apt demo test bench clean-demo
+.PHONY: setup apt demo test bench model
 
 setup: apt $(VENV)/.installed
 
@@ -38,10 +38,18 @@ demo: setup
 	$(PY) -m forensic synth demo --out examples/footage
 	rm -rf examples/case
 	$(VENV)/bin/forensic scan examples/footage --out examples/case --case-id DEMO-0001 --examiner "demo"
-	@echo "case folder: examples/case (manifest.json, evidence.csv, segments.csv)"
+	@echo "case folder: examples/case (manifest.json, evidence.csv, segments.csv, findings.csv, report/report.html)"
 
 test: setup
 	$(PY) -m pytest -q tests
 
+# the default model in models/default and the numbers README quotes for it (about half an hour)
+model: setup
+	$(PY) benchmarks/default_model.py
+
 bench: setup
 	$(PY) benchmarks/segments_vs_ffmpeg.py
+	$(PY) benchmarks/features_timing.py
+	$(PY) benchmarks/train_timing.py
+	$(PY) benchmarks/pose_accuracy.py
+	$(PY) benchmarks/scan_benchmark.py --model models/default

@@ -23,20 +23,13 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
-    from forensic import intake
     from forensic.records import EvidenceStatus
-    from forensic.segments import segment_file
+    from forensic.segments import segment_path
 
     if not os.path.isfile(args.video):
         print(f"forensic: error: no such file: {args.video}", file=sys.stderr)
         return EXIT_USAGE
-    config = segment_config(args)
-    item = intake.discover([args.video])[0]
-    info = intake.probe_item(item) if intake.hash_item(item) else None
-    result = None
-    if info is not None:
-        result = segment_file(item, config, info.avg_fps or info.nominal_fps, info.stream_index,
-                              info.stream_duration_s or info.duration_s)  # fmt: skip
+    item, _info, result = segment_path(args.video, segment_config(args))
     segments = result.segments if result else []
     if args.json:
         json.dump([s.to_dict() for s in segments], sys.stdout, indent=2)

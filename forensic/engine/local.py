@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from forensic import intake
 from forensic.config import ScanConfig
-from forensic.segments import segment_file
+from forensic.segments import segment_path
 
 
 def default_maskrcnn_weights() -> str:
@@ -38,12 +37,9 @@ def features_of_segment(video: str, segment_index: int, out_dir: str, segmenter:
 
     config = config or ScanConfig()
     check_location(os.path.abspath(out_dir), [video])
-    item = intake.discover([video])[0]
-    info = intake.probe_item(item) if intake.hash_item(item) else None
-    if info is None:
+    item, info, result = segment_path(video, config.segments)
+    if result is None:
         raise ValueError(f"{video}: {item.status}: {item.reason}")
-    result = segment_file(item, config.segments, info.avg_fps or info.nominal_fps, info.stream_index,
-                          info.stream_duration_s or info.duration_s)  # fmt: skip
     if not 0 <= segment_index < len(result.segments):
         raise ValueError(f"{video} has {len(result.segments)} segments (0..{len(result.segments) - 1}); "
                          f"there is no segment {segment_index}")  # fmt: skip

@@ -19,7 +19,7 @@ from forensic.segments.windows import sample_frames, shots_from_cuts, split_shot
 
 __all__ = [
     "Chunk", "ChunkResult", "SegmentResult", "Timeline", "build_segments", "clip_segment", "detect_chunk",
-    "detect_cuts", "finish_file", "plan_file", "segment_file",
+    "detect_cuts", "finish_file", "plan_file", "segment_file", "segment_path",
 ]  # fmt: skip
 
 
@@ -216,20 +216,26 @@ def _short_by(item: EvidenceItem, expected_s: float | None) -> str | None:
     return None
 
 
-def clip_segment(path: str, samples: int = 5) -> tuple[EvidenceItem, Segment | None]:
-    """A whole clip as one segment (the paper's data: one labelled 3-8 s clip, 5 frames over it),
-    ignoring scene cuts. Returns the clip's EvidenceItem (hashed, probed, decoded: its status says
-    whether it could be read) and the segment, or None when the clip is not readable footage."""
+def segment_path(path: str, config: SegmentConfig):
+    """One file, in this process: intake (hash, probe) then segments. Returns (EvidenceItem,
+    ProbeInfo or None, SegmentResult or None); the item's status says what became of it."""
     from forensic import intake
 
     item = intake.discover([path])[0]
     info = intake.probe_item(item) if intake.hash_item(item) else None
     if info is None:
-        return item, None
-    config = SegmentConfig(samples=samples)
+        return item, None, None
     result = segment_file(item, config, info.avg_fps or info.nominal_fps, info.stream_index,
                           info.stream_duration_s or info.duration_s)  # fmt: skip
-    if result.timeline is None:
+    return item, info, result
+
+
+def clip_segment(path: str, samples: int = 5) -> tuple[EvidenceItem, Segment | None]:
+    """A whole clip as one segment (the paper's data: one labelled 3-8 s clip, 5 frames over it),
+    ignoring scene cuts. Returns the clip's EvidenceItem (hashed, probed, decoded: its status says
+    whether it could be read) and the segment, or None when the clip is not readable footage."""
+    item, _info, result = segment_path(path, SegmentConfig(samples=samples))
+    if result is None or result.timeline is None:
         return item, None
     n = len(result.timeline)
     whole = SegmentConfig(samples=samples, window_min_s=1e6, window_target_s=1e6, window_max_s=2e6)
