@@ -82,6 +82,7 @@ def main() -> int:
     ap.add_argument("--heldout", type=int, default=15)
     ap.add_argument("--epochs", type=int, default=40)
     ap.add_argument("--ablation-epochs", type=int, default=10)
+    ap.add_argument("--patience", type=int, default=10)
     ap.add_argument("--archive-minutes", type=float, default=6.0)
     ap.add_argument("--model", default=str(REPO / "models" / "default"))
     ap.add_argument("--work", default=None, help="keep the generated data here (default: a temporary folder)")
@@ -93,11 +94,12 @@ def main() -> int:
     t0 = time.time()
     forensic("synth", "clips", "--out", str(work / "train"), "--per-class", str(args.per_class), "--seed", "101", "-q")
     forensic("synth", "clips", "--out", str(work / "heldout"), "--per-class", str(args.heldout), "--seed", "202", "-q")
-    model = Path(args.model)
+    final = Path(args.model)
+    model = work / "model"  # trained and measured here, put in place at the end
     if model.exists():
         shutil.rmtree(model)
     r = forensic("train", str(work / "train"), "--out", str(model), "--epochs", str(args.epochs), "--seed", "42",
-                 "--cache", str(work / "cache"), "--name", "default-synthetic-fusion")  # fmt: skip
+                 "--patience", str(args.patience), "--cache", str(work / "cache"), "--name", "default-synthetic-fusion")  # fmt: skip
     results["train_stdout_tail"] = r.stdout[-1500:]
     r = forensic("evaluate", str(work / "heldout"), "--model", str(model), "--all", "--json", "--cache",
                  str(work / "cache"))  # fmt: skip
@@ -123,6 +125,10 @@ def main() -> int:
         results["real_footage"] = {"segments": int(len(f)),
                                    "by_status": {k: int(v) for k, v in f["status"].value_counts().items()},
                                    "flagged": int((f["label"] == "stalking").sum())}  # fmt: skip
+    if final.exists():
+        shutil.rmtree(final)
+    shutil.copytree(model, final)
+    results["model"] = str(final)
     results["seconds"] = round(time.time() - t0)
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=2, default=str))

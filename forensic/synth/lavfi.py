@@ -154,6 +154,10 @@ def make_demo_footage(out_dir: str) -> list[str]:
             codec_args=("-c:v", "mpeg2video", "-q:v", "4"), output_args=("-output_ts_offset", "10"),
         )  # fmt: skip
         written.append(c)
+    from forensic.synth.scenes import make_clips
+
+    # two people: one stalking scene and one of people together (with their ground truth beside)
+    written += make_clips(os.path.join(out_dir, "scenes"), per_class=1, seed=7)
     copies = os.path.join(out_dir, "copies")
     os.makedirs(copies, exist_ok=True)
     dup = os.path.join(copies, "camera1_multishot_copy.mp4")
