@@ -47,7 +47,9 @@ class RayRunner:
             if address:
                 ray.init(address=address, **kwargs)
             else:
-                ray.init(num_cpus=os.cpu_count() or 1, **kwargs)
+                # "local": always a new Ray of our own, sized to this machine (without it, ray.init()
+                # would attach to whatever cluster `ray start` last started here)
+                ray.init(address="local", num_cpus=os.cpu_count() or 1, **kwargs)
         res = ray.cluster_resources()
         self.cpus = float(res.get("CPU", 1))
         self.gpus = float(res.get("GPU", 0))
