@@ -114,8 +114,9 @@ def main() -> int:
              "-q")  # fmt: skip
     forensic("scan", str(work / "archive" / "footage"), "--out", str(work / "archive_case"), "--model", str(model),
              "--engine", "local", "--no-report", "-q")  # fmt: skip
+    # ground_truth.csv names files relative to the archive folder ("footage/NAME")
     results["archive"] = archive_score(work / "archive_case", work / "archive" / "ground_truth.csv",
-                                       work / "archive" / "footage")  # fmt: skip
+                                       work / "archive")  # fmt: skip
     if FOOTAGE.is_dir():
         forensic("scan", str(FOOTAGE), "--out", str(work / "real_case"), "--model", str(model), "--engine", "local",
                  "--no-report", "-q")  # fmt: skip
