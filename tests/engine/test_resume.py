@@ -27,8 +27,9 @@ def evidence(tmp_path_factory) -> Path:
     ev = root / "evidence"
     ev.mkdir()
     png = two_people_image(str(root))
-    for i in range(3):  # 3 files x 3 segments of two people, and some without
-        make_clip(str(ev / f"cam{i}.mp4"), [Shot("still:" + png, 375), Shot("testsrc2", 100)], fps=25, size=(480, 270))
+    for i in range(4):  # 4 different files (identical ones would be analysed once): 3-4 segments each
+        make_clip(str(ev / f"cam{i}.mp4"), [Shot("still:" + png, 375 + 25 * i), Shot("testsrc2", 100 + 10 * i)],
+                  fps=25, size=(480 - 16 * i, 270))  # fmt: skip
     return ev
 
 
