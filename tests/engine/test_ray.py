@@ -117,11 +117,19 @@ def test_two_node_cluster_survives_a_killed_worker_and_matches_local(cluster, ev
         except json.JSONDecodeError:
             continue
         if killed is None and event.get("event") == "segments_start":
-            time.sleep(8)  # the actors are loading their models / working
-            pids = subprocess.run(["pgrep", "-f", "_SegmentActor"], capture_output=True, text=True).stdout.split()
-            if pids:
-                killed = int(pids[0])
-                os.kill(killed, signal.SIGKILL)
+            # as soon as a segment worker exists (loading its models or working), kill it
+            deadline = time.monotonic() + 60
+            while killed is None and time.monotonic() < deadline and p.poll() is None:
+                pids = subprocess.run(["pgrep", "-f", "_SegmentActor"], capture_output=True, text=True).stdout.split()
+                if pids:
+                    time.sleep(1.0)
+                    killed = int(pids[0])
+                    try:
+                        os.kill(killed, signal.SIGKILL)
+                    except ProcessLookupError:
+                        killed = None
+                else:
+                    time.sleep(0.1)
     p.wait(timeout=900)
     log = "".join(lines)
     assert p.returncode == 0, log[-3000:]
