@@ -134,7 +134,9 @@ def run_scan(request: ScanRequest, progress: Progress | None = None) -> ScanOutc
     if not os.path.isdir(model_dir):
         raise FileNotFoundError(f"no model at {model_dir}: train one with `forensic train` or pass --model")
     model = load_model(model_dir)  # refuses a model whose files do not match their hashes
-    weights = request.maskrcnn_weights or os.path.join(os.path.dirname(default_model_dir()), "mask_rcnn_coco.h5")
+    from forensic.engine.local import default_maskrcnn_weights
+
+    weights = request.maskrcnn_weights or default_maskrcnn_weights()
     segmenter = resolve_segmenter(request.segmenter, model.segmenter, weights)
     threshold = model.threshold if request.threshold is None else float(request.threshold)
     if not 0.0 <= threshold <= 1.0:
