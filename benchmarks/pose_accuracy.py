@@ -1,5 +1,11 @@
 """Head pose accuracy against the generator's ground truth, by angle range, for each face photo.
 
+``--real``: on real faces instead: AFLW2000-3D (../shared/pose/aflw2000, ground-truth yaw/pitch),
+faces found and yaw/pitch MAE per 15-degree yaw band for each face detector; faces found per real
+clip (../shared/footage, ../shared/people) against the faces visible, counted by eye once
+(:data:`VISIBLE`); the real contact sheet docs/real_people_contact_sheet.png; with
+``--calibrate`` the fit of each detector's box to dlib's box geometry.
+
 Every face photo is re-posed with forensic.synth.faces3d over a grid of known yaw and pitch, pasted
 at the centre of a 640x480 grey frame (face 100 px wide: the jaw, dlib points 1..17), and read back
 the way the pipeline reads footage: dlib HOG (upsample 1) + 68 landmarks, then
@@ -17,6 +23,7 @@ benchmarks/out/pose_accuracy.json and the contact sheet
 docs/synth_contact_sheet.png (faces x angles, requested vs estimated angles on every tile).
 
     .venv/bin/python benchmarks/pose_accuracy.py [--faces DIR] [--step 5] [--face-width 100] [--clips 20]
+    .venv/bin/python benchmarks/pose_accuracy.py --real [--calibrate]
 """
 
 from __future__ import annotations
@@ -221,6 +228,261 @@ def scene_table(rows) -> str:
     return "\n".join(out)
 
 
+# --- real faces -----------------------------------------------------------------------------------
+SHARED = REPO.parent / "shared"
+AFLW = SHARED / "pose" / "aflw2000"
+REAL_BANDS = ((0, 15), (15, 30), (30, 45), (45, 60), (60, 75), (75, 90))
+# Faces visible in the sample frames the pipeline reads (the first two segments of each clip, all
+# four of the Hamilton clip; 5 frames a segment), counted by eye once (2026-12-01) on contact
+# sheets of those frames: a face counts when its eyes, nose or mouth can be made out (profiles and
+# faces cut by the frame edge count; the blurred crowd behind the Hamilton pianist does not, nor do
+# heads seen from behind). {clip: {frame index: faces}}
+VISIBLE = {
+    "footage/face_recognition_short_hamilton_clip.mp4": {
+        **{f: 2 for f in (2, 6, 10, 13, 17)}, 26: 1, 38: 1, 50: 1, 63: 0, 75: 1,
+        **{f: 1 for f in (94, 120, 146, 172, 198)}, **{f: 4 for f in (217, 230, 243, 255, 268)}},
+    "footage/intel_asl_book.mkv": "1 each", "footage/intel_asl_sister.mkv": "1 each",
+    "footage/intel_asl_walk.mkv": "1 each", "footage/intel_one-by-one-person-detection.mp4": "0 each",
+    "footage/mediapipe_pose_segmentation.mp4": "1 each", "footage/mediapipe_selfie_segmentation_web.mp4": "1 each",
+    "people/intel_classroom.gif": "4 each", "people/intel_face-demographics-walking-and-pause.gif": "3 each",
+    "people/intel_head-pose-face-detection-female.gif": "1 each",
+    "people/intel_head-pose-face-detection-male.gif": "1 each",
+}
+
+
+def real_frames(rel: str):
+    """(frame index, BGR image) of the sample frames of a real clip, as the pipeline reads them."""
+    from forensic import intake
+    from forensic.config import SegmentConfig
+    from forensic.features.segment import sample_images
+    from forensic.segments import segment_file
+
+    item = intake.discover([str(SHARED / rel)])[0]
+    intake.hash_item(item)
+    info = intake.probe_item(item)
+    res = segment_file(item, SegmentConfig(), info.avg_fps or info.nominal_fps, info.stream_index)
+    segs = res.segments if "hamilton" in rel else res.segments[:2]
+    out = []
+    for seg in segs:
+        imgs = sample_images(seg, info.stream_index, item.rotation or 0)
+        out += list(zip(imgs.frame_indices, imgs.images))
+    return out
+
+
+def visible_in(rel: str, frame: int) -> int:
+    v = VISIBLE[rel]
+    return int(v.split()[0]) if isinstance(v, str) else v[frame]
+
+
+def real_clips_stats(finders: dict) -> list[dict]:
+    """Faces found per clip and detector against the faces visible (per frame: found, capped at
+    the visible count, and extra detections beyond it), landmark-sized (>= 40 px) and small."""
+    rows = []
+    for rel in VISIBLE:
+        if not (SHARED / rel).is_file():
+            continue
+        frames = real_frames(rel)
+        for name, finder in finders.items():
+            found = extra = big = 0
+            t = time.perf_counter()
+            for idx, img in frames:
+                faces, small = finder.find(img)
+                n, vis = len(faces) + len(small), visible_in(rel, idx)
+                found += min(n, vis)
+                extra += max(0, n - vis)
+                big += len(faces)
+            ms = 1000 * (time.perf_counter() - t) / len(frames)
+            rows.append({"clip": rel, "detector": name, "frames": len(frames),
+                         "visible": sum(visible_in(rel, i) for i, _ in frames), "found": found, "extra": extra,
+                         "with_landmarks": big, "ms_per_frame": round(ms, 1)})
+            print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
+def real_table(rows) -> str:
+    names = list(dict.fromkeys(r["detector"] for r in rows))
+    out = ["**faces found in real clips** (sample frames; found / visible by eye; +N: detections beyond the "
+           "visible faces)", "", "| clip | frames | " + " | ".join(names) + " |",
+           "|---|---:|" + "---:|" * len(names)]
+    clips = list(dict.fromkeys(r["clip"] for r in rows))
+    tot = {n: [0, 0, 0] for n in names}
+    for c in clips:
+        cells = []
+        for n in names:
+            r = next(r for r in rows if r["clip"] == c and r["detector"] == n)
+            cells.append(f"{r['found']}/{r['visible']}" + (f" +{r['extra']}" if r["extra"] else ""))
+            tot[n] = [tot[n][0] + r["found"], tot[n][1] + r["visible"], tot[n][2] + r["extra"]]
+        frames = next(r["frames"] for r in rows if r["clip"] == c)
+        out.append(f"| {c} | {frames} | " + " | ".join(cells) + " |")
+    out.append("| **all** | | " + " | ".join(f"**{a}/{b}** +{e}" for a, b, e in tot.values()) + " |")
+    return "\n".join(out)
+
+
+def aflw_items():
+    import csv
+
+    with open(AFLW / "labels.csv") as f:
+        for row in csv.DictReader(f):
+            # AFLW2000 labels: yaw > 0 turns toward the image's LEFT (its SOURCES.md); ours: toward the right
+            yield AFLW / row["image"], -float(row["yaw_deg"]), float(row["pitch_deg"])
+
+
+def aflw_stats(finders: dict) -> list[dict]:
+    """Per detector and image: the annotated face (the face found nearest the image centre, within
+    a quarter of the image), its landmarks and yaw/pitch against the labels (our sign)."""
+    results = []
+    for path, yaw, pitch in aflw_items():
+        img = cv2.imread(str(path))
+        h, w = img.shape[:2]
+        for name, finder in finders.items():
+            faces = finder.faces(img)
+            near = [f for f in faces if np.hypot(*(f.nose - (w / 2, h / 2))) < 0.25 * w]
+            est = None
+            if near:
+                f = min(near, key=lambda f: np.hypot(*(f.nose - (w / 2, h / 2))))
+                est = pose.yaw_pitch(f.six, w, h)
+            results.append({"image": path.name, "detector": name, "yaw": yaw, "pitch": pitch,
+                            "est_yaw": None if est is None else est[0], "est_pitch": None if est is None else est[1]})
+    return results
+
+
+def aflw_rows(results) -> list[dict]:
+    rows = []
+    for name in dict.fromkeys(r["detector"] for r in results):
+        bands = [*REAL_BANDS, (0, 45)]
+        for lo, hi in bands:
+            sel = [r for r in results if r["detector"] == name and lo <= abs(r["yaw"]) < hi]
+            got = [r for r in sel if r["est_yaw"] is not None]
+            row = {"detector": name, "band": f"{lo}-{hi}", "n": len(sel), "found": len(got)}
+            if got:
+                dy = np.array([r["est_yaw"] - r["yaw"] for r in got])
+                dp = np.array([r["est_pitch"] - r["pitch"] for r in got])
+                row.update(yaw_mae=float(np.mean(np.abs(dy))), yaw_bias=float(np.mean(dy)),
+                           pitch_mae=float(np.mean(np.abs(dp))), pitch_bias=float(np.mean(dp)))
+            rows.append(row)
+    return rows
+
+
+def aflw_table(rows) -> str:
+    out = ["**AFLW2000-3D, 100 real faces** (../shared/pose/aflw2000, 10 per 15-degree yaw band; yaw in our "
+           "sign: > 0 toward the image's right; error = estimate - label)", "",
+           "| detector | \\|yaw\\| band | found | yaw MAE | yaw bias | pitch MAE | pitch bias |",
+           "|---|---|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        out.append(f"| {r['detector']} | {r['band']} | {r['found']}/{r['n']} | {fmt(r.get('yaw_mae'))} | "
+                   f"{fmt(r.get('yaw_bias'))} | {fmt(r.get('pitch_mae'))} | {fmt(r.get('pitch_bias'))} |")
+    return "\n".join(out)
+
+
+def calibrate(names=("blazeface", "mtcnn")) -> dict:
+    """Fit each detector's box mapping to dlib's box geometry (forensic.features.detectors): on the
+    real clips' sample frames, every face both dlib HOG and the detector find (IoU > 0.3), the
+    median centre shift (in box widths and heights) and side ratio. AFLW2000 stays out of the fit:
+    it measures the result."""
+    from forensic.features.detectors import iou, make_detector
+
+    dlib_det = make_detector("dlib-hog")
+    others = {n: make_detector(n) for n in names}
+    pairs: dict[str, list] = {n: [] for n in names}
+    for rel in VISIBLE:
+        if not (SHARED / rel).is_file():
+            continue
+        for _idx, img in real_frames(rel):
+            ref = [d for d in dlib_det.detect(img) if d.score >= 0.2]
+            for n, det in others.items():
+                for d in det.detect(img):
+                    if d.score < det.default_min_score:
+                        continue
+                    best = max(ref, key=lambda r: iou(np.array(r.box), np.array(d.box)), default=None)
+                    if best is None or iou(np.array(best.box), np.array(d.box)) < 0.3:
+                        continue
+                    x0, y0, x1, y1 = d.box
+                    w, h = x1 - x0, y1 - y0
+                    bx0, by0, bx1, by1 = best.box
+                    pairs[n].append((((bx0 + bx1) - (x0 + x1)) / 2 / w, ((by0 + by1) - (y0 + y1)) / 2 / h,
+                                     np.sqrt((bx1 - bx0) * (by1 - by0)) / np.sqrt(w * h)))
+    out = {}
+    for n, p in pairs.items():
+        a = np.array(p)
+        out[n] = {"faces": len(p)}
+        if len(p):
+            out[n].update(dx=round(float(np.median(a[:, 0])), 4), dy=round(float(np.median(a[:, 1])), 4),
+                          s=round(float(np.median(a[:, 2])), 4))
+        print(n, out[n], flush=True)
+    return out
+
+
+SHEET_FRAMES = (
+    ("people/intel_classroom.gif", 4), ("people/intel_face-demographics-walking-and-pause.gif", 4),
+    ("people/intel_head-pose-face-detection-female.gif", 2),
+    ("footage/face_recognition_short_hamilton_clip.mp4", 2),
+    ("footage/face_recognition_short_hamilton_clip.mp4", 217), ("footage/mediapipe_pose_segmentation.mp4", 10),
+    ("footage/intel_one-by-one-person-detection.mp4", 75), ("footage/intel_asl_walk.mkv", 6),
+)
+
+
+def real_contact_sheet(path: Path, detector: str = "blazeface") -> tuple[int, ...] | None:
+    """Real frames: original | people mask of mediapipe-selfie-pose (faces: green boxes, people: red)."""
+    from forensic.features.examine import load_picture
+    from forensic.features.faces import FaceFinder
+    from forensic.features.people_mediapipe import MediaPipeSelfiePose
+
+    finder = FaceFinder(detector=detector, min_size=12)
+    seg = MediaPipeSelfiePose(face_finder=finder)
+    rows = []
+    for rel, index in SHEET_FRAMES:
+        if not (SHARED / rel).is_file():
+            continue
+        img = load_picture(str(SHARED / rel), index)
+        faces, small = finder.find(img)
+        pm = seg.people_given_faces(img, [*faces, *small])
+        out = img.copy()
+        out[~pm.mask] = (out[~pm.mask] * 0.2).astype(np.uint8)
+        for f in [*faces, *small]:
+            cv2.rectangle(out, f.box[:2], f.box[2:], (0, 255, 0), 1)
+        for b in pm.boxes:
+            cv2.rectangle(out, b[:2], b[2:], (0, 0, 255), 1)
+        s = 300 / img.shape[0]
+        pair = np.hstack([cv2.resize(img, None, fx=s, fy=s), cv2.resize(out, None, fx=s, fy=s)])
+        cv2.putText(pair, f"{rel.split('/')[-1]} frame {index}: {len(faces)}+{len(small)} faces, {pm.count} people",
+                    (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 255, 255), 1, cv2.LINE_AA)
+        rows.append(pair)
+    if not rows:
+        return None
+    width = max(r.shape[1] for r in rows)
+    rows = [np.pad(r, ((0, 4), (0, width - r.shape[1]), (0, 0))) for r in rows]
+    sheet = np.vstack(rows)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(path), sheet, [cv2.IMWRITE_PNG_COMPRESSION, 9])
+    return sheet.shape
+
+
+def real_main(args) -> int:
+    """AFLW2000 per detector, faces per real clip, the box calibration and the real contact sheet."""
+    from forensic.features.detectors import FACE_DETECTORS
+
+    t0 = time.time()
+    if not AFLW.is_dir():
+        print(f"skipped: {AFLW} is absent (real faces live in ../shared)")
+        return 0
+    finders = {n: FaceFinder(detector=n, min_size=12) for n in FACE_DETECTORS}
+    results = aflw_stats(finders)
+    arows = aflw_rows(results)
+    crows = real_clips_stats(finders)
+    cal = calibrate() if args.calibrate else None
+    text = aflw_table(arows) + "\n\n" + real_table(crows)
+    print(text)
+    shape = real_contact_sheet(Path(args.real_sheet))
+    if shape:
+        print(f"\ncontact sheet: {args.real_sheet} {shape[1]}x{shape[0]}")
+    out = Path(args.out).with_name("pose_accuracy_real.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"aflw": arows, "aflw_results": results, "clips": crows, "calibration": cal,
+                               "markdown": text, "seconds": round(time.time() - t0, 1)}, indent=1))
+    print(f"wrote {out} in {time.time() - t0:.0f} s")
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--faces", default=None, metavar="DIR", help="also these face photos")
@@ -232,7 +494,15 @@ def main(argv=None) -> int:
     ap.add_argument("--clips", type=int, default=20, metavar="N",
                     help="also measure on N generated clips per class (default 20; 0: skip)")
     ap.add_argument("--seed", type=int, default=2024, help="seed of those clips (default 2024)")
+    ap.add_argument("--real", action="store_true",
+                    help="only the real-face measures: AFLW2000 and the real clips per face detector, and "
+                    "docs/real_people_contact_sheet.png (original | people mask)")
+    ap.add_argument("--calibrate", action="store_true",
+                    help="with --real: also fit each detector's box mapping to dlib's (forensic.features.detectors)")
+    ap.add_argument("--real-sheet", default=str(REPO / "docs" / "real_people_contact_sheet.png"))
     args = ap.parse_args(argv)
+    if args.real:
+        return real_main(args)
 
     t0 = time.time()
     finder = FaceFinder(upsample=1)

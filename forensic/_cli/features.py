@@ -22,9 +22,14 @@ def add_parser(sub) -> None:
     p.add_argument("video", metavar="VIDEO")
     p.add_argument("--segment", type=int, required=True, metavar="N", help="segment index (see `forensic segments`)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (not among the evidence)")
-    p.add_argument("--segmenter", default="auto", choices=("auto", "pixellib", "hog-face-grabcut"),
+    p.add_argument("--segmenter", default="auto",
+                   choices=("auto", "pixellib", "mediapipe-selfie-pose", "hog-face-grabcut"),
                    help="background removal: pixellib (Mask R-CNN, needs the COCO weights), the embedded "
-                   "hog-face-grabcut, or auto (pixellib when the weights exist)")  # fmt: skip
+                   "mediapipe-selfie-pose (pretrained, in models/mediapipe), the older hog-face-grabcut, or auto "
+                   "(pixellib when the weights exist, else mediapipe-selfie-pose)")
+    p.add_argument("--face-detector", default="auto", choices=("auto", "dlib-hog", "blazeface", "mtcnn"),
+                   help="face detector before dlib's 68 landmarks: dlib-hog (the paper's), blazeface (MediaPipe "
+                   "full range), mtcnn; auto: blazeface, the best measured on real faces (README)")
     p.add_argument("--maskrcnn-weights", metavar="PATH", help="mask_rcnn_coco.h5 (default models/mask_rcnn_coco.h5)")
     add_segment_options(p)
     p.set_defaults(func=run)
@@ -39,7 +44,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         return EXIT_USAGE
     try:
         out = features_of_segment(args.video, args.segment, args.out, args.segmenter, args.maskrcnn_weights,
-                                  ScanConfig(segments=segment_config(args)))  # fmt: skip
+                                  ScanConfig(segments=segment_config(args)),
+                                  face_detector=args.face_detector)
     except (FileNotFoundError, ValueError, CaseFolderError) as exc:
         print(f"forensic: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

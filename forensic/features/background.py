@@ -1,12 +1,15 @@
 """Background removal: keep the people, black out everything else (the paper's Figure 2).
 
-Segmenters sit behind one small base class. Two backends:
+Segmenters sit behind one small base class. Three backends:
 
 * ``pixellib``: PixelLib's Mask R-CNN with the COCO weights (``mask_rcnn_coco.h5``), person
   class only, as in the paper (:mod:`forensic.features.pixellib_backend`).
-* ``hog-face-grabcut``: the embedded default that needs no download: OpenCV's HOG people
-  detector plus body regions anchored on detected faces, refined with GrabCut
-  (:mod:`forensic.features.people_default`).
+* ``mediapipe-selfie-pose``: the embedded default, pretrained models shipped in
+  ``models/mediapipe`` (hash-checked): MediaPipe's selfie segmentation on the whole frame plus
+  BlazePose's person segmentation on a crop around each face
+  (:mod:`forensic.features.people_mediapipe`).
+* ``hog-face-grabcut``: the older embedded fallback: OpenCV's HOG people detector plus body
+  regions anchored on detected faces, refined with GrabCut (:mod:`forensic.features.people_default`).
 
 The name of the segmenter is recorded with every result: a model trained on one segmenter's
 frames is not valid on another's.
@@ -38,6 +41,7 @@ class Segmenter(abc.ABC):
     """Finds the people in a BGR frame. Never draws on or changes the frame it is given."""
 
     name: str = "base"
+    uses_small_faces: bool = False  # True: given faces too small for landmarks too (as people present)
 
     @abc.abstractmethod
     def people(self, image_bgr: np.ndarray) -> PeopleMask:

@@ -1,4 +1,5 @@
-"""Faces and 68-point landmarks with dlib (HOG detector, shape predictor from face-recognition-models).
+"""Faces (a face detector of :mod:`forensic.features.detectors`) and dlib's 68-point landmarks
+(shape predictor from face-recognition-models).
 
 dlib's 68 points are numbered 1..68 in the paper and 0..67 in code. The paper keeps six per person:
 34 nose tip, 9 chin, 37 left corner of the left eye, 46 right corner of the right eye, 49 and 55
@@ -12,8 +13,9 @@ import importlib.util
 import os
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
+
+from forensic.features.detectors import DLIB_HOG, dlib_hog_detector, make_detector
 
 # (name, dlib 1-based index) in the fixed order used everywhere (table columns, model input)
 POINTS: tuple[tuple[str, int], ...] = (
@@ -31,8 +33,9 @@ POINT_INDEX0 = tuple(i - 1 for _, i in POINTS)  # 0-based, for dlib's shape.part
 @dataclass
 class Face:
     box: tuple[int, int, int, int]  # x0, y0, x1, y1 in frame pixels
-    score: float  # dlib HOG detection score
+    score: float  # the face detector's score
     landmarks: np.ndarray  # 68 x 2 float, frame pixels
+    detector: str = DLIB_HOG  # the face detector that found it
 
     @property
     def six(self) -> np.ndarray:
@@ -63,63 +66,100 @@ def predictor_path() -> str:
 
 
 @functools.lru_cache(maxsize=1)
-def _models():
+def _predictor():
     import dlib
 
-    return dlib.get_frontal_face_detector(), dlib.shape_predictor(predictor_path())
+    return dlib.shape_predictor(predictor_path())
+
+
+@dataclass
+class SmallFace:
+    """A face found but too small for landmarks (box width under ``min_landmark_px``): a person
+    present, not used for pose."""
+
+    box: tuple[int, int, int, int]
+    score: float
+    detector: str = DLIB_HOG
+
+    @property
+    def nose(self) -> np.ndarray:  # the box centre stands in for the nose tip
+        return np.array([(self.box[0] + self.box[2]) / 2, (self.box[1] + self.box[3]) / 2], dtype=np.float64)
+
+    @property
+    def area(self) -> int:
+        return (self.box[2] - self.box[0]) * (self.box[3] - self.box[1])
 
 
 class FaceFinder:
-    """dlib HOG face detection and 68-point landmarks on an RGB or BGR frame (dlib wants RGB).
+    """Faces (any detector of :mod:`forensic.features.detectors`) and dlib's 68-point landmarks on a
+    BGR frame.
 
-    ``upsample``: dlib upsampling passes (1 finds faces down to ~40 px, at ~4x the cost);
-    ``min_size``: faces smaller than this (box width in pixels) are ignored; ``min_score``: dlib
-    detections scoring lower are ignored (0.2 drops the weak false faces dlib finds in clothing
-    and texture, e.g. on scikit-image's astronaut suit at 0.12, and keeps real faces, ~1).
+    ``detector``: ``dlib-hog`` (default here, the paper's), ``blazeface`` or ``mtcnn``;
+    ``upsample``/``detect_width``: dlib's upsampling passes and the width frames are scaled down
+    to for dlib detection (1 pass finds faces down to ~40 px at that width); ``min_size``: faces
+    narrower than this (in dlib's box geometry, pixels) are ignored; ``min_score``: detections
+    scoring lower are ignored (None: the detector's own default, dlib 0.2: it drops the weak false
+    faces dlib finds in clothing and texture, e.g. on scikit-image's astronaut suit at 0.12);
+    ``min_landmark_px``: faces narrower than this are returned by :meth:`find` as
+    :class:`SmallFace` (people present, no landmarks, no pose).
     """
 
-    def __init__(self, upsample: int = 1, min_size: int = 20, min_score: float = 0.2, detect_width: int = 960):
-        self.detector, self.predictor = _models()
+    def __init__(self, upsample: int = 1, min_size: int = 20, min_score: float | None = None, detect_width: int = 960,
+                 detector: str = DLIB_HOG, min_landmark_px: int = 40):
+        self.face_detector = make_detector(detector, upsample=upsample, detect_width=detect_width, min_face_px=min_size)
+        self.predictor = _predictor()
         self.upsample = upsample
         self.min_size = min_size
-        self.min_score = min_score
-        self.detect_width = detect_width  # larger frames are scaled down for detection only
+        self.min_score = self.face_detector.default_min_score if min_score is None else min_score
+        self.detect_width = detect_width
+        self.min_landmark_px = min_landmark_px
 
-    def detect(self, image_bgr: np.ndarray) -> list[tuple[object, float]]:
-        """Face rectangles in frame pixels. Detection runs on a copy at most ``detect_width``
-        wide (dlib's HOG cost grows with the pixel count; with one upsampling pass faces of about
-        40 px at that width are still found); landmarks are then fitted on the full frame."""
+    @property
+    def name(self) -> str:
+        """The face detector's name (recorded with every result)."""
+        return self.face_detector.name
+
+    @property
+    def detector(self):
+        """dlib's HOG detector object (forensic.synth measures dlib-detectability with it)."""
+        return dlib_hog_detector()
+
+    def detect(self, image_bgr: np.ndarray) -> list[tuple[tuple[int, int, int, int], float]]:
+        """(box in dlib's geometry, score) of every face kept (size and score), in frame pixels."""
+        out = []
+        for det in self.face_detector.detect(image_bgr):
+            box = self.face_detector.dlib_box(det)
+            if box[2] - box[0] + 1 >= self.min_size and det.score >= self.min_score:
+                out.append((box, det.score))
+        return out
+
+    def landmarks(self, image_bgr: np.ndarray, box) -> np.ndarray:
+        """68 points fitted in ``box`` (x0, y0, x1, y1 inclusive, dlib's geometry, or a dlib rectangle)."""
         import dlib
 
-        h, w = image_bgr.shape[:2]
-        scale = min(1.0, self.detect_width / w)
-        small = image_bgr if scale == 1.0 else cv2.resize(image_bgr, (round(w * scale), round(h * scale)),
-                                                          interpolation=cv2.INTER_AREA)  # fmt: skip
-        rgb = np.ascontiguousarray(small[:, :, ::-1])
-        rects, scores, _ = self.detector.run(rgb, self.upsample, 0.0)
-        out = []
-        for r, s in zip(rects, scores):
-            if scale != 1.0:
-                r = dlib.rectangle(round(r.left() / scale), round(r.top() / scale), round(r.right() / scale),
-                                   round(r.bottom() / scale))  # fmt: skip
-            if r.width() >= self.min_size and s >= self.min_score:
-                out.append((r, float(s)))
-        return out
-
-    def landmarks(self, image_bgr: np.ndarray, rect) -> np.ndarray:
+        if not isinstance(box, dlib.rectangle):
+            box = dlib.rectangle(*(int(v) for v in box))
         rgb = np.ascontiguousarray(image_bgr[:, :, ::-1])
-        shape = self.predictor(rgb, rect)
+        shape = self.predictor(rgb, box)
         return np.array([(shape.part(i).x, shape.part(i).y) for i in range(68)], dtype=np.float64)
 
-    def faces(self, image_bgr: np.ndarray) -> list[Face]:
-        """Every face found, largest first."""
+    def find(self, image_bgr: np.ndarray) -> tuple[list[Face], list[SmallFace]]:
+        """(faces with landmarks, largest first; faces too small for landmarks)."""
         h, w = image_bgr.shape[:2]
-        out = []
-        for rect, score in self.detect(image_bgr):
-            box = (max(0, rect.left()), max(0, rect.top()), min(w, rect.right()), min(h, rect.bottom()))
-            out.append(Face(box, score, self.landmarks(image_bgr, rect)))
+        out, small = [], []
+        for box, score in self.detect(image_bgr):
+            clipped = (max(0, box[0]), max(0, box[1]), min(w, box[2]), min(h, box[3]))
+            if box[2] - box[0] + 1 < self.min_landmark_px:
+                small.append(SmallFace(clipped, score, self.name))
+                continue
+            out.append(Face(clipped, score, self.landmarks(image_bgr, box), self.name))
         out.sort(key=lambda f: f.area, reverse=True)
-        return out
+        small.sort(key=lambda f: f.area, reverse=True)
+        return out, small
+
+    def faces(self, image_bgr: np.ndarray) -> list[Face]:
+        """Every face large enough for landmarks, largest first."""
+        return self.find(image_bgr)[0]
 
 
 def pick_two(frames: list[list[Face]]) -> list[tuple[Face | None, Face | None]]:

@@ -189,13 +189,19 @@ class CachedFinder:
 
     def __init__(self, finder: FaceFinder):
         self.finder = finder
-        self.cache: dict[int, tuple[np.ndarray, list]] = {}
+        self.name = finder.name
+        self.min_landmark_px = finder.min_landmark_px
+        self.cache: dict[int, tuple[np.ndarray, tuple[list, list]]] = {}
 
-    def faces(self, image_bgr):
+    def find(self, image_bgr):
         key = id(image_bgr)
         if key not in self.cache:
-            self.cache[key] = (image_bgr, self.finder.faces(image_bgr))  # keeps the picture alive
-        return list(self.cache[key][1])
+            self.cache[key] = (image_bgr, self.finder.find(image_bgr))  # keeps the picture alive
+        faces, small = self.cache[key][1]
+        return list(faces), list(small)
+
+    def faces(self, image_bgr):
+        return self.find(image_bgr)[0]
 
 
 @pytest.fixture(scope="module")
@@ -298,9 +304,13 @@ def test_to_model_frame():
 
 
 def test_make_segmenter(tmp_path):
+    from forensic.features.people_mediapipe import MediaPipeSelfiePose
+
     assert isinstance(make_segmenter("hog-face-grabcut"), HogFaceGrabCut)
-    assert isinstance(make_segmenter("auto"), HogFaceGrabCut)
-    assert isinstance(make_segmenter("auto", str(tmp_path / "missing.h5")), HogFaceGrabCut)
+    # the embedded default is now the pretrained one; hog-face-grabcut is asked for by name
+    assert isinstance(make_segmenter("auto"), MediaPipeSelfiePose)
+    assert isinstance(make_segmenter("auto", str(tmp_path / "missing.h5")), MediaPipeSelfiePose)
+    assert isinstance(make_segmenter("mediapipe-selfie-pose"), MediaPipeSelfiePose)
     with pytest.raises(FileNotFoundError, match="maskrcnn-weights"):
         make_segmenter("pixellib")
     with pytest.raises(ValueError, match="unknown segmenter"):

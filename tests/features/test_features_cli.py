@@ -40,7 +40,9 @@ def clip(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def done(clip, tmp_path_factory):
     out = tmp_path_factory.mktemp("features") / "seg0"
-    r = run("features", str(clip), "--segment", "0", "--out", str(out), "--segmenter", "hog-face-grabcut")
+    # the paper's path with dlib's detector (the default, blazeface, also finds a false face on the suit's patch)
+    r = run("features", str(clip), "--segment", "0", "--out", str(out), "--segmenter", "hog-face-grabcut",
+            "--face-detector", "dlib-hog")
     return r, out
 
 
@@ -49,6 +51,7 @@ def test_exit_0_and_summary(done, clip):
     assert r.returncode == 0, r.stderr
     summary = json.loads(r.stdout)
     assert summary["status"] == "ok" and summary["segmenter"] == "hog-face-grabcut"
+    assert summary["face_detector"] == "dlib-hog"
     assert summary["pairs_found"] == 5
     assert {"faces", "background", "pose", "resize"} <= set(summary["timings_s"])
     assert "features.csv" in summary["written"] and "frames128.npy" in summary["written"]
@@ -102,7 +105,7 @@ def test_features_json(done, clip):
     _, out = done
     meta = json.loads((out / "features.json").read_text())
     assert meta["status"] == "ok"
-    assert meta["segmenter"] == "hog-face-grabcut"
+    assert meta["segmenter"] == "hog-face-grabcut" and meta["face_detector"] == "dlib-hog"
     assert meta["feature_columns"] == list(FEATURE_COLUMNS)
     assert meta["pairs_found"] == 5 and meta["faces_per_frame"] == [2] * 5
     assert meta["segment"]["index"] == 0
