@@ -6,6 +6,10 @@ and their ratio. Also the whole `forensic scan` of the real footage folder (hash
 re-hash). Ratios from one run are what to compare: the machines are shared and noisy.
 
     .venv/bin/python benchmarks/segments_vs_ffmpeg.py [--minutes 10] [--out benchmarks/out]
+    .venv/bin/python benchmarks/segments_vs_ffmpeg.py --file /tmp/cctv.mp4   # only these files
+
+With ``--file``, ffmpeg is timed before and after our stage on each file (the ratio both ways, so
+a change of load during the run shows), with the load average beside it.
 """
 
 from __future__ import annotations
@@ -61,12 +65,35 @@ def long_archive(folder: str, minutes: float) -> str:
     return make_clip(path, shots, fps=25, size=(640, 480))
 
 
+def measure_files(files: list[str], out: str) -> int:
+    """ffmpeg, our segments stage, ffmpeg again, on each file, in one run."""
+    rows = []
+    for f in files:
+        load0 = os.getloadavg()[0]
+        ff1 = time_ffmpeg(f)
+        ours, nseg, dur = time_segments(f)
+        ff2 = time_ffmpeg(f)
+        row = {"file": os.path.basename(f), "footage_s": round(dur, 2), "segments": nseg,
+               "ffmpeg_before_s": round(ff1, 2), "segments_s": round(ours, 2), "ffmpeg_after_s": round(ff2, 2),
+               "ratio_vs_ffmpeg_before": round(ours / ff1, 2), "ratio_vs_ffmpeg_after": round(ours / ff2, 2),
+               "footage_s_per_wall_s": round(dur / ours, 1), "loadavg_start": round(load0, 1),
+               "loadavg_end": round(os.getloadavg()[0], 1), "cpus": os.cpu_count()}  # fmt: skip
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    with open(os.path.join(out, "segments_vs_ffmpeg_files.json"), "w") as fh:
+        json.dump(rows, fh, indent=2)
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--minutes", type=float, default=10.0, help="length of the generated archive file")
     ap.add_argument("--out", default=str(REPO / "benchmarks" / "out"))
+    ap.add_argument("--file", action="append", default=[], help="measure only this file (repeatable)")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
+    if args.file:
+        return measure_files(args.file, args.out)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         files = [long_archive(tmp, args.minutes)]

@@ -21,7 +21,8 @@ def default_maskrcnn_weights() -> str:
 
 
 def features_of_segment(video: str, segment_index: int, out_dir: str, segmenter: str = "auto",
-                        maskrcnn_weights: str | None = None, config: ScanConfig | None = None) -> dict[str, Any]:  # fmt: skip
+                        maskrcnn_weights: str | None = None, config: ScanConfig | None = None,
+                        face_detector: str = "auto") -> dict[str, Any]:
     """intake -> segments -> features -> store for one segment of one file, written to ``out_dir``.
 
     Raises FileNotFoundError / CaseFolderError for usage errors (``out_dir`` may not lie among
@@ -44,13 +45,17 @@ def features_of_segment(video: str, segment_index: int, out_dir: str, segmenter:
         raise ValueError(f"{video} has {len(result.segments)} segments (0..{len(result.segments) - 1}); "
                          f"there is no segment {segment_index}")  # fmt: skip
     segment = result.segments[segment_index]
-    faces = FeatureConfig().face_finder()
+    from forensic.features import DEFAULT_FACE_DETECTOR
+
+    features = FeatureConfig(face_detector=DEFAULT_FACE_DETECTOR if face_detector == "auto" else face_detector)
+    faces = features.face_finder()
     weights = maskrcnn_weights or (default_maskrcnn_weights() if segmenter in ("auto", "pixellib") else None)
     seg = make_segmenter(segmenter, weights, faces)
-    feats, imgs = segment_features(segment, seg, faces, info.stream_index, item.rotation or 0)
+    feats, imgs = segment_features(segment, seg, faces, info.stream_index, item.rotation or 0, features)
     written = write_segment_features(out_dir, segment, feats, imgs, extra={
         "evidence": {"path": item.path, "sha256": item.sha256, "rotation": item.rotation},
         "config_sha256": config.hash(),
     })  # fmt: skip
-    return {"status": feats.status, "segmenter": feats.segmenter, "written": sorted(written),
+    return {"status": feats.status, "segmenter": feats.segmenter, "face_detector": feats.face_detector,
+            "people_present": feats.people_present, "written": sorted(written),
             "timings_s": feats.timings_s, "pairs_found": int(feats.mask.sum())}  # fmt: skip

@@ -7,53 +7,160 @@ and have forensic installed. Results come back to the driver, which alone writes
 
 A segment whose worker raises or dies is tried again, at most ``max_attempts`` times in all, then
 recorded as failed; a dead actor is restarted by Ray (reloading its models) and gets new work.
+Every wait is bounded (:mod:`forensic.engine.timeouts`): a chunk task that does not answer in time
+is cancelled and tried again; a segment that does not answer in time gets its actor killed (Ray
+restarts it) and is tried again; after the last attempt either is recorded as failed, with the
+reason, and the scan goes on.
+
+Token authentication (Ray 2.60): the private local Ray of a scan gets an ephemeral token of its
+own, held in this process's environment and passed to the Ray processes it starts; nothing is read
+from or written to ``~/.ray``. To join a cluster (``--address`` / ``RAY_ADDRESS``) that uses token
+authentication, supply that cluster's token the way Ray reads it: ``RAY_AUTH_TOKEN=<token>`` or
+``RAY_AUTH_TOKEN_PATH=<file>`` (else Ray reads ``~/.ray/auth_token``), with ``RAY_AUTH_MODE=token``.
+A cluster that cannot be joined, or refuses the token, is a usage error (:class:`ClusterAccessError`).
 """
 
 from __future__ import annotations
 
 import os
+import secrets
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from forensic.config import SegmentConfig
-from forensic.engine.runners import MAX_ATTEMPTS
+from forensic.engine.runners import MAX_ATTEMPTS, PoolError, failed_chunk
+from forensic.engine.timeouts import Timeouts, chunk_seconds
 from forensic.engine.work import SegmentOutcome, SegmentTask, SegmentWorker, WorkerSettings, failed_outcome
 from forensic.segments.chunks import Chunk, ChunkResult, detect_chunk
 
 IN_FLIGHT_PER_WORKER = 2  # tasks queued on each actor: keeps it busy, keeps memory bounded
+TOKEN_HELP = (
+    "a Ray cluster with token authentication needs its token: set RAY_AUTH_MODE=token and "
+    "RAY_AUTH_TOKEN=<token> or RAY_AUTH_TOKEN_PATH=<file holding it> (else Ray reads ~/.ray/auth_token)"
+)
+_AUTH_VARS = ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH")
+
+
+class ClusterAccessError(ValueError):
+    """The Ray cluster of ``--address`` cannot be joined (unreachable, or it refused our token)."""
+
+
+def _is_auth_error(exc: BaseException | None) -> bool:
+    """Ray wraps the GCS's refusal (InvalidAuthToken) in a ConnectionError: look down the chain."""
+    seen = 0
+    while exc is not None and seen < 10:
+        text = f"{type(exc).__name__}: {exc}".lower()
+        if "authenticat" in text or "invalidauthtoken" in text or "auth_token" in text:
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
+
+
+_OWNED: dict[str, Any] = {}  # set when connect() started or joined Ray; the runner takes it over
+
+
+def connect(address: str | None = None) -> None:
+    """Connect this process to Ray, once: the cluster at ``address`` (or ``RAY_ADDRESS``), else a
+    new private local Ray with an ephemeral token. The scan calls it before it writes anything, so
+    that a cluster it cannot join is a usage error. Raises ClusterAccessError."""
+    import ray
+
+    if ray.is_initialized():
+        return
+    address = address or os.environ.get("RAY_ADDRESS") or None
+    saved = {k: os.environ.get(k) for k in _AUTH_VARS}
+    if not address:
+        # our own cluster, our own token: never ~/.ray/auth_token (Ray would write one there)
+        os.environ["RAY_AUTH_MODE"] = "token"
+        os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
+        os.environ.pop("RAY_AUTH_TOKEN_PATH", None)
+    _refresh_auth()
+    kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "runtime_env": _env(),
+                              "configure_logging": False}  # fmt: skip
+    if not address:
+        # "local": always a new Ray of our own, sized to this machine (without it, ray.init()
+        # would attach to whatever cluster `ray start` last started here)
+        try:
+            ray.init(address="local", num_cpus=_local_cpus(), **kwargs)
+        except BaseException:
+            _restore(saved)
+            raise
+        _OWNED.update(owns=True, saved=saved)
+        return
+    try:
+        ray.init(address=address, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - mapped to a usage error with the cause
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        if _is_auth_error(exc):
+            raise ClusterAccessError(f"the Ray cluster at {address} refused this scan: authentication failed "
+                                     f"({first}); {TOKEN_HELP}") from None  # fmt: skip
+        raise ClusterAccessError(f"cannot join the Ray cluster at {address}: {first}; {TOKEN_HELP}") from None
+    _OWNED.update(owns=True, saved={})
+
+
+def _restore(saved: dict[str, str | None]) -> None:
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+    if saved:
+        _refresh_auth()
+
+
+def _refresh_auth() -> None:
+    """Ray reads RAY_AUTH_* once, when it is imported, and caches the token: make it read them
+    again (what Ray's own token set-up does after it changes them)."""
+    try:
+        from ray._raylet import AuthenticationTokenLoader, Config
+
+        Config.initialize("")
+        AuthenticationTokenLoader.instance().reset_cache()
+    except (ImportError, AttributeError):  # another Ray version: it reads them at ray.init
+        pass
+
+
+def _local_cpus() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def _env() -> dict[str, Any]:
-    """Worker environment: the legacy Keras switch must be set before TensorFlow loads there too."""
-    return {"env_vars": {"TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}}
+    """Worker environment: the legacy Keras switch must be set before TensorFlow loads there too;
+    the engine's own settings (timeouts, decoder threads, fault injection) travel with it."""
+    env = {"TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    for name in ("FORENSIC_TIMEOUT_SCALE", "FORENSIC_DECODE_THREADS", "FORENSIC_FAULT_BLOCK_DECODE"):
+        if os.environ.get(name):
+            env[name] = os.environ[name]
+    return {"env_vars": env}
 
 
 class RayRunner:
     name = "ray"
 
     def __init__(self, settings: WorkerSettings, address: str | None = None, workers: int | None = None,
-                 gpus_per_worker: float = 0.0, max_attempts: int = MAX_ATTEMPTS):  # fmt: skip
+                 gpus_per_worker: float = 0.0, max_attempts: int = MAX_ATTEMPTS,
+                 timeouts: Timeouts | None = None):  # fmt: skip
+        connect(address)
         import ray
+
+        self._owns, self._saved_env = bool(_OWNED.pop("owns", False)), _OWNED.pop("saved", {})
 
         self.ray = ray
         self.settings = settings
         self.max_attempts = max_attempts
-        address = address or os.environ.get("RAY_ADDRESS") or None
-        self._owns = not ray.is_initialized()
-        if self._owns:
-            kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "runtime_env": _env(),
-                                      "configure_logging": False}  # fmt: skip
-            if address:
-                ray.init(address=address, **kwargs)
-            else:
-                # "local": always a new Ray of our own, sized to this machine (without it, ray.init()
-                # would attach to whatever cluster `ray start` last started here)
-                ray.init(address="local", num_cpus=os.cpu_count() or 1, **kwargs)
-        res = ray.cluster_resources()
+        self.timeouts = timeouts or Timeouts.from_env()
+        res = ray.cluster_resources()  # what Ray reports, not this machine's cpu_count()
         self.cpus = float(res.get("CPU", 1))
         self.gpus = float(res.get("GPU", 0))
-        self.workers = max(1, workers or int(self.cpus))
+        per_gpu = int(self.gpus // gpus_per_worker) if gpus_per_worker > 0 else None
+        fit = max(1, int(self.cpus) if per_gpu is None else min(int(self.cpus), per_gpu))
+        self.workers = max(1, min(workers, fit) if workers else fit)
         self.gpus_per_worker = gpus_per_worker
         self._actors: list[Any] = []
 
@@ -67,18 +174,32 @@ class RayRunner:
     def detect_chunks(self, chunks: list[Chunk], config: SegmentConfig) -> Iterator[ChunkResult]:
         ray = self.ray
         remote = ray.remote(num_cpus=1, max_retries=self.max_attempts - 1, retry_exceptions=False)(detect_chunk)
-        pending = {remote.remote(c, config): c for c in chunks}
+        pending: dict[Any, tuple[Chunk, int, float, float]] = {}  # ref -> (chunk, attempt, bound, deadline)
+
+        def submit(chunk: Chunk, attempt: int) -> None:
+            bound = self.timeouts.remote_chunk(chunk_seconds(chunk))
+            pending[remote.remote(chunk, config)] = (chunk, attempt, bound, time.monotonic() + bound)
+
+        for c in chunks:
+            submit(c, 1)
         while pending:
-            ready, _ = ray.wait(list(pending), num_returns=1)
+            wait_s = max(0.05, min(d for *_, d in pending.values()) - time.monotonic())
+            ready, _ = ray.wait(list(pending), num_returns=1, timeout=wait_s)
             for ref in ready:
-                chunk = pending.pop(ref)
+                chunk, attempt, _bound, _deadline = pending.pop(ref)
                 try:
                     yield ray.get(ref)
                 except Exception as exc:  # noqa: BLE001 - the chunk is recorded as undecodable
-                    result = ChunkResult(chunk, [], [], None)
-                    result.report.exceptions.append(f"chunk {chunk.number} failed on every attempt: {exc}")
-                    result.report.stopped_by = f"worker failure in chunk {chunk.number}"
-                    yield result
+                    yield failed_chunk(chunk, f"chunk {chunk.number} failed on every attempt: {_error_text(exc)}")
+            now = time.monotonic()
+            for ref in [r for r, (*_, d) in pending.items() if d <= now]:
+                chunk, attempt, bound, _deadline = pending.pop(ref)
+                ray.cancel(ref, force=True)  # the worker process is killed: a blocked decoder included
+                if attempt < self.max_attempts:
+                    submit(chunk, attempt + 1)
+                else:
+                    yield failed_chunk(chunk, f"chunk {chunk.number} timed out after {bound:.0f} s, "
+                                              f"{attempt} attempt(s)")  # fmt: skip
 
     # -- segments: a pool of actors that load their models once
     def _pool(self) -> list[Any]:
@@ -88,15 +209,36 @@ class RayRunner:
                 _SegmentActor
             )
             self._actors = [actor.remote(self.settings) for _ in range(self.workers)]
+            self._check_pool()
         return self._actors
+
+    def _check_pool(self) -> None:
+        """Every actor loaded its models; else stop with the cause (a node without the model
+        would otherwise fail every segment three times)."""
+        ray = self.ray
+        refs = [a.ready.remote() for a in self._actors]
+        bound = self.timeouts.startup_s
+        ready, waiting = ray.wait(refs, num_returns=len(refs), timeout=bound)
+        errors = []
+        for ref in ready:
+            try:
+                ray.get(ref)
+            except Exception as exc:  # noqa: BLE001
+                errors.append(_error_text(exc).splitlines()[-1][:500])
+        if errors or waiting:
+            self.close()
+            cause = errors[0] if errors else f"no answer within {bound:.0f} s"
+            raise PoolError(f"{len(errors) + len(waiting)} of {len(refs)} segment worker(s) could not start: {cause}")
 
     def process_segments(self, tasks: Iterable[SegmentTask], on_error=None) -> Iterator[SegmentOutcome]:
         ray = self.ray
         actors = self._pool()
         source = iter(tasks)
         retry: deque[tuple[SegmentTask, int]] = deque()
-        inflight: dict[Any, tuple[SegmentTask, int, int]] = {}  # ref -> (task, attempt, actor index)
+        # ref -> (task, attempt, actor index, bound, deadline)
+        inflight: dict[Any, tuple[SegmentTask, int, int, float, float]] = {}
         load = [0] * len(actors)
+        restarted: set[int] = set()  # actors killed after a timeout: their next task waits for a reload
         exhausted = False
 
         def submit() -> None:
@@ -116,28 +258,56 @@ class RayRunner:
                 else:
                     return
                 i = min(free, key=lambda k: load[k])
-                inflight[actors[i].process.remote(task, attempt)] = (task, attempt, i)
+                # queued behind another task on the actor: its bound starts when that one's would end
+                bound = self.timeouts.segment(task.segment.duration_s) * (1 + load[i])
+                if i in restarted:
+                    bound += self.timeouts.startup_s
+                inflight[actors[i].process.remote(task, attempt)] = (task, attempt, i, bound,
+                                                                     time.monotonic() + bound)  # fmt: skip
                 load[i] += 1
+
+        def failed(task: SegmentTask, attempt: int, text: str) -> SegmentOutcome | None:
+            if on_error:
+                on_error(task, attempt, text)
+            if attempt < self.max_attempts:
+                retry.append((task, attempt + 1))
+                return None
+            return failed_outcome(task, self.settings, text.splitlines()[-1][:500] if text else "error", attempt)
 
         submit()
         while inflight:
-            ready, _ = ray.wait(list(inflight), num_returns=1)
+            wait_s = max(0.05, min(v[4] for v in inflight.values()) - time.monotonic())
+            ready, _ = ray.wait(list(inflight), num_returns=1, timeout=wait_s)
             for ref in ready:
-                task, attempt, i = inflight.pop(ref)
+                task, attempt, i, _bound, _deadline = inflight.pop(ref)
                 load[i] -= 1
+                restarted.discard(i)
                 try:
                     outcome = ray.get(ref)
                 except Exception as exc:  # noqa: BLE001 - the task raised, or its worker died
-                    text = _error_text(exc)
-                    if on_error:
-                        on_error(task, attempt, text)
-                    if attempt < self.max_attempts:
-                        retry.append((task, attempt + 1))
-                    else:
-                        yield failed_outcome(task, self.settings, text.splitlines()[-1][:500] if text else "error",
-                                             attempt)  # fmt: skip
+                    out = failed(task, attempt, _error_text(exc))
+                    if out is not None:
+                        yield out
                     continue
                 yield outcome
+            now = time.monotonic()
+            for ref in [r for r, v in inflight.items() if v[4] <= now]:
+                if ref not in inflight:
+                    continue
+                task, attempt, i, bound, _deadline = inflight.pop(ref)
+                load[i] -= 1
+                # a blocked actor does not answer a cancel: kill it (Ray restarts it, reloading its
+                # models); the other task queued on it goes back to the queue at the same attempt
+                self.ray.kill(actors[i], no_restart=False)
+                restarted.add(i)
+                for other in [r for r, v in inflight.items() if v[2] == i]:
+                    t2, a2, *_ = inflight.pop(other)
+                    load[i] -= 1
+                    retry.appendleft((t2, a2))
+                out = failed(task, attempt, f"TimeoutError: segment {task.segment.index} did not answer within "
+                                            f"{bound:.0f} s; its worker was restarted")  # fmt: skip
+                if out is not None:
+                    yield out
             submit()
 
     def worker_pids(self) -> list[int]:
@@ -153,6 +323,8 @@ class RayRunner:
         self._actors = []
         if self._owns and self.ray.is_initialized():
             self.ray.shutdown()
+        _restore(self._saved_env)  # the private cluster's token leaves with it
+        self._saved_env = {}
 
 
 class _SegmentActor:
@@ -169,6 +341,9 @@ class _SegmentActor:
 
     def pid(self) -> int:
         return os.getpid()
+
+    def ready(self) -> bool:
+        return True
 
 
 def _error_text(exc: BaseException) -> str:

@@ -1,19 +1,29 @@
 """Runners execute the two kinds of parallel work of a scan: scene detection of file chunks and
-the features + model of segments. The in-process runner does them one after another; the Ray
-runner (forensic.engine.ray_engine) spreads them over a cluster. Both run the very same
-functions (forensic.segments.chunks.detect_chunk, forensic.engine.work.SegmentWorker.process)."""
+the features + model of segments. The local runner does them one after another on this machine;
+the Ray runner (forensic.engine.ray_engine) spreads them over a cluster. Both run the very same
+functions (forensic.segments.chunks.detect_chunk, forensic.engine.work.SegmentWorker.process).
+
+Every wait is bounded (forensic.engine.timeouts). The local runner therefore does the work in one
+child process of its own (started once, models loaded once): a chunk or segment that does not
+answer in time has its child killed and started again, is tried again, and after the last attempt
+is recorded as failed with the reason. A blocked call inside this process could not be cancelled.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import multiprocessing
+import os
 from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
 
 from forensic.config import SegmentConfig
+from forensic.engine.timeouts import Timeouts, chunk_seconds
 from forensic.engine.work import SegmentOutcome, SegmentTask, SegmentWorker, WorkerSettings
 from forensic.engine.work import describe_error, failed_outcome, format_traceback
 from forensic.segments.chunks import Chunk, ChunkResult, detect_chunk
 
-MAX_ATTEMPTS = 3  # a segment that raises (or whose worker dies) is tried this many times, then failed
+MAX_ATTEMPTS = 3  # a segment that raises (or whose worker dies, or times out) is tried this many times, then failed
 
 
 class Runner(Protocol):
@@ -28,44 +38,154 @@ class Runner(Protocol):
     def close(self) -> None: ...
 
 
+def failed_chunk(chunk: Chunk, reason: str) -> ChunkResult:
+    """A chunk that gave nothing: the file ends up partial (or failed), with the reason."""
+    result = ChunkResult(chunk, [], [], None)
+    result.report.exceptions.append(reason)
+    result.report.stopped_by = reason
+    return result
+
+
+class PoolError(RuntimeError):
+    """The segment workers could not start (e.g. a node without the model): the scan stops."""
+
+
+class WorkerLost(RuntimeError):
+    """The child process died, or was killed after a timeout."""
+
+
+def _child_main(conn, settings: WorkerSettings) -> None:
+    """The local runner's child: answers ("chunk", (chunk, config)) and ("segment", task)."""
+    worker: SegmentWorker | None = None
+    conn.send((True, "ready"))  # imports done: from here on, waits measure the work only
+    while True:
+        try:
+            kind, payload = conn.recv()
+        except EOFError:
+            return
+        try:
+            if kind == "chunk":
+                value: Any = detect_chunk(*payload)
+            elif kind == "load":  # the models, once (bounded by the start-up allowance)
+                if worker is None:
+                    worker = SegmentWorker(settings)
+                value = "loaded"
+            elif kind == "segment":
+                if worker is None:
+                    worker = SegmentWorker(settings)
+                value = worker.process(payload)
+            else:
+                return
+            conn.send((True, value))
+        except Exception as exc:  # noqa: BLE001 - sent back: recorded, retried, then failed
+            conn.send((False, (describe_error(exc), format_traceback(exc))))
+
+
+class _Child:
+    def __init__(self, settings: WorkerSettings, startup_s: float):
+        ctx = multiprocessing.get_context("spawn")  # no fork of a process holding TensorFlow's threads
+        self.conn, child_conn = ctx.Pipe()
+        self.proc = ctx.Process(target=_child_main, args=(child_conn, settings), daemon=True, name="forensic-local")
+        self.proc.start()
+        child_conn.close()
+        self.loaded = False
+        self.call(None, None, startup_s)  # its "ready"
+
+    def call(self, kind: str | None, payload: Any, timeout_s: float) -> tuple[bool, Any]:
+        try:
+            if kind is not None:
+                self.conn.send((kind, payload))
+            answered = self.conn.poll(timeout_s)
+            if answered:
+                return self.conn.recv()
+        except (EOFError, BrokenPipeError, ConnectionResetError, OSError) as exc:
+            self.kill()
+            raise WorkerLost(f"the worker process died ({type(exc).__name__}, "
+                             f"exit code {self.proc.exitcode})") from None
+        self.kill()
+        raise TimeoutError(f"timed out after {timeout_s:.0f} s; the worker process was killed")
+
+    def kill(self) -> None:
+        if self.proc.is_alive():
+            self.proc.kill()
+        self.proc.join(10)
+        self.conn.close()
+
+
 class LocalRunner:
-    """Everything in this process, in order: for debugging, tests, and machines without Ray."""
+    """Everything on this machine, in order, in one child process: for debugging, tests, and
+    machines without Ray."""
 
     name = "local"
 
-    def __init__(self, settings: WorkerSettings, max_attempts: int = MAX_ATTEMPTS):
+    def __init__(self, settings: WorkerSettings, max_attempts: int = MAX_ATTEMPTS, timeouts: Timeouts | None = None):
         self.settings = settings
         self.max_attempts = max_attempts
-        self._worker: SegmentWorker | None = None
+        self.timeouts = timeouts or Timeouts.from_env()
+        self._child: _Child | None = None
 
     def cluster(self) -> dict[str, Any]:
-        import os
-
         return {"engine": "local", "nodes": 1, "cpus": float(os.cpu_count() or 1), "gpus": 0.0, "workers": 1}
+
+    def _call(self, kind: str, payload: Any, timeout_s: float) -> tuple[bool, Any]:
+        try:
+            if self._child is None or not self._child.proc.is_alive():
+                self._child = _Child(self.settings, self.timeouts.startup_s)
+            if kind == "segment" and not self._child.loaded:
+                ok, value = self._child.call("load", None, self.timeouts.startup_s)
+                if not ok:  # the models cannot be loaded: every segment would fail, stop with the cause
+                    raise PoolError(f"the segment worker could not start: {value[0]}")
+                self._child.loaded = True
+            return self._child.call(kind, payload, timeout_s)
+        except (TimeoutError, WorkerLost):
+            self._child = None
+            raise
 
     def detect_chunks(self, chunks: list[Chunk], config: SegmentConfig) -> Iterator[ChunkResult]:
         for chunk in chunks:
-            yield detect_chunk(chunk, config)
+            bound = self.timeouts.chunk(chunk_seconds(chunk))
+            reasons = []
+            for _attempt in range(1, self.max_attempts + 1):
+                try:
+                    ok, value = self._call("chunk", (chunk, config), bound)
+                except (TimeoutError, WorkerLost) as exc:
+                    reasons.append(f"{type(exc).__name__}: {exc}")
+                    continue
+                if ok:
+                    yield value
+                    break
+                reasons.append(value[0])
+            else:
+                yield failed_chunk(chunk, f"chunk {chunk.number} failed after {self.max_attempts} attempt(s): "
+                                          f"{reasons[-1]}")  # fmt: skip
 
     def process_segments(self, tasks: Iterable[SegmentTask], on_error=None) -> Iterator[SegmentOutcome]:
-        if self._worker is None:
-            self._worker = SegmentWorker(self.settings)
-        w = self._worker
         for task in tasks:
+            # the first segment also waits for the worker to load TensorFlow and its models
+            bound = self.timeouts.segment(task.segment.duration_s)
             for attempt in range(1, self.max_attempts + 1):
                 try:
-                    outcome = w.process(task)
+                    ok, value = self._call("segment", task, bound)
+                except (TimeoutError, WorkerLost) as exc:
+                    ok, value = False, (f"{type(exc).__name__}: {exc}", f"{type(exc).__name__}: {exc}")
+                if ok:
+                    outcome = value
                     if attempt > 1:
-                        import dataclasses
-
                         outcome.finding = dataclasses.replace(outcome.finding, attempts=attempt)
                     yield outcome
                     break
-                except Exception as exc:  # noqa: BLE001 - recorded, retried, then failed
-                    if on_error:
-                        on_error(task, attempt, format_traceback(exc))
-                    if attempt == self.max_attempts:
-                        yield failed_outcome(task, self.settings, describe_error(exc), attempt)
+                line, text = value
+                if on_error:
+                    on_error(task, attempt, text)
+                if attempt == self.max_attempts:
+                    yield failed_outcome(task, self.settings, line, attempt)
 
     def close(self) -> None:
-        self._worker = None
+        if self._child is not None:
+            try:
+                self._child.conn.send(("stop", None))
+            except OSError:
+                pass
+            self._child.proc.join(10)
+            self._child.kill()
+            self._child = None

@@ -29,6 +29,7 @@ class WorkerSettings:
     threshold: float
     config_sha256: str
     features: FeatureConfig = field(default_factory=FeatureConfig)
+    face_detector: str = "dlib-hog"  # resolved, never "auto" (forensic.features.detectors.resolve_face_detector)
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,8 @@ class SegmentWorker:
         from forensic.model import load_model
 
         self.settings = settings
-        self.faces = settings.features.face_finder()
+        self.features = _replace(settings.features, face_detector=settings.face_detector)
+        self.faces = self.features.face_finder()
         self.segmenter = make_segmenter(settings.segmenter, settings.maskrcnn_weights, self.faces)
         self.model = load_model(settings.model_dir)
         if self.model.sha256 != settings.model_sha256:
@@ -67,7 +69,8 @@ class SegmentWorker:
     def _finding(self, seg: Segment, status: FindingStatus, **kw: Any) -> Finding:
         return Finding.from_segment(
             seg, status, model_sha256=self.model.sha256, model_name=self.model.name,
-            segmenter=self.segmenter.name, config_sha256=self.settings.config_sha256, threshold=self.settings.threshold,
+            segmenter=self.segmenter.name, face_detector=self.faces.name, config_sha256=self.settings.config_sha256,
+            threshold=self.settings.threshold,
             **kw,
         )  # fmt: skip
 
@@ -84,15 +87,22 @@ class SegmentWorker:
 
         t0 = time.perf_counter()
         seg = task.segment
+        if os.environ.get("FORENSIC_FAULT_FAIL_SEGMENT") == str(seg.index):  # fault injection for tests
+            raise RuntimeError(f"simulated worker failure (FORENSIC_FAULT_FAIL_SEGMENT={seg.index})")
         if SHORT_SHOT in seg.flags:
             return SegmentOutcome(task, self._finding(seg, FindingStatus.SHORT_SHOT), None, time.perf_counter() - t0)
         feats, imgs = segment_features(seg, self.segmenter, self.faces, task.stream_index, task.rotation,
-                                       self.settings.features)  # fmt: skip
-        people = max((len(fs) for fs in feats.faces), default=0)
+                                       self.features)  # fmt: skip
+        people = max(feats.people_present, default=0)
         pair_frames = int(feats.mask.sum())
         extra: dict[str, Any] = {"model": {"name": self.model.name, "sha256": self.model.sha256}}
+        if feats.identity is not None:  # face descriptors for forensic.coappear, stored in features.json
+            extra["identity"] = feats.identity
         if feats.status == INSUFFICIENT_SUBJECTS or feats.frames128 is None:
             finding = self._finding(seg, FindingStatus.INSUFFICIENT_SUBJECTS, people=people, pair_frames=pair_frames)
+        elif feats.still:  # a photo or a paused camera: no behaviour to classify (forensic.features.motion)
+            extra["motion"] = feats.motion
+            finding = self._finding(seg, FindingStatus.STILL, people=people, pair_frames=pair_frames)
         else:
             score = float(self.model.predict(feats.frames128[None], feats.vector[None].astype(np.float64))[0])
             label = "stalking" if score >= self.settings.threshold else "non_stalking"
@@ -110,7 +120,8 @@ class SegmentWorker:
 def failed_outcome(task: SegmentTask, settings: WorkerSettings, error: str, attempts: int) -> SegmentOutcome:
     finding = Finding.from_segment(
         task.segment, FindingStatus.FAILED, error=error[-2000:], attempts=attempts, model_sha256=settings.model_sha256,
-        model_name=settings.model_name, segmenter=settings.segmenter, config_sha256=settings.config_sha256,
+        model_name=settings.model_name, segmenter=settings.segmenter, face_detector=settings.face_detector,
+        config_sha256=settings.config_sha256,
         threshold=settings.threshold,
     )  # fmt: skip
     return SegmentOutcome(task, finding, None)

@@ -60,22 +60,37 @@ def build_segments(
     sha256: str, path: str, timeline: Timeline, cuts: list[int], config: SegmentConfig, partial: bool = False,
     reordered: bool = False,
 ) -> list[Segment]:
-    """Shots -> windows -> sample frames, as :class:`Segment` records."""
+    """Shots -> windows -> sample frames, as :class:`Segment` records.
+
+    A hole in the timeline (motion-triggered recording, a DVR gap, a chunk lost after its retries)
+    is a boundary like a cut: no segment spans it, and the segment before it ends where its last
+    frame ends (one frame interval after it starts), not where the footage resumes. Both segments
+    beside a hole are flagged ``timeline_gap``; one too short to sample is a short shot (not
+    classified) like any other.
+    """
     seconds = timeline.seconds_array()
     n = len(timeline)
-    gaps = find_gaps(seconds)
+    gaps = set(find_gaps(seconds))
+    step_s, step_pts = _frame_step(seconds, timeline)
     tb = timeline.time_base
     out: list[Segment] = []
-    for shot, (s0, s1) in enumerate(shots_from_cuts(cuts, n)):
-        for a, b, flags in split_shot(s0, s1, seconds, config):
-            samples, sflags = sample_frames(a, b, seconds, config.samples)
+    for shot, (s0, s1) in enumerate(shots_from_cuts(sorted(set(cuts) | gaps), n)):
+        secs = seconds
+        end_pts_at_gap = None
+        if s1 in gaps:  # the shot ends where its last frame ends, not where the footage resumes
+            secs = seconds.copy()
+            secs[s1] = round(float(seconds[s1 - 1]) + step_s, 6)
+            end_pts_at_gap = int(timeline.pts[s1 - 1]) + step_pts
+        for a, b, flags in split_shot(s0, s1, secs, config):
+            samples, sflags = sample_frames(a, b, secs, config.samples)
             extra = list(flags) + list(sflags)
-            if any(a < g < b for g in gaps):
+            if a in gaps or (b in gaps and b == s1):
                 extra.append(TIMELINE_GAP)
             if partial and b == n:
                 extra.append(PARTIAL_FILE)
             if reordered:
                 extra.append(PTS_REORDERED)
+            end_pts = end_pts_at_gap if (b == s1 and end_pts_at_gap is not None) else timeline.pts_at(b)
             out.append(
                 Segment(
                     sha256=sha256,
@@ -84,20 +99,31 @@ def build_segments(
                     shot=shot,
                     start_frame=a,
                     end_frame=b,
-                    start_s=float(seconds[a]),
-                    end_s=float(seconds[b]),
+                    start_s=float(secs[a]),
+                    end_s=float(secs[b]),
                     start_pts=timeline.pts_at(a),
-                    end_pts=timeline.pts_at(b),
+                    end_pts=end_pts,
                     start_pts_s=timeline.pts_seconds(a),
-                    end_pts_s=timeline.pts_seconds(b),
+                    end_pts_s=round(float(end_pts * tb), 6),
                     time_base=fraction_str(tb) or "",
                     sample_frames=samples,
                     sample_pts=tuple(timeline.pts_at(i) for i in samples),
-                    sample_s=tuple(float(seconds[i]) for i in samples),
+                    sample_s=tuple(float(secs[i]) for i in samples),
                     flags=tuple(extra),
                 )
             )
     return out
+
+
+def _frame_step(seconds: np.ndarray, timeline: Timeline) -> tuple[float, int]:
+    """The usual frame interval, in seconds and in pts (the median; one frame's own duration
+    when there is a single frame)."""
+    if len(timeline) > 1:
+        step_pts = int(np.median(np.diff(timeline.pts)))
+    else:
+        step_pts = int(timeline.end_pts - timeline.pts[0])
+    step_pts = max(1, step_pts)
+    return float(step_pts * timeline.time_base), step_pts
 
 
 def plan_file(item: EvidenceItem, config: SegmentConfig, fps: Fraction | None, stream_index: int | None = None,

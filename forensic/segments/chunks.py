@@ -34,6 +34,7 @@ class Chunk:
     stop_pts: int | None  # None: to the end
     warmup_pts: int  # frames this much before start_pts are fed to the detector only
     fps: Fraction
+    footage_s: float | None = None  # seconds of footage it decodes, warm-up included (bounds the wait)
 
 
 @dataclass
@@ -53,13 +54,16 @@ def plan_chunks(path: str, sha256: str, config: SegmentConfig, time_base: Fracti
     tb = time_base or Fraction(1, 90000)
     warmup = int(round(config.chunk_warmup_s / tb))
     if not duration_s or not time_base or duration_s <= config.chunk_s * 1.5:
-        return [Chunk(path, sha256, 0, 1, stream_index, tb, None, None, warmup, fps)]
+        return [Chunk(path, sha256, 0, 1, stream_index, tb, None, None, warmup, fps, duration_s or None)]
     n = max(1, int(duration_s // config.chunk_s))  # the last chunk takes the remainder
     t0 = start_s or 0.0
     bounds = [int(round((t0 + k * config.chunk_s) / tb)) for k in range(1, n)]
     starts = [None, *bounds]
     stops = [*bounds, None]
-    return [Chunk(path, sha256, k, n, stream_index, tb, a, b, warmup, fps) for k, (a, b) in enumerate(zip(starts, stops))]
+    lengths = [config.chunk_s] * (n - 1) + [duration_s - (n - 1) * config.chunk_s]
+    return [Chunk(path, sha256, k, n, stream_index, tb, a, b, warmup, fps,
+                  length + (config.chunk_warmup_s if k else 0.0))
+            for k, (a, b, length) in enumerate(zip(starts, stops, lengths))]  # fmt: skip
 
 
 def detect_chunk(chunk: Chunk, config: SegmentConfig) -> ChunkResult:

@@ -2,24 +2,76 @@
 
 Frame index 0 is the first frame the decoder returns. Decoder errors are collected from
 FFmpeg's log (not printed) so they can be stored in the case folder.
+
+Frame-threaded decoding and FFmpeg's log routed into Python (PyAV issues 751, 909, 2276): an
+FFmpeg decoder thread that logs takes the GIL in PyAV's log callback, and PyAV frees a codec
+context (``avcodec_free_context``, which joins those threads) while holding the GIL. Freeing a
+decoder that still has packets in flight (we stop at a chunk's end with frames still being decoded)
+therefore deadlocks as soon as one of those frames logs (an hour of looped CCTV: a stop inside a
+damaged frame). Every decoder here is drained to its end, with the GIL released, before it is
+freed (:func:`_drain`), so no decoder thread is working, or logging, while it is torn down.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 
 import av
 import av.logging
+import cv2
 import numpy as np
 
 from forensic.intake.probe import ffmpeg_url
 
 MAX_CONSECUTIVE_EXCEPTIONS = 50
-_LOG_LOCK = threading.Lock()  # FFmpeg's log level and capture are process-wide
+# FFmpeg's log level and capture are process-wide; reentrant, so that two readers iterated in
+# the same thread (zip of two files) do not wait on each other forever
+_LOG_LOCK = threading.RLock()
+
+
+def decoder_threads() -> int:
+    """Decoder threads for this task: FORENSIC_DECODE_THREADS, else the CPUs this process may use
+    (a Ray task's OMP_NUM_THREADS, which Ray sets to the task's CPUs, else the affinity mask)."""
+    for name in ("FORENSIC_DECODE_THREADS", "OMP_NUM_THREADS"):
+        value = os.environ.get(name, "")
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def fault_block(path: str) -> None:
+    """Fault injection for the engines' timeout tests: with FORENSIC_FAULT_BLOCK_DECODE set to part
+    of a file's path, decoding that file blocks forever, as a hung decoder would."""
+    needle = os.environ.get("FORENSIC_FAULT_BLOCK_DECODE")
+    if needle and needle in path:
+        threading.Event().wait()
+
+
+def _threaded(stream) -> None:
+    stream.thread_type = "AUTO"
+    stream.thread_count = decoder_threads()
+
+
+def _drain(stream) -> None:
+    """Let the decoder finish every packet it was given (frames discarded), with the GIL released,
+    so that freeing it afterwards joins idle threads (see the module's docstring)."""
+    try:
+        ctx = stream.codec_context
+        if ctx is not None and ctx.is_open:
+            for _frame in ctx.decode(None):
+                pass
+    except (av.error.FFmpegError, ValueError, RuntimeError):
+        pass
 
 
 @dataclass
@@ -76,8 +128,9 @@ class DecodeReport:
 class FrameReader:
     """Iterate ``(index, pts, image)`` over every frame of one video stream.
 
-    ``width``: scale each image to this width (height keeps the aspect, even), or None for the
-    full size; ``fmt``: PyAV pixel format of the image (``bgr24`` for OpenCV). After iteration,
+    ``width``: scale each image down the way PySceneDetect does for its detectors (the larger side
+    to this size, OpenCV's bilinear resize of the full-size image), or None for the full size;
+    ``fmt``: PyAV pixel format of the image (``bgr24`` for OpenCV). After iteration,
     :attr:`report` and :meth:`timeline` tell what was decoded.
     """
 
@@ -124,7 +177,9 @@ class FrameReader:
                 self.report.warnings[text] += 1
 
     def _decode(self) -> Iterator[tuple[int, int, np.ndarray]]:
+        fault_block(self.path)
         container = av.open(ffmpeg_url(self.path), mode="r")
+        stream = None
         try:
             streams = container.streams.video
             if not streams:
@@ -132,7 +187,7 @@ class FrameReader:
             stream = streams[0]
             if self.stream_index is not None:
                 stream = next((s for s in streams if s.index == self.stream_index), stream)
-            stream.thread_type = "AUTO"
+            _threaded(stream)
             self.time_base = stream.time_base or Fraction(1, 90000)
             default_step = _default_step(stream, self.time_base)
             if self.seek_pts is not None:
@@ -177,11 +232,12 @@ class FrameReader:
                         last_duration = duration
                     if self.width and size is None:
                         size = _scaled_size(frame.width, frame.height, self.width)
-                    if size is not None:
-                        # AREA: a proper downscale, and ~25% faster than swscale's default here
-                        image = frame.to_ndarray(width=size[0], height=size[1], format=self.fmt, interpolation="AREA")
-                    else:
-                        image = frame.to_ndarray(format=self.fmt)
+                    image = frame.to_ndarray(format=self.fmt)
+                    if size is not None and size != (image.shape[1], image.shape[0]):
+                        # PySceneDetect's own downscale (SceneManager, auto_downscale): the full-size
+                        # image, then OpenCV's bilinear resize; any other scaler moves scores enough
+                        # to add or lose cuts (its test video: content/27 gave 211 and 692 extra)
+                        image = cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
                     self._pts.append(int(pts))
                     yield index, int(pts), image
                     index += 1
@@ -195,6 +251,11 @@ class FrameReader:
                 self._end_pts = self._pts[-1] + max(1, int(last_duration or default_step))
             self.report.frames = index
         finally:
+            # drain before anything frees the decoder (also when the consumer stops early): the
+            # last packet and frame objects below hold the stream, and dropping them frees it
+            packet = frames = frame = packets = None  # noqa: F841
+            if stream is not None:
+                _drain(stream)
             container.close()
 
     def timeline(self) -> Timeline:
@@ -212,10 +273,29 @@ def _default_step(stream, time_base: Fraction) -> int:
 
 
 def _scaled_size(width: int, height: int, target_width: int) -> tuple[int, int]:
-    """Scale down to ``target_width``, keeping the aspect ratio; never scale up."""
-    if width <= target_width:
+    """PySceneDetect's auto-downscale (``scene_manager.compute_downscale_factor`` of the larger
+    side, then ``round`` of each side divided by it): the frame size its detectors see. Never up."""
+    big = max(width, height)
+    if big <= target_width:
         return width, height
-    return target_width, max(1, round(height * target_width / width))
+    factor = big / float(target_width)
+    return max(1, round(width / factor)), max(1, round(height / factor))
+
+
+@contextlib.contextmanager
+def _open_video(path: str, stream_index: int | None) -> Iterator[tuple[Any, Any]]:
+    """An open container and its video stream, frame-threaded; drained before it is closed."""
+    container = av.open(ffmpeg_url(path), mode="r")
+    stream = None
+    try:
+        streams = container.streams.video
+        stream = next((s for s in streams if s.index == stream_index), streams[0])
+        _threaded(stream)
+        yield container, stream
+    finally:
+        if stream is not None:
+            _drain(stream)
+        container.close()
 
 
 def read_frames(path: str, pts: list[int], stream_index: int | None = None, rotation: int = 0,
@@ -233,10 +313,7 @@ def read_frames(path: str, pts: list[int], stream_index: int | None = None, rota
     if not wanted:
         return {}
     first, last = min(wanted), max(wanted)
-    with av.open(ffmpeg_url(path), mode="r") as container:
-        streams = container.streams.video
-        stream = next((s for s in streams if s.index == stream_index), streams[0])
-        stream.thread_type = "AUTO"
+    with _open_video(path, stream_index) as (container, stream):
         tb = stream.time_base or Fraction(1, 90000)
         for back_s in (0, 1, 5, 30, None):
             out: dict[int, np.ndarray] = {}
@@ -280,10 +357,7 @@ def read_frames_by_index(path: str, indices: list[int], stream_index: int | None
     if not wanted:
         return out
     last = max(wanted)
-    with av.open(ffmpeg_url(path), mode="r") as container:
-        streams = container.streams.video
-        stream = next((s for s in streams if s.index == stream_index), streams[0])
-        stream.thread_type = "AUTO"
+    with _open_video(path, stream_index) as (container, stream):
         for i, frame in enumerate(container.decode(stream)):
             if i in wanted:
                 image = frame.to_ndarray(format=fmt)

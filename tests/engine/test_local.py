@@ -236,7 +236,8 @@ def two_people(tmp_path_factory) -> Path:
     ev = root / "evidence"
     ev.mkdir()
     png = two_people_image(str(root))
-    make_clip(str(ev / "pair.mp4"), [Shot("still:" + png, 150), Shot("testsrc2", 100)], fps=25, size=(640, 360))
+    # drifting, not still: a still picture is not behaviour and is not classified (forensic.features.motion)
+    make_clip(str(ev / "pair.mp4"), [Shot("drift:" + png, 150), Shot("testsrc2", 100)], fps=25, size=(640, 360))
     return ev
 
 
@@ -268,24 +269,14 @@ def test_a_segment_that_keeps_failing_is_recorded_and_the_scan_goes_on(two_peopl
                                                                        monkeypatch):  # fmt: skip
     import pandas as pd
 
-    from forensic.engine import work
-
-    real = work.SegmentWorker.process
-    calls = []
-
-    def flaky(self, task):
-        calls.append(task.segment.index)
-        if task.segment.index == 0:
-            raise RuntimeError("simulated worker failure")
-        return real(self, task)
-
-    monkeypatch.setattr(work.SegmentWorker, "process", flaky)
+    # the local engine works in a child process of its own (so that a blocked call can be
+    # cancelled): the failure is injected there through the environment
+    monkeypatch.setenv("FORENSIC_FAULT_FAIL_SEGMENT", "0")
     outcome = run_scan(request([two_people], tmp_path / "case", tiny_model_dir))
     assert outcome.exit_code == EXIT_SOME_FAILED
     f = pd.read_parquet(tmp_path / "case" / "findings.parquet")
     bad = f[f["segment_index"] == 0].iloc[0]
     assert bad["status"] == "failed" and "simulated worker failure" in bad["error"] and bad["attempts"] == 3
-    assert calls.count(0) == 3  # bounded retries
     assert (f["status"] != "failed").sum() == len(f) - 1
     problems = (tmp_path / "case" / "problems.jsonl").read_text()
     assert problems.count("simulated worker failure") >= 3

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -24,11 +25,20 @@ SAME = ["key", "status", "score", "label", "people", "pair_frames", "features_di
         "end_s", "start_pts", "end_pts", "model_sha256", "segmenter", "config_sha256"]  # fmt: skip
 
 
+_CLUSTER: dict[str, str] = {}  # the test cluster's own temp folder, token file and HOME
+
+
 def env() -> dict[str, str]:
+    """The environment of every Ray command and scan of this test: token auth with the test
+    cluster's own token file (never ~/.ray/auth_token: HOME is a folder of the test's own)."""
     e = base_env()
     e["RAY_AUTH_MODE"] = "token"  # Ray 2.60: the head and every client agree on token auth
     e["RAY_USAGE_STATS_ENABLED"] = "0"
     e.pop("RAY_ADDRESS", None)
+    e.pop("RAY_AUTH_TOKEN", None)
+    if _CLUSTER:
+        e["RAY_AUTH_TOKEN_PATH"] = _CLUSTER["token_path"]
+        e["HOME"] = _CLUSTER["home"]
     return e
 
 
@@ -37,21 +47,53 @@ def ray_cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([ray, *args], env=env(), capture_output=True, text=True, timeout=180)
 
 
+def free_ports(n: int) -> list[int]:
+    """``n`` distinct TCP ports free on this machine right now."""
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def _ours(pid: str, marker: bytes) -> bool:
+    """A process of this test's cluster: its command line or environment names our temp folder
+    (Ray renames its workers' command lines, so the environment is what tells them apart)."""
+    for name in ("cmdline", "environ"):
+        try:
+            with open(f"/proc/{pid}/{name}", "rb") as f:
+                if marker in f.read():
+                    return True
+        except OSError:
+            pass
+    return False
+
+
+def cluster_pids(temp_dir: str, name: str = "") -> list[int]:
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit() and int(d) != os.getpid() and _ours(d, temp_dir.encode()):
+            if name:
+                try:
+                    with open(f"/proc/{d}/cmdline", "rb") as f:
+                        if name.encode() not in f.read():
+                            continue
+                except OSError:
+                    continue
+            out.append(int(d))
+    return out
+
+
 def _stop(temp_dir: str) -> None:
     """Stop only the Ray processes of this test's cluster (never `ray stop`, which stops every Ray
     on the machine, a user's included)."""
-    import tempfile  # noqa: F401
-
     for sig in (signal.SIGTERM, signal.SIGKILL):
-        pids = []
-        for d in os.listdir("/proc"):
-            if d.isdigit():
-                try:
-                    with open(f"/proc/{d}/cmdline", "rb") as f:
-                        if temp_dir.encode() in f.read():
-                            pids.append(int(d))
-                except OSError:
-                    pass
+        pids = cluster_pids(temp_dir)
         for pid in pids:
             try:
                 os.kill(pid, sig)
@@ -65,20 +107,34 @@ def _stop(temp_dir: str) -> None:
 @pytest.fixture(scope="module")
 def cluster():
     """A head node and a second node, each with one CPU, on this machine, in a Ray temp folder of
-    their own (short: Ray's socket paths must stay under the Unix limit)."""
+    their own (short: Ray's socket paths must stay under the Unix limit), with a token of their
+    own and free ports."""
+    import secrets
     import tempfile
 
     temp_dir = tempfile.mkdtemp(prefix="frt-", dir="/tmp")
-    port = "6391"
-    head = ray_cli("start", "--head", f"--port={port}", "--num-cpus=1", "--include-dashboard=false",
-                   "--disable-usage-stats", f"--temp-dir={temp_dir}")  # fmt: skip
+    token_path = os.path.join(temp_dir, "auth_token")
+    with open(os.open(token_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
+        f.write(secrets.token_hex(32))
+    home = os.path.join(temp_dir, "home")
+    os.mkdir(home)
+    _CLUSTER.update(temp_dir=temp_dir, token_path=token_path, home=home)
+    port, client, agent1, agent2, agent_grpc1, agent_grpc2, metrics1, metrics2, rt1, rt2 = free_ports(10)
+    common = ["--num-cpus=1", "--disable-usage-stats", f"--temp-dir={temp_dir}"]
+    head = ray_cli("start", "--head", f"--port={port}", "--include-dashboard=false",
+                   f"--ray-client-server-port={client}", f"--dashboard-agent-listen-port={agent1}",
+                   f"--dashboard-agent-grpc-port={agent_grpc1}", f"--metrics-export-port={metrics1}",
+                   f"--runtime-env-agent-port={rt1}", *common)  # fmt: skip
     try:
         assert head.returncode == 0, head.stdout + head.stderr
-        node = ray_cli("start", f"--address=127.0.0.1:{port}", "--num-cpus=1", "--disable-usage-stats")
+        node = ray_cli("start", f"--address=127.0.0.1:{port}", f"--dashboard-agent-listen-port={agent2}",
+                       f"--dashboard-agent-grpc-port={agent_grpc2}", f"--metrics-export-port={metrics2}",
+                       f"--runtime-env-agent-port={rt2}", *common)  # fmt: skip
         assert node.returncode == 0, node.stdout + node.stderr
         yield f"127.0.0.1:{port}"
     finally:
         _stop(temp_dir)
+        _CLUSTER.clear()
         shutil.rmtree(temp_dir, ignore_errors=True)
 
 
@@ -88,8 +144,9 @@ def evidence(tmp_path_factory) -> Path:
     ev = root / "evidence"
     ev.mkdir()
     png = two_people_image(str(root))
-    make_clip(str(ev / "a.mp4"), [Shot("still:" + png, 250), Shot("testsrc2", 60)], fps=25, size=(480, 270))
-    make_clip(str(ev / "b.mkv"), [Shot("smptebars", 100), Shot("still:" + png, 260)], fps=25, size=(480, 270))
+    # drifting, not still: still pictures are not classified (forensic.features.motion)
+    make_clip(str(ev / "a.mp4"), [Shot("drift:" + png, 250), Shot("testsrc2", 60)], fps=25, size=(480, 270))
+    make_clip(str(ev / "b.mkv"), [Shot("smptebars", 100), Shot("drift:" + png, 260)], fps=25, size=(480, 270))
     return ev
 
 
@@ -120,7 +177,7 @@ def test_two_node_cluster_survives_a_killed_worker_and_matches_local(cluster, ev
             # as soon as a segment worker exists (loading its models or working), kill it
             deadline = time.monotonic() + 60
             while killed is None and time.monotonic() < deadline and p.poll() is None:
-                pids = subprocess.run(["pgrep", "-f", "_SegmentActor"], capture_output=True, text=True).stdout.split()
+                pids = cluster_pids(_CLUSTER["temp_dir"], "_SegmentActor")
                 if pids:
                     time.sleep(1.0)
                     killed = int(pids[0])
@@ -144,3 +201,19 @@ def test_two_node_cluster_survives_a_killed_worker_and_matches_local(cluster, ev
     pd.testing.assert_frame_equal(ray_f[SAME].reset_index(drop=True), local_f[SAME].reset_index(drop=True))
     done = [json.loads(x) for x in lines if x.startswith("{")]
     assert any(e["event"] == "progress" and e["done"] == e["total"] for e in done)
+
+
+def test_address_with_a_wrong_token_is_a_usage_error(cluster, evidence, tmp_path, tiny_model_dir):
+    """Joining a token-authenticated cluster with another token: exit 2, a message that says how
+    to supply the token, and nothing written."""
+    e = env()
+    e.pop("RAY_AUTH_TOKEN_PATH", None)
+    e["RAY_AUTH_TOKEN"] = "0" * 64
+    case = tmp_path / "case"
+    cmd = [sys.executable, "-m", "forensic", "scan", str(evidence), "--out", str(case), "--model", str(tiny_model_dir),
+           "--no-report", "-q", "--engine", "ray", "--address", cluster]  # fmt: skip
+    p = subprocess.run(cmd, env=e, capture_output=True, text=True, timeout=600)
+    assert p.returncode == 2, p.stderr[-3000:]
+    assert "authentication failed" in p.stderr and "RAY_AUTH_TOKEN" in p.stderr, p.stderr[-3000:]
+    assert "Traceback" not in p.stderr
+    assert not case.exists()

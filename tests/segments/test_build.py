@@ -14,7 +14,7 @@ import pytest
 from forensic import intake
 from forensic.config import SegmentConfig
 from forensic.records import FEW_FRAMES, PARTIAL_FILE, SHORT_SHOT, EvidenceStatus
-from forensic.segments import build_segments, segment_file
+from forensic.segments import build_segments, find_gaps, segment_file
 from forensic.synth.lavfi import Shot, cut_frames, make_clip
 
 MULTI = [Shot("testsrc2", 260), Shot("color=c=red", 30), Shot("smptebars", 200), Shot("mandelbrot", 100),
@@ -129,16 +129,22 @@ def check_clocks(item, result):
     tl = result.timeline
     tb = Fraction(tl.time_base)
     first_pts_s = float(int(tl.pts[0]) * tb)
+    gaps = set(find_gaps(tl.seconds_array()))
     for seg in result.segments:
         assert seg.sha256 == item.sha256 and seg.path == item.path
         assert Fraction(seg.time_base) == tb
         assert seg.start_pts == int(tl.pts[seg.start_frame])
-        assert seg.end_pts == (int(tl.pts[seg.end_frame]) if seg.end_frame < len(tl) else tl.end_pts)
+        if seg.end_frame in gaps:  # ends where its last frame ends, not where the footage resumes
+            step = int(np.median(np.diff(tl.pts)))
+            assert seg.end_pts == int(tl.pts[seg.end_frame - 1]) + step < int(tl.pts[seg.end_frame])
+        else:
+            assert seg.end_pts == (int(tl.pts[seg.end_frame]) if seg.end_frame < len(tl) else tl.end_pts)
         assert seg.start_pts_s == pytest.approx(float(seg.start_pts * tb), abs=1e-6)
         assert seg.end_pts_s == pytest.approx(float(seg.end_pts * tb), abs=1e-6)
         assert seg.start_s == pytest.approx(float(seg.start_pts * tb) - first_pts_s, abs=1e-6)
         assert seg.end_s == pytest.approx(float(seg.end_pts * tb) - first_pts_s, abs=1e-6)
-        assert seg.start_s == tl.seconds(seg.start_frame) and seg.end_s == tl.seconds(seg.end_frame)
+        assert seg.start_s == tl.seconds(seg.start_frame)
+        assert seg.end_s == tl.seconds(seg.end_frame) or seg.end_frame in gaps
         assert re.fullmatch(r"\d\d:\d\d:\d\d\.\d\d\d", seg.start_tc)
         assert seg.start_tc == hms(seg.start_s) and seg.end_tc == hms(seg.end_s)
         assert len(seg.sample_frames) == 5
@@ -149,7 +155,10 @@ def check_clocks(item, result):
         d = seg.to_dict()
         assert d["start_tc"] == seg.start_tc and d["frame_count"] == seg.end_frame - seg.start_frame
     for a, b in zip(result.segments, result.segments[1:]):
-        assert a.end_s == b.start_s and a.end_pts == b.start_pts and a.end_pts_s == b.start_pts_s
+        if a.end_frame in gaps:  # a hole between them
+            assert a.end_s < b.start_s and a.end_pts < b.start_pts
+        else:
+            assert a.end_s == b.start_s and a.end_pts == b.start_pts and a.end_pts_s == b.start_pts_s
     assert result.segments[0].start_s == 0.0
     assert result.segments[-1].end_s == pytest.approx(item.duration_s, abs=1e-6)
 
