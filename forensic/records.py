@@ -24,6 +24,8 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
+import math
+import unicodedata
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -37,6 +39,203 @@ CLOCKS: dict[str, str] = {
     "tc": "HH:MM:SS.mmm of the seconds-from-first-frame clock",
     "utc": "wall-clock time, ISO 8601, UTC (Z suffix)",
 }
+
+
+# ---------------------------------------------------------------------------------------------
+# names and text from the evidence, as written into the case folder
+#
+# A file name is bytes: on Linux any byte but "/" and NUL. Python holds a name that is not UTF-8
+# with surrogate escapes (byte 0xE9 -> U+DCE9), which no UTF-8 file can hold, and a name may hold a
+# newline or a terminal escape sequence that would forge lines on a terminal or in a log. Every
+# path field is written in one escaped form that is printable, one line, and lossless:
+#
+#   \\      a backslash            \xNN   a byte that is not UTF-8 (NN >= 80, hex)
+#   \n \r \t   newline, CR, tab    \uNNNN / \UNNNNNNNN   any other control, format or
+#                                    direction-changing character (ESC is \u001b)
+#
+# :func:`unescape_path` gives the name back exactly; :func:`visible` is the same escaping for free
+# text (messages, reasons) except that backslashes stay as they are.
+
+_NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+def _escape_char(ch: str) -> str | None:
+    cp = ord(ch)
+    if 0xDC80 <= cp <= 0xDCFF:  # a byte that was not UTF-8 (surrogateescape)
+        return f"\\x{cp - 0xDC00:02x}"
+    if ch in _NAMED_ESCAPES:
+        return _NAMED_ESCAPES[ch]
+    if cp < 0x20 or 0x7F <= cp < 0xA0 or unicodedata.category(ch) in _HIDDEN_CATEGORIES:
+        return f"\\u{cp:04x}" if cp <= 0xFFFF else f"\\U{cp:08x}"
+    return None
+
+
+def _escape(text: str, backslash: bool) -> str:
+    if text.isprintable() and "\\" not in text:  # the usual case: nothing to do
+        return text
+    out = []
+    for ch in text:
+        if ch == "\\":
+            out.append("\\\\" if backslash else ch)
+            continue
+        esc = _escape_char(ch)
+        out.append(ch if esc is None else esc)
+    return "".join(out)
+
+
+def escape_path(path: str | None) -> str | None:
+    """The lossless, printable, one-line form of a path (see above); None stays None."""
+    return None if path is None else _escape(str(path), backslash=True)
+
+
+def visible(text: str | None) -> str | None:
+    """Free text made safe for a terminal, a log line and a UTF-8 file: controls, format characters
+    and undecodable bytes escaped as in :func:`escape_path` (backslashes kept as they are)."""
+    return None if text is None else _escape(str(text), backslash=False)
+
+
+def unescape_path(text: str | None) -> str | None:
+    """Inverse of :func:`escape_path`: the name as Python holds it (surrogate escapes for bytes)."""
+    if text is None or "\\" not in text:
+        return text
+    out = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch != "\\" or i + 1 >= n:
+            out.append(ch)
+            i += 1
+            continue
+        kind = text[i + 1]
+        width = {"x": 2, "u": 4, "U": 8}.get(kind)
+        if kind in "\\nrt":
+            out.append({"\\": "\\", "n": "\n", "r": "\r", "t": "\t"}[kind])
+            i += 2
+        elif width and i + 2 + width <= n:
+            cp = int(text[i + 2:i + 2 + width], 16)
+            out.append(chr(0xDC00 + cp) if kind == "x" else chr(cp))
+            i += 2 + width
+        else:
+            raise ValueError(f"not an escaped path: {text!r}")
+    return "".join(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# reading rows back (CSV cells are text, Parquet cells typed): one converter for every record
+
+
+def _empty(v: Any) -> bool:
+    if v is None:
+        return True
+    if isinstance(v, float) and math.isnan(v):
+        return True
+    if type(v).__name__ in ("NAType", "NaTType"):  # pandas' missing values, without importing pandas
+        return True
+    return isinstance(v, str) and v == ""
+
+
+def _as_bool(v: Any) -> bool:
+    if isinstance(v, bool):
+        return v
+    s = str(v).strip().lower()
+    if s in ("true", "1", "yes"):
+        return True
+    if s in ("false", "0", "no"):
+        return False
+    raise ValueError(f"not a boolean: {v!r}")
+
+
+def _as_int(v: Any) -> int:
+    if isinstance(v, bool):
+        return int(v)
+    if isinstance(v, int):
+        return v
+    f = float(v)
+    if not f.is_integer():
+        raise ValueError(f"not an integer: {v!r}")
+    return int(f)
+
+
+def _as_list(v: Any) -> list:
+    if isinstance(v, (list, tuple)):
+        return list(v)
+    if hasattr(v, "tolist"):
+        return list(v.tolist())
+    s = str(v).strip()
+    if not s:
+        return []
+    parsed = json.loads(s)
+    return list(parsed) if isinstance(parsed, (list, tuple)) else [parsed]
+
+
+def _converter(annotation: Any):
+    a = str(annotation).replace(" ", "")
+    optional = "None" in a
+    base = a.replace("|None", "").replace("None|", "")
+    if base == "int":
+        conv: Any = _as_int
+    elif base == "float":
+        conv = float
+    elif base == "bool":
+        conv = _as_bool
+    elif base.startswith("tuple[int"):
+        conv = lambda v: tuple(_as_int(x) for x in _as_list(v))  # noqa: E731
+    elif base.startswith("tuple[float"):
+        conv = lambda v: tuple(float(x) for x in _as_list(v))  # noqa: E731
+    elif base.startswith("tuple"):
+        conv = lambda v: tuple(str(x) for x in _as_list(v))  # noqa: E731
+    elif base.startswith("list"):
+        conv = lambda v: [str(x) for x in _as_list(v)]  # noqa: E731
+    elif base in _ENUMS:
+        conv = _ENUMS[base]
+    else:
+        conv = str
+    return conv, optional
+
+
+def record_from_row(cls, row: dict[str, Any], notes: list[str] | None = None, where: str = ""):
+    """Build a record (EvidenceItem, Segment, Finding) from a CSV or Parquet row, the inverse of its
+    ``to_row``: types from the dataclass's annotations; path fields unescaped; empty cells are None
+    (or the field's default); unknown columns are ignored; a cell that cannot be read is left at its
+    default and noted (raises ValueError when ``notes`` is None)."""
+    kw: dict[str, Any] = {}
+    paths = getattr(cls, "PATH_FIELDS", ())
+    for f in dataclasses.fields(cls):
+        if f.name not in row:
+            continue
+        v = row[f.name]
+        conv, optional = _converter(f.type)
+        if _empty(v):
+            if optional:
+                kw[f.name] = None
+            elif conv is str:
+                kw[f.name] = ""
+            continue  # the field's default
+        if isinstance(v, float) and conv is str:
+            v = repr(v)
+        if isinstance(v, bytes):
+            v = v.decode("utf-8", "replace")
+        try:
+            kw[f.name] = unescape_path(conv(v)) if f.name in paths else conv(v)
+        except (ValueError, TypeError, json.JSONDecodeError) as exc:
+            if notes is None:
+                raise ValueError(f"{where}: column {f.name}: value {v!r} not understood ({exc})") from exc
+            notes.append(f"{where}: column {f.name}: value {v!r} not understood ({exc}); left empty")
+    try:
+        return cls(**kw)
+    except TypeError as exc:  # a required field missing
+        raise ValueError(f"{where}: {exc}") from exc
+
+
+def _text_row(d: dict[str, Any], paths: tuple[str, ...]) -> dict[str, Any]:
+    """Path fields escaped losslessly, every other text field made visible."""
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, str):
+            v = escape_path(v) if k in paths else visible(v)
+        out[k] = v
+    return out
 
 
 class EvidenceStatus(str, enum.Enum):
@@ -74,9 +273,10 @@ class Problem:
     time_utc: str | None = None  # when it was recorded
 
     def to_dict(self) -> dict[str, Any]:
+        """The ``problems.jsonl`` form: the path escaped losslessly, the message made visible (one line)."""
         d = dataclasses.asdict(self)
         d["severity"] = str(self.severity)
-        return d
+        return _text_row(d, ("path",))
 
 
 @dataclass
@@ -94,6 +294,8 @@ class EvidenceItem:
     signature: str | None = None  # container signature found in the first bytes, if any
     # integrity
     sha256: str | None = None  # before analysis
+    md5: str | None = None  # in the same read as sha256 (labs' hash lists use them)
+    sha1: str | None = None
     sha256_after: str | None = None  # re-hashed at the end of the scan
     hash_verified: bool | None = None  # sha256 == sha256_after
     duplicate_of: str | None = None  # path of the identical file that was analysed
@@ -116,12 +318,21 @@ class EvidenceItem:
     start_pts: int | None = None  # of the first decoded frame
     start_pts_s: float | None = None
     stream_start_time_s: float | None = None  # the stream's start_time as ffprobe reports it
+    format_start_time_s: float | None = None  # the container's start_time (earliest stream); players count from it
     creation_time_utc: str | None = None  # from container metadata, when present (unverified)
     video_streams: int | None = None
     audio_streams: int | None = None
     decode_errors: int = 0
     segment_count: int | None = None
     warnings: list[str] = field(default_factory=list)
+    # acquisition hash list (scan --hash-list): match | MISMATCH | not listed
+    hash_list: str | None = None
+    # access time, which ffprobe and the decoder (opening without O_NOATIME) may change
+    atime_before_utc: str | None = None
+    atime_after_utc: str | None = None
+    atime: str | None = None  # unchanged | restored | changed (why)
+
+    PATH_FIELDS = ("path", "link_target", "duplicate_of")
 
     @property
     def is_footage(self) -> bool:
@@ -129,10 +340,15 @@ class EvidenceItem:
         return self.status not in (EvidenceStatus.SKIPPED, EvidenceStatus.PENDING)
 
     def to_row(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
+        """The evidence.csv row (read back by :meth:`from_row`)."""
+        d = _text_row(dataclasses.asdict(self), self.PATH_FIELDS)
         d["status"] = str(self.status)
-        d["warnings"] = json.dumps(self.warnings, ensure_ascii=False)
+        d["warnings"] = json.dumps([visible(w) for w in self.warnings], ensure_ascii=False)
         return d
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any], notes: list[str] | None = None, where: str = "") -> EvidenceItem:
+        return record_from_row(cls, row, notes, where)
 
 
 @dataclass(frozen=True)
@@ -160,6 +376,8 @@ class Segment:
     sample_pts: tuple[int, ...]
     sample_s: tuple[float, ...]
     flags: tuple[str, ...] = ()
+
+    PATH_FIELDS = ("path",)
 
     @property
     def frame_count(self) -> int:
@@ -195,11 +413,24 @@ class Segment:
         return d
 
     def to_row(self) -> dict[str, Any]:
-        """Flat row for CSV: lists as JSON arrays."""
+        """Flat row for CSV: lists as JSON arrays, the path escaped (read back by :meth:`from_row`)."""
         d = self.to_dict()
         for k in ("sample_frames", "sample_pts", "sample_s", "flags"):
             d[k] = json.dumps(d[k])
-        return d
+        return _text_row(d, self.PATH_FIELDS)
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any], notes: list[str] | None = None, where: str = "") -> Segment:
+        return record_from_row(cls, row, notes, where)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Segment:
+        """Inverse of :meth:`to_dict` (JSON keeps the path exactly)."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        kw = {k: v for k, v in d.items() if k in names}
+        for k in ("sample_frames", "sample_pts", "sample_s", "flags"):
+            kw[k] = tuple(kw.get(k, ()))
+        return cls(**kw)
 
 
 class FindingStatus(str, enum.Enum):
@@ -208,6 +439,7 @@ class FindingStatus(str, enum.Enum):
     ANALYSED = "analysed"  # classified: score and label are set
     INSUFFICIENT_SUBJECTS = "insufficient_subjects"  # most sample frames lack two faces: not classified
     SHORT_SHOT = "short_shot"  # a shot under 3 s: not classified (the paper's clips are 3-8 s)
+    STILL = "still"  # two people, but the sample frames do not change (a photo, a paused camera): not classified
     FAILED = "failed"  # an error; see ``error``
 
     def __str__(self) -> str:
@@ -248,11 +480,14 @@ class Finding:
     model_sha256: str | None = None
     model_name: str | None = None
     segmenter: str | None = None
+    face_detector: str | None = None  # the face detector the features were made with
     config_sha256: str | None = None
     features_dir: str | None = None  # folder with features.csv, frames128.npy, keyframes/
     keyframes: tuple[str, ...] = ()
     flags: tuple[str, ...] = ()
     attempts: int = 1
+
+    PATH_FIELDS = ("path",)
 
     @classmethod
     def from_segment(cls, seg: Segment, status: FindingStatus, **kw: Any) -> Finding:
@@ -265,14 +500,20 @@ class Finding:
         )  # fmt: skip
 
     def to_row(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
+        """The findings.parquet / findings.csv row (read back by :meth:`from_row`)."""
+        d = _text_row(dataclasses.asdict(self), self.PATH_FIELDS)
         d["status"] = str(self.status)
         d["keyframes"] = json.dumps(list(self.keyframes))
         d["flags"] = json.dumps(list(self.flags))
         return d
 
+    @classmethod
+    def from_row(cls, row: dict[str, Any], notes: list[str] | None = None, where: str = "") -> Finding:
+        return record_from_row(cls, row, notes, where)
+
 
 FINDING_COLUMNS = [f.name for f in dataclasses.fields(Finding)]
+_ENUMS = {"EvidenceStatus": EvidenceStatus, "FindingStatus": FindingStatus, "Severity": Severity}
 
 
 # Segment flags

@@ -9,10 +9,12 @@ skipped, failed segments are tried again.
 
 from __future__ import annotations
 
-import dataclasses
+import contextlib
 import json
 import os
+import signal
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -23,9 +25,11 @@ from forensic import intake
 from forensic.config import ScanConfig
 from forensic.engine.progress import Progress
 from forensic.engine.work import SegmentOutcome, SegmentTask, WorkerSettings, features_dir_for
+from forensic.fsutil import write_atomic
 from forensic.records import CLOCKS, EvidenceItem, EvidenceStatus, FindingStatus, Problem, Segment, Severity
+from forensic.records import escape_path, unescape_path, visible
 from forensic.segments import finish_file, plan_file
-from forensic.store.case import CaseFolder, CaseFolderError, write_atomic
+from forensic.store.case import CaseFolder, CaseFolderError
 from forensic.store.features import write_bundle
 from forensic.store.findings import FindingsWriter, resume_key
 from forensic.store.provenance import session_record, utc_now
@@ -33,8 +37,38 @@ from forensic.store.provenance import session_record, utc_now
 EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_SOME_FAILED = 3
+EXIT_FAILED = 4  # the scan stopped after its case folder existed (I/O error, disk full, internal error)
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
+EXIT_TERMINATED = 143  # SIGTERM (128 + SIGTERM)
 
-SEGMENTERS = ("auto", "hog-face-grabcut", "pixellib")
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the scan's thread the way Ctrl-C raises KeyboardInterrupt."""
+
+
+class ScanStopped(Exception):
+    """The scan stopped after its case folder existed: ``interrupted`` (Ctrl-C, SIGTERM) or
+    ``failed`` (an error). The case folder says so (manifest.json status, problems.jsonl) as far
+    as it could be written (``unrecorded`` lists what could not); the same command resumes it."""
+
+    def __init__(self, status: str, exit_code: int, cause: BaseException, case_root: str,
+                 manifest_sha256: str | None = None, unrecorded: list[str] | None = None):
+        self.status, self.exit_code, self.cause, self.case_root = status, exit_code, cause, case_root
+        self.manifest_sha256 = manifest_sha256
+        self.unrecorded = unrecorded or []
+        super().__init__(f"scan {status}: {describe(cause)}")
+
+
+def describe(exc: BaseException) -> str:
+    """One line naming an exception, with its errno text (``No space left on device``)."""
+    if isinstance(exc, Terminated):
+        return "terminated (SIGTERM)"
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted (Ctrl-C)"
+    text = str(exc) or type(exc).__name__
+    return visible(f"{type(exc).__name__}: {text}")
+
+SEGMENTERS = ("auto", "hog-face-grabcut", "pixellib", "mediapipe-selfie-pose")
 
 
 @dataclass
@@ -47,6 +81,7 @@ class ScanRequest:
     config: ScanConfig = field(default_factory=ScanConfig)
     model_dir: str | None = None  # None: the default model in models/
     segmenter: str = "auto"  # auto: the segmenter the model was trained with
+    face_detector: str = "auto"  # auto: the face detector the model was trained with
     maskrcnn_weights: str | None = None
     threshold: float | None = None  # None: the model's
     engine: str = "ray"  # "ray" or "local"
@@ -54,6 +89,8 @@ class ScanRequest:
     workers: int | None = None  # segment workers; None: one per CPU of the cluster
     gpus_per_worker: float = 0.0
     report: bool = True
+    coappear: bool = True  # link people across segments at the end (forensic.coappear)
+    hash_list: str | None = None  # acquisition hash list checked before analysis
     argv: list[str] = field(default_factory=lambda: list(sys.argv))
 
 
@@ -65,6 +102,7 @@ class ScanOutcome:
     exit_code: int
     manifest: dict[str, Any]
     findings: Any = None  # pandas DataFrame of findings.parquet
+    manifest_sha256: str | None = None  # of manifest.json as the scan (and its report) left it
 
     @property
     def failed(self) -> list[EvidenceItem]:
@@ -82,8 +120,9 @@ class ScanOutcome:
 
 
 def default_model_dir() -> str:
-    here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    return os.path.join(here, "models", "default")
+    from forensic.resources import default_model_dir as packaged_or_checkout
+
+    return packaged_or_checkout()
 
 
 def resolve_segmenter(requested: str, model_segmenter: str, weights: str | None) -> str:
@@ -122,14 +161,18 @@ def make_runner(request: ScanRequest, settings: WorkerSettings):
 def run_scan(request: ScanRequest, progress: Progress | None = None) -> ScanOutcome:
     """Scan every input into a case folder (new, or the same scan's, to resume it).
 
-    Raises FileNotFoundError, CaseFolderError or ValueError for usage errors, before anything is
-    written.
+    Raises FileNotFoundError, CaseFolderError, ValueError or ModelIntegrityError for usage errors,
+    before anything is written; :class:`ScanStopped` when the scan stops after its case folder
+    exists (Ctrl-C, SIGTERM, an I/O error such as a full disk, an internal error), after recording
+    how it ended.
     """
+    from forensic.intake import hashlist as hashlists
     from forensic.model import load_model
 
     progress = progress or Progress("quiet")
     config = request.config
     items = intake.discover(request.paths)
+    hashes = hashlists.parse(request.hash_list) if request.hash_list else None
     model_dir = request.model_dir or default_model_dir()
     if not os.path.isdir(model_dir):
         raise FileNotFoundError(f"no model at {model_dir}: train one with `forensic train` or pass --model")
@@ -138,23 +181,51 @@ def run_scan(request: ScanRequest, progress: Progress | None = None) -> ScanOutc
 
     weights = request.maskrcnn_weights or default_maskrcnn_weights()
     segmenter = resolve_segmenter(request.segmenter, model.segmenter, weights)
+    from forensic.features.detectors import model_face_detector, resolve_face_detector
+
+    face_detector = resolve_face_detector(request.face_detector, model_face_detector(model.card))
     threshold = model.threshold if request.threshold is None else float(request.threshold)
     if not 0.0 <= threshold <= 1.0:
         raise ValueError("the threshold is a probability: between 0 and 1")
     identity = {
-        "inputs": [os.path.abspath(p) for p in request.paths],
+        "inputs": [escape_path(os.path.abspath(p)) for p in request.paths],
         "config_sha256": config.hash(),
         "model_sha256": model.sha256,
         "segmenter": segmenter,
+        "face_detector": face_detector,
         "threshold": threshold,
     }
-    case, manifest = CaseFolder.open_for_scan(request.case_dir, request.paths, identity)
+    if request.engine == "ray":  # a cluster that cannot be joined is a usage error: nothing written yet
+        from forensic.engine.ray_engine import connect
+
+        connect(request.address)
+    case, manifest = CaseFolder.open_for_scan(request.case_dir, request.paths, identity)  # locked from here
+    try:
+        return _run_in(case, manifest, items, hashes, model, model_dir, segmenter, weights, threshold, identity,
+                       request, progress, face_detector)
+    except ScanStopped:
+        raise
+    except KeyboardInterrupt as exc:  # before the scan's own handling began
+        code = EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
+        raise ScanStopped("interrupted", code, exc, case.root) from exc
+    except Exception as exc:  # noqa: BLE001 - after the case folder exists nothing is a usage error
+        raise ScanStopped("failed", EXIT_FAILED, exc, case.root) from exc
+    finally:
+        case.close()
+
+
+def _run_in(case: CaseFolder, manifest: dict[str, Any] | None, items: list[EvidenceItem], hashes, model,
+            model_dir: str, segmenter: str, weights: str | None, threshold: float, identity: dict[str, Any],
+            request: ScanRequest, progress: Progress, face_detector: str | None = None) -> ScanOutcome:
+    config = request.config
+    argv = [visible(a) for a in request.argv]
     resumed = manifest is not None
     settings = WorkerSettings(model_dir=os.path.abspath(model_dir), model_sha256=model.sha256, model_name=model.name,
                               segmenter=segmenter, maskrcnn_weights=weights if segmenter == "pixellib" else None,
-                              threshold=threshold, config_sha256=config.hash())  # fmt: skip
+                              threshold=threshold, config_sha256=config.hash(),
+                              face_detector=face_detector)
     session = {"started_utc": utc_now(), "ended_utc": None, "status": "running", "resumed": resumed,
-               "command_line": list(request.argv), "engine": request.engine}  # fmt: skip
+               "command_line": argv, "engine": request.engine, "pid": os.getpid()}  # fmt: skip
     if manifest is None:
         manifest = {
             "format": "forensic-case/1",
@@ -165,88 +236,265 @@ def run_scan(request: ScanRequest, progress: Progress | None = None) -> ScanOutc
             "status": "running",
             "started_utc": session["started_utc"],
             "ended_utc": None,
-            **session_record(request.argv),
+            **session_record(argv),
             "engine": request.engine,
             "identity": identity,
-            "inputs": list(request.paths),
+            "inputs": [escape_path(p) for p in request.paths],
             "config": config.to_dict(),
             "config_sha256": config.hash(),
             "clocks": CLOCKS,
-            "model": {"name": model.name, "sha256": model.sha256, "dir": os.path.abspath(model_dir),
+            "model": {"name": model.name, "sha256": model.sha256, "dir": escape_path(os.path.abspath(model_dir)),
                       "segmenter": model.segmenter, "threshold": threshold, "card": model.card},  # fmt: skip
             "segmenter": segmenter,
+            "face_detector": face_detector,
             "sessions": [],
         }
     manifest["status"] = "running"
     manifest.setdefault("sessions", []).append(session)
     case.write_manifest(manifest)
+    if case.recovered:
+        msg = "an earlier scan into this folder stopped before it wrote its first manifest.json; started again"
+        case.record_problem(Problem(Severity.WARNING, "scan", msg))
     if resumed:
         case.record_problem(Problem(Severity.INFO, "scan", "scan resumed into the same case folder"))
+        earlier = manifest["sessions"][:-1]
+        if earlier and isinstance(earlier[-1], dict) and earlier[-1].get("status") == "running":
+            msg = (f"the session started {earlier[-1].get('started_utc')} ended without recording how (killed, power "
+                   "cut, or a full disk); what it finished is kept")
+            case.record_problem(Problem(Severity.WARNING, "scan", msg))
     writer = FindingsWriter(case.root)
     runner = None
     segment_count = 0
     findings = None
+    seen: dict[str, Any] = {}  # problems recorded per item, so each goes to problems.jsonl once, as it happens
+    atimes: dict[str, int] = {}
+    stop: BaseException | None = None
     try:
-        runner = make_runner(request, settings)
-        manifest["cluster"] = session["cluster"] = runner.cluster()
-        timings = session["timings_s"] = {}
-        t = time.monotonic()
-        probes = _intake(items, progress)
-        timings["intake"] = round(time.monotonic() - t, 3)
-        t = time.monotonic()
-        segment_count = _segment_all(items, probes, case, config, runner, progress)
-        timings["segments"] = round(time.monotonic() - t, 3)
-        t = time.monotonic()
-        _analyse_segments(items, probes, case, runner, writer, settings, progress)
-        timings["features_and_model"] = round(time.monotonic() - t, 3)
-        t = time.monotonic()
-        for group in intake.mark_duplicates(items).values():
-            for dup in group[1:]:
-                intake.copy_outcome(group[0], dup)
-        for item in items:
-            _record_item_problems(item, case)
-        if config.rehash_at_end:
-            _rehash_all(items, case, progress)
-        timings["rehash"] = round(time.monotonic() - t, 3)
-        manifest["status"] = session["status"] = "complete"
-    except KeyboardInterrupt:
+        with _signals_interrupt():
+            atimes = intake.access_times(items)
+            runner = make_runner(request, settings)
+            _on_sigterm_interrupt()  # again: starting a cluster may have installed a handler of its own
+            manifest["cluster"] = session["cluster"] = runner.cluster()
+            timings = session["timings_s"] = {}
+            t = time.monotonic()
+            probes = _intake(items, progress, case, seen)
+            if resumed:
+                _changed_between_sessions(case, items, manifest)
+            case.write_evidence(items)  # the next session compares its hashes with these
+            if hashes is not None:
+                _check_hash_list(items, hashes, case, manifest, progress)
+            timings["intake"] = round(time.monotonic() - t, 3)
+            t = time.monotonic()
+            segment_count = _segment_all(items, probes, case, config, runner, progress, seen)
+            timings["segments"] = round(time.monotonic() - t, 3)
+            t = time.monotonic()
+            _analyse_segments(items, probes, case, runner, writer, settings, progress)
+            timings["features_and_model"] = round(time.monotonic() - t, 3)
+            t = time.monotonic()
+            for group in intake.mark_duplicates(items).values():
+                for dup in group[1:]:
+                    intake.copy_outcome(group[0], dup)
+            for item in items:
+                _record_item_problems(item, case, seen)
+            if config.rehash_at_end:
+                _rehash_all(items, case, progress)
+            timings["rehash"] = round(time.monotonic() - t, 3)
+            manifest["status"] = session["status"] = "complete"
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (Terminated)
+        stop = exc
         manifest["status"] = session["status"] = "interrupted"
-        case.record_problem(Problem(Severity.ERROR, "scan", "scan interrupted (Ctrl-C); run the same command to resume"))
-        raise
-    except BaseException as exc:
-        manifest["status"] = session["status"] = "error"
-        case.record_problem(Problem(Severity.CRITICAL, "scan", f"scan stopped by an internal error: {exc!r}"))
-        raise
-    finally:
+    except SystemExit as exc:  # a library's own signal handler exiting
+        stop = Terminated()
+        stop.__cause__ = exc
+        manifest["status"] = session["status"] = "interrupted"
+    except Exception as exc:  # noqa: BLE001 - recorded in the case folder, then raised as ScanStopped
+        stop = exc
+        manifest["status"] = session["status"] = "failed"
+
+    unrecorded: list[str] = []
+
+    def attempt(what: str, fn, *args, **kw):
+        """The error path must never raise again and hide the cause: note what could not be done."""
+        try:
+            return fn(*args, **kw)
+        except Exception as exc:  # noqa: BLE001
+            unrecorded.append(f"{what}: {describe(exc)}")
+            return None
+
+    manifest_sha = None
+    with _signals_deferred():  # a second Ctrl-C or SIGTERM must not cut the record of the first short
+        if stop is not None:
+            how = "interrupted" if isinstance(stop, KeyboardInterrupt) else "stopped by an error"
+            attempt("problems.jsonl", case.record_problem, Problem(
+                Severity.ERROR if isinstance(stop, KeyboardInterrupt) else Severity.CRITICAL, "scan",
+                f"scan {how}: {describe(stop)}; nothing finished is lost: run the same command to resume"))
         if runner is not None:
-            runner.close()
-        findings = writer.consolidate(order=[i.path for i in items])
-        _write_segments_csv(case, items)
-        failed_segments = int((findings["status"] == str(FindingStatus.FAILED)).sum()) if len(findings) else 0
-        exit_code = EXIT_SOME_FAILED if (_any_failed(items) or failed_segments) else EXIT_OK
+            attempt("closing the runner", runner.close)
+        attempt("access times", _restore_access_times, items, atimes, case)
+        current = {i.sha256: escape_path(i.path) for i in items if i.sha256 and i.duplicate_of is None}
+        order = [escape_path(i.path) for i in items]
+        findings = attempt("findings.parquet", writer.consolidate, order=order, current=current)
+        attempt("problems.jsonl", _record_superseded, case, writer.superseded)
+        attempt("segments.csv", _write_segments_csv, case, items)
+        failed_segments = 0
+        if findings is not None and len(findings):
+            failed_segments = int((findings["status"] == str(FindingStatus.FAILED)).sum())
+        hash_list_ok = (manifest.get("hash_list") or {}).get("ok", True)
+        some_failed = _any_failed(items) or failed_segments or not hash_list_ok
+        exit_code = EXIT_SOME_FAILED if some_failed or manifest.get("evidence_changed_between_sessions") else EXIT_OK
+        if stop is None and unrecorded:
+            stop = OSError("; ".join(unrecorded))
+            manifest["status"] = session["status"] = "failed"
+        if stop is not None:
+            exit_code = EXIT_FAILED
+            if isinstance(stop, KeyboardInterrupt):
+                exit_code = EXIT_TERMINATED if isinstance(stop, Terminated) else EXIT_INTERRUPTED
+            session["error"] = describe(stop)
+            if unrecorded:
+                session["unrecorded"] = list(unrecorded)
         session["ended_utc"] = utc_now()
-        _finish(case, manifest, items, segment_count, exit_code, findings)
+        manifest_sha = attempt("manifest.json", _finish, case, manifest, items, segment_count, exit_code, findings)
+    if stop is not None:
+        raise ScanStopped(str(manifest["status"]), exit_code, stop, case.root, manifest_sha, unrecorded) from stop
+    if request.coappear and manifest["status"] == "complete":
+        from forensic.coappear import after_scan
+
+        after_scan(case.root, progress)
     if request.report and manifest["status"] == "complete":
-        _report(case, progress, request)
-    return ScanOutcome(case, items, segment_count, exit_code, manifest, findings)
+        try:
+            with _signals_interrupt():
+                _report(case, progress, request)
+        except KeyboardInterrupt as exc:
+            attempt("problems.jsonl", case.record_problem, Problem(Severity.ERROR, "report", (
+                f"report {describe(exc)}: the scan is complete; run `forensic report CASE_DIR` to write it")))
+            raise ScanStopped("interrupted", EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED,
+                              exc, case.root, attempt("manifest.json", case.manifest_sha256), unrecorded) from exc
+    manifest_sha = case.manifest_sha256()
+    return ScanOutcome(case, items, segment_count, exit_code, manifest, findings, manifest_sha)
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated()
+
+
+def _on_sigterm_interrupt():
+    """SIGTERM raises :class:`Terminated` in the main thread (returns the handler it replaced)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _raise_terminated)
+
+
+@contextlib.contextmanager
+def _signals_interrupt():
+    """SIGTERM raises :class:`Terminated` (a KeyboardInterrupt) in the main thread, so that a
+    terminated scan ends the way Ctrl-C ends it: recorded, resumable."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = _on_sigterm_interrupt()
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+@contextlib.contextmanager
+def _signals_deferred():
+    """Ctrl-C and SIGTERM ignored while the case folder records how the scan ended."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+
+
+def _restore_access_times(items: list[EvidenceItem], atimes: dict[str, int], case: CaseFolder) -> None:
+    for item in intake.restore_access_times(items, atimes):
+        sev = Severity.INFO if item.atime and item.atime.startswith("restored") else Severity.WARNING
+        case.record_problem(Problem(sev, "intake", f"access time {item.atime}", item.path, item.sha256))
+
+
+def _changed_between_sessions(case: CaseFolder, items: list[EvidenceItem], manifest: dict[str, Any]) -> list[str]:
+    """Inputs whose content differs from what an earlier session of this scan hashed: said loudly
+    (problems.jsonl, evidence.csv, manifest.json); their old findings are set aside at the end."""
+    try:
+        before = {i.path: i.sha256 for i in case.read_evidence() if i.sha256}
+    except (OSError, ValueError):
+        before = {}
+    changed = []
+    for item in items:
+        old = before.get(item.path)
+        if old and item.sha256 and old != item.sha256:
+            msg = (f"EVIDENCE CHANGED BETWEEN SESSIONS of this scan: SHA-256 was {old} in an earlier session, now "
+                   f"{item.sha256}; findings of the earlier content are set aside, this content is analysed")
+            item.warnings.append(msg)
+            case.record_problem(Problem(Severity.CRITICAL, "hash", msg, item.path, item.sha256))
+            print(f"forensic: {escape_path(item.path)}: {msg}", file=sys.stderr)
+            record = {"path": escape_path(item.path), "sha256_before": old, "sha256_now": item.sha256,
+                      "detected_utc": utc_now()}
+            manifest.setdefault("evidence_changed_between_sessions", []).append(record)
+            changed.append(item.path)
+    return changed
+
+
+def _record_superseded(case: CaseFolder, superseded) -> None:
+    if superseded is None or not len(superseded):
+        return
+    for (path, sha), group in superseded.groupby(["path", "sha256"], sort=True):
+        case.record_problem(Problem(Severity.WARNING, "store", (
+            f"{len(group)} finding(s) of content {sha} are set aside (kept in findings/ parts, left out of "
+            "findings.csv and findings.parquet): no input has that content now"), unescape_path(str(path)), str(sha)))
+
+
+def _check_hash_list(items: list[EvidenceItem], hashes, case: CaseFolder, manifest: dict[str, Any],
+                     progress: Progress) -> None:
+    from forensic.intake import hashlist as hashlists
+
+    res = hashlists.check(items, hashes)
+    manifest["hash_list"] = {"path": escape_path(hashes.path), "sha256": hashes.sha256,
+                             "entries": len(hashes.entries), "ok": res.ok, **res.to_dict()}
+    for mm in res.mismatched:
+        msg = f"DOES NOT MATCH THE ACQUISITION HASH LIST {escape_path(hashes.path)}: {mm['detail']}"
+        case.record_problem(Problem(Severity.CRITICAL, "hash", msg, unescape_path(mm["path"])))
+        print(f"forensic: {mm['path']}: {msg}", file=sys.stderr)
+    for miss in res.missing:
+        msg = (f"the acquisition hash list {escape_path(hashes.path)} (line {miss['line']}) lists {miss['name']}, "
+               "which is not among the evidence given")
+        case.record_problem(Problem(Severity.CRITICAL, "hash", msg))
+        print(f"forensic: {msg}", file=sys.stderr)
+    for path in res.not_listed:
+        case.record_problem(Problem(Severity.WARNING, "hash", "not in the acquisition hash list", unescape_path(path)))
+    progress(f"hash list: {len(res.matched)} match, {len(res.mismatched)} MISMATCH, {len(res.missing)} missing, "
+             f"{len(res.not_listed)} not listed")
 
 
 # -- intake -----------------------------------------------------------------------------------
 
 
-def _intake(items: list[EvidenceItem], progress: Progress) -> dict[str, Any]:
-    """Hash everything, then probe each distinct file once; returns the probes by path."""
+def _intake(items: list[EvidenceItem], progress: Progress, case: CaseFolder | None = None,
+            seen: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Hash everything, then probe each distinct file once; returns the probes by path. Each
+    item's problems go to problems.jsonl as soon as they are known."""
     probes: dict[str, Any] = {}
     total = len(items)
+    progress.stage("hash", total)
     for n, item in enumerate(items, 1):
-        progress(f"[{n}/{total}] hashing {item.path}")
+        progress(f"[{n}/{total}] hashing {escape_path(item.path)}")
         intake.hash_item(item)
+        progress.advance("hash")
+    progress.end_stage("hash")
     intake.mark_duplicates(items)
     for item in items:
         if item.duplicate_of is None and item.status == EvidenceStatus.PENDING:
             info = intake.probe_item(item)
             if info is not None:
                 probes[item.path] = info
+        if case is not None:
+            _record_item_problems(item, case, seen)
     return probes
 
 
@@ -265,7 +513,7 @@ _CACHED_FIELDS = (
 
 
 def _segment_all(items: list[EvidenceItem], probes: dict[str, Any], case: CaseFolder, config: ScanConfig, runner,
-                 progress: Progress) -> int:  # fmt: skip
+                 progress: Progress, seen: dict[str, Any] | None = None) -> int:  # fmt: skip
     """Segment every pending footage file: from the case folder's cache when a previous run of
     this scan did it, else by chunks on the runner. Returns the number of segments."""
     todo: dict[str, tuple[EvidenceItem, list, float | None]] = {}
@@ -292,10 +540,12 @@ def _segment_all(items: list[EvidenceItem], probes: dict[str, Any], case: CaseFo
     if not chunks:
         return count
     progress(f"segmenting {len(todo)} file(s) in {len(chunks)} chunk(s)")
+    progress.stage("chunks", len(chunks))
     need = {sha: sum(1 for c in chunks if c.sha256 == sha) for sha in todo}
     for result in runner.detect_chunks(chunks, config.segments):
         item, got, expected = todo[result.chunk.sha256]
         got.append(result)
+        progress.advance("chunks", footage_s=len(result.pts) / float(result.chunk.fps or 25))
         if len(got) < need[item.sha256]:
             continue
         seg = finish_file(item, config.segments, got, expected)
@@ -311,7 +561,9 @@ def _segment_all(items: list[EvidenceItem], probes: dict[str, Any], case: CaseFo
         os.makedirs(os.path.dirname(_segment_cache(case, item.sha256)), exist_ok=True)
         write_atomic(_segment_cache(case, item.sha256), json.dumps(cache).encode())
         count += len(seg.segments)
-        progress(f"segmented {item.path}: {len(seg.segments)} segment(s), {item.status}")
+        _record_item_problems(item, case, seen)
+        progress(f"segmented {escape_path(item.path)}: {len(seg.segments)} segment(s), {item.status}")
+    progress.end_stage("chunks")
     return count
 
 
@@ -321,18 +573,11 @@ def _load_segments(case: CaseFolder, item: EvidenceItem) -> list[Segment]:
         return []
     with open(path, encoding="utf-8") as f:
         data = json.load(f)
-    names = {f.name for f in dataclasses.fields(Segment)}
-    out = []
-    for d in data["segments"]:
-        d = {k: v for k, v in d.items() if k in names}
-        for k in ("sample_frames", "sample_pts", "sample_s", "flags"):
-            d[k] = tuple(d[k])
-        out.append(Segment(**d))
-    return out
+    return [Segment.from_dict(d) for d in data["segments"]]
 
 
 def _write_segments_csv(case: CaseFolder, items: list[EvidenceItem]) -> None:
-    from forensic.store.case import SEGMENT_COLUMNS, SEGMENTS, _csv_bytes
+    from forensic.store.case import SEGMENT_COLUMNS, SEGMENTS, _csv_bytes  # noqa: PLC0415
 
     rows = []
     for item in items:
@@ -394,27 +639,37 @@ def _store_outcome(case: CaseFolder, writer: FindingsWriter, outcome: SegmentOut
 # -- end of scan ------------------------------------------------------------------------------
 
 
-def _record_item_problems(item: EvidenceItem, case: CaseFolder) -> None:
-    if item.status in (EvidenceStatus.FAILED, EvidenceStatus.PARTIAL):
-        case.record_problem(Problem(Severity.ERROR, "intake", f"{item.status}: {item.reason}", item.path, item.sha256))
-    elif item.status == EvidenceStatus.SKIPPED:
-        case.record_problem(Problem(Severity.INFO, "intake", f"skipped: {item.reason}", item.path, item.sha256))
-    for warning in item.warnings:
-        case.record_problem(Problem(Severity.WARNING, "intake", warning, item.path, item.sha256))
+def _record_item_problems(item: EvidenceItem, case: CaseFolder, seen: dict[str, Any] | None = None) -> None:
+    """Record the item's outcome and warnings in problems.jsonl; with ``seen``, only what is new
+    since the last call (so each problem is written once, when it becomes known)."""
+    fresh: dict[str, Any] = {"status": None, "warnings": 0}
+    state = seen.setdefault(item.path, fresh) if seen is not None else fresh
+    outcome = (str(item.status), item.reason)
+    if outcome != state["status"] and item.status != EvidenceStatus.PENDING:
+        state["status"] = outcome
+        if item.status in (EvidenceStatus.FAILED, EvidenceStatus.PARTIAL):
+            msg = f"{item.status}: {item.reason}"
+            case.record_problem(Problem(Severity.ERROR, "intake", msg, item.path, item.sha256))
+        elif item.status == EvidenceStatus.SKIPPED:
+            case.record_problem(Problem(Severity.INFO, "intake", f"skipped: {item.reason}", item.path, item.sha256))
+    for warning in item.warnings[state["warnings"]:]:
+        if not warning.startswith("EVIDENCE CHANGED BETWEEN SESSIONS"):  # recorded (critical) when found
+            case.record_problem(Problem(Severity.WARNING, "intake", warning, item.path, item.sha256))
+    state["warnings"] = len(item.warnings)
 
 
 def _rehash_all(items: list[EvidenceItem], case: CaseFolder, progress: Progress) -> None:
     for item in items:
         if item.sha256 is None:
             continue
-        progress(f"re-hashing {item.path}")
+        progress(f"re-hashing {escape_path(item.path)}")
         if intake.rehash(item) is False:
             msg = (
                 f"EVIDENCE CHANGED OR UNREADABLE DURING THE SCAN: SHA-256 was {item.sha256}, "
                 f"now {item.sha256_after or 'unreadable'}"
             )
             case.record_problem(Problem(Severity.CRITICAL, "hash", msg, item.path, item.sha256))
-            print(f"forensic: {item.path}: {msg}", file=sys.stderr)
+            print(f"forensic: {escape_path(item.path)}: {msg}", file=sys.stderr)
 
 
 def _any_failed(items: list[EvidenceItem]) -> bool:
@@ -437,7 +692,7 @@ def summarize(items: list[EvidenceItem], segment_count: int, findings=None) -> d
         "duplicates": sum(1 for i in items if i.duplicate_of is not None),
         "segments": segment_count,
         "footage_seconds": round(sum(i.duration_s for i in analysed), 6),
-        "evidence_changed": [i.path for i in items if i.hash_verified is False],
+        "evidence_changed": [escape_path(i.path) for i in items if i.hash_verified is False],
     }
     if findings is not None:
         counts = findings["status"].value_counts().to_dict() if len(findings) else {}
@@ -447,13 +702,14 @@ def summarize(items: list[EvidenceItem], segment_count: int, findings=None) -> d
 
 
 def _finish(case: CaseFolder, manifest: dict[str, Any], items: list[EvidenceItem], segments: int, exit_code: int,
-            findings) -> None:  # fmt: skip
+            findings) -> str:  # fmt: skip
+    """evidence.csv and the final manifest.json; returns the manifest's SHA-256."""
     case.write_evidence(items)
     manifest["ended_utc"] = utc_now()
     manifest["summary"] = summarize(items, segments, findings)
     manifest["exit_code"] = exit_code
     manifest["outputs_sha256"] = case.output_hashes()
-    case.write_manifest(manifest)
+    return case.write_manifest(manifest)
 
 
 def _report(case: CaseFolder, progress: Progress, request: ScanRequest) -> None:
@@ -473,4 +729,5 @@ def _report(case: CaseFolder, progress: Progress, request: ScanRequest) -> None:
         print(f"forensic: report could not be built: {exc}", file=sys.stderr)
 
 
-__all__ = ["EXIT_OK", "EXIT_SOME_FAILED", "EXIT_USAGE", "CaseFolderError", "ScanOutcome", "ScanRequest", "run_scan"]
+__all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_SOME_FAILED", "EXIT_TERMINATED", "EXIT_USAGE",
+           "CaseFolderError", "ScanOutcome", "ScanRequest", "ScanStopped", "run_scan"]

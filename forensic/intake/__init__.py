@@ -14,7 +14,8 @@ from forensic.intake.probe import ProbeError, ProbeInfo, probe
 from forensic.intake.signature import claims_video
 from forensic.records import EvidenceItem, EvidenceStatus, fraction_str
 
-__all__ = ["copy_outcome", "discover", "hash_item", "mark_duplicates", "probe_item", "rehash"]
+__all__ = ["access_times", "copy_outcome", "discover", "hash_item", "mark_duplicates", "probe_item", "rehash",
+           "restore_access_times"]
 
 
 def hash_item(item: EvidenceItem) -> bool:
@@ -36,6 +37,7 @@ def hash_item(item: EvidenceItem) -> bool:
         item.reason = f"cannot read: {exc.strerror or exc}"
         return False
     item.sha256, item.size_bytes = digest.sha256, digest.size
+    item.md5, item.sha1 = digest.md5, digest.sha1
     item.claims_video, item.signature = claims_video(item.path, digest.head)
     if digest.size == 0:
         _not_footage(item, "empty file (0 bytes)")
@@ -74,6 +76,7 @@ def probe_item(item: EvidenceItem) -> ProbeInfo | None:
     item.avg_fps = float(info.avg_fps) if info.avg_fps else None
     item.frame_count_container = info.frame_count
     item.stream_start_time_s = info.stream_start_time_s
+    item.format_start_time_s = info.format_start_time_s
     if info.video_streams > 1:
         item.warnings.append(f"{info.video_streams} video streams; analysed stream #{info.stream_index}")
     stderr = info.raw.get("_stderr")
@@ -111,8 +114,8 @@ _ANALYSIS_FIELDS = (
     "status", "reason", "container", "codec", "width", "height", "rotation", "time_base",
     "nominal_fps", "avg_fps", "variable_frame_rate", "frame_interval_min_s", "frame_interval_max_s",
     "frame_count", "frame_count_container", "duration_s", "duration_container_s", "start_pts",
-    "start_pts_s", "stream_start_time_s", "creation_time_utc", "video_streams", "audio_streams",
-    "decode_errors", "segment_count", "claims_video", "signature",
+    "start_pts_s", "stream_start_time_s", "format_start_time_s", "creation_time_utc", "video_streams",
+    "audio_streams", "decode_errors", "segment_count", "claims_video", "signature",
 )  # fmt: skip
 
 
@@ -142,3 +145,50 @@ def rehash(item: EvidenceItem) -> bool | None:
 
 def _utc(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def access_times(items: list[EvidenceItem]) -> dict[str, int]:
+    """The access time (ns) of every readable input, taken before anything reads it."""
+    out = {}
+    for item in items:
+        try:
+            st = os.stat(item.path)
+        except OSError:
+            continue
+        out[item.path] = st.st_atime_ns
+        item.atime_before_utc = _utc(st.st_atime_ns / 1e9)
+    return out
+
+
+def restore_access_times(items: list[EvidenceItem], before: dict[str, int]) -> list[EvidenceItem]:
+    """Put back access times that reading changed, in place; returns the items whose access time
+    changed. Hashing opens with O_NOATIME where allowed, but ffprobe and the decoder (FFmpeg) open
+    files without it, so a mount with atime updates (relatime, strictatime) records the read. The
+    time is set back with ``os.utime`` where permitted (owner or CAP_FOWNER; this changes the
+    inode's ctime), and ``item.atime`` says what happened: unchanged, restored, or changed (why)."""
+    changed = []
+    for item in items:
+        if item.path not in before:
+            continue
+        try:
+            st = os.stat(item.path)
+        except OSError as exc:
+            item.atime = f"not checked: {exc.strerror or exc}"
+            continue
+        if st.st_atime_ns == before[item.path]:
+            item.atime, item.atime_after_utc = "unchanged", _utc(st.st_atime_ns / 1e9)
+            continue
+        changed.append(item)
+        was = _utc(st.st_atime_ns / 1e9)
+        try:
+            os.utime(item.path, ns=(before[item.path], st.st_mtime_ns))
+            now = os.stat(item.path)
+        except OSError as exc:
+            item.atime, item.atime_after_utc = f"changed by reading; not restored: {exc.strerror or exc}", was
+            continue
+        if now.st_atime_ns == before[item.path] and now.st_mtime_ns == st.st_mtime_ns:
+            item.atime, item.atime_after_utc = f"restored (reading had set it to {was})", _utc(now.st_atime_ns / 1e9)
+        else:
+            item.atime = "changed by reading; restoring it did not hold"
+            item.atime_after_utc = _utc(now.st_atime_ns / 1e9)
+    return changed

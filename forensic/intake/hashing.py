@@ -1,4 +1,4 @@
-"""Read-only, single-pass hashing of evidence files."""
+"""Read-only, single-pass hashing of evidence files: SHA-256, SHA-1 and MD5 from the same read."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ class HashResult:
     sha256: str
     size: int  # bytes actually read
     head: bytes  # the first HEAD bytes (for the container signature)
+    md5: str = ""
+    sha1: str = ""
 
 
 def open_readonly(path: str) -> int:
@@ -32,7 +34,8 @@ def open_readonly(path: str) -> int:
 
 
 def sha256_file(path: str) -> HashResult:
-    """SHA-256 of a file in one streamed read; raises OSError when it cannot be read.
+    """SHA-256 (and SHA-1 and MD5, the same bytes) of a file in one streamed read; raises OSError
+    when it cannot be read.
 
     Raises ``OSError`` (errno EIO) if the file changed size while it was read.
     """
@@ -40,6 +43,8 @@ def sha256_file(path: str) -> HashResult:
     try:
         expected = os.fstat(fd).st_size
         digest = hashlib.sha256()
+        md5 = hashlib.md5(usedforsecurity=False)
+        sha1 = hashlib.sha1(usedforsecurity=False)
         head = b""
         size = 0
         while True:
@@ -49,9 +54,11 @@ def sha256_file(path: str) -> HashResult:
             if size < HEAD:
                 head += chunk[: HEAD - size]
             digest.update(chunk)
+            md5.update(chunk)
+            sha1.update(chunk)
             size += len(chunk)
     finally:
         os.close(fd)
     if size != expected:
         raise OSError(errno.EIO, f"file size changed while hashing ({expected} bytes before, {size} read)", path)
-    return HashResult(digest.hexdigest(), size, head)
+    return HashResult(digest.hexdigest(), size, head, md5.hexdigest(), sha1.hexdigest())

@@ -39,6 +39,7 @@ class ProbeInfo:
     avg_fps: Fraction | None = None  # avg_frame_rate
     frame_count: int | None = None  # nb_frames, when the container says
     stream_start_time_s: float | None = None
+    format_start_time_s: float | None = None  # the container's (earliest stream's)
     stream_duration_s: float | None = None
     creation_time_utc: str | None = None
     creation_time_raw: str | None = None
@@ -167,6 +168,7 @@ def probe(path: str) -> ProbeInfo:
         container=container,
         container_long=fmt.get("format_long_name", "") or "",
         duration_s=_float(fmt.get("duration")),
+        format_start_time_s=_float(fmt.get("start_time")),
         video_streams=len(videos),
         audio_streams=len(audios),
         is_still_image=any(tag in container for tag in _IMAGE_FORMATS),

@@ -5,7 +5,10 @@
 * every case folder file the scan recorded in manifest.json ``outputs_sha256``;
 * every report file recorded in manifest.json ``reports.files`` and in the sidecar
   ``report/report.sha256`` (the two records must also agree with each other);
-* and no file in the case folder that no record lists (a file added after the fact).
+* and no file in the case folder that no record lists (a file added after the fact);
+* the manifest itself: against the SHA-256 the examiner wrote down (``--manifest-sha256``), and
+  for its internal consistency (identity, configuration hash, model hash, status and sessions,
+  summary counts against evidence.csv, segments.csv and findings.csv, exit code).
 
 :func:`verify` returns the mismatches (empty when everything matches).
 """
@@ -18,8 +21,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from forensic.intake.hashing import sha256_file
-from forensic.report.context import REPORT_DIR, ReportError, inside_case, plain_visible, read_manifest
-from forensic.store.case import EVIDENCE, MANIFEST, sha256_path
+from forensic.records import EvidenceItem, escape_path
+from forensic.report.context import FINDINGS_CSV, REPORT_DIR, ReportError, config_hash, inside_case, read_manifest
+from forensic.fsutil import sha256_path
+from forensic.store.case import EVIDENCE, MANIFEST, SEGMENTS
 
 SIDECAR = "report.sha256"
 
@@ -48,6 +53,7 @@ class Mismatch:
 class VerifyResult:
     evidence_checked: int = 0
     files_checked: int = 0
+    manifest_sha256: str | None = None
     mismatches: list[Mismatch] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -70,17 +76,33 @@ def read_sidecar(path: str) -> dict[str, str]:
     return out
 
 
-def verify(case_dir: str, progress: Callable[[str], None] | None = None) -> list[Mismatch]:
+def verify(case_dir: str, progress: Callable[[str], None] | None = None,
+           manifest_sha256: str | None = None) -> list[Mismatch]:
     """Every mismatch between the case folder (and the evidence) and its records; [] when all match.
     Raises :class:`ReportError` when ``case_dir`` is not a case folder."""
-    return verify_case(case_dir, progress).mismatches
+    return verify_case(case_dir, progress, manifest_sha256).mismatches
 
 
-def verify_case(case_dir: str, progress: Callable[[str], None] | None = None) -> VerifyResult:
+def verify_case(case_dir: str, progress: Callable[[str], None] | None = None,
+                manifest_sha256: str | None = None) -> VerifyResult:
+    """``manifest_sha256``: the manifest's SHA-256 as the scan (or ``forensic report``) printed it;
+    anything else means manifest.json was rewritten since, however consistent it looks."""
     case_dir = os.path.abspath(case_dir)
     manifest = read_manifest(case_dir)
     res = VerifyResult()
     say = progress or (lambda _m: None)
+
+    # 0. the manifest: the anchor the examiner wrote down, then its own consistency
+    res.manifest_sha256 = sha256_path(os.path.join(case_dir, MANIFEST))
+    if manifest_sha256 is not None:
+        want = manifest_sha256.strip().lower()
+        if want != res.manifest_sha256:
+            res.mismatches.append(Mismatch("changed", "case file", MANIFEST, want, res.manifest_sha256,
+                                           "manifest.json is not the one whose SHA-256 was given"))
+    else:
+        res.notes.append("no --manifest-sha256 given: manifest.json itself is checked only for consistency")
+    for problem in check_manifest(case_dir, manifest):
+        res.mismatches.append(Mismatch("inconsistent", "case file", MANIFEST, detail=problem))
 
     # 1. evidence
     ev_path = os.path.join(case_dir, EVIDENCE)
@@ -89,12 +111,17 @@ def verify_case(case_dir: str, progress: Callable[[str], None] | None = None) ->
     else:
         with open(ev_path, newline="", encoding="utf-8") as f:
             rows = list(csv.DictReader(f))
-        for row in rows:
-            path, sha = row.get("path") or "", (row.get("sha256") or "").lower()
-            if not sha:
-                res.notes.append(f"not hashed during the scan, so not checked: {path!r} ({row.get('status')})")
+        for n, row in enumerate(rows, 2):
+            try:
+                item = EvidenceItem.from_row(row, None, f"{EVIDENCE} line {n}")
+            except ValueError as exc:
+                res.mismatches.append(Mismatch("unreadable", "case file", EVIDENCE, detail=str(exc)))
                 continue
-            say(f"hashing evidence {plain_visible(path)}")
+            path, sha = item.path, (item.sha256 or "").lower()
+            if not sha:
+                res.notes.append(f"not hashed during the scan, so not checked: {escape_path(path)} ({item.status})")
+                continue
+            say(f"hashing evidence {escape_path(path)}")
             res.evidence_checked += 1
             try:
                 now = sha256_file(path).sha256
@@ -166,6 +193,95 @@ def verify_case(case_dir: str, progress: Callable[[str], None] | None = None) ->
     return res
 
 
+STATUSES = ("running", "complete", "failed", "interrupted", "error")
+
+
+def _rows(case_dir: str, name: str, recorded: dict | None = None) -> list[dict[str, str]] | None:
+    """The table's rows; None when it is absent, or changed since recorded (reported as changed)."""
+    path = os.path.join(case_dir, name)
+    if not os.path.isfile(path):
+        return None
+    if isinstance(recorded, dict) and name in recorded and sha256_path(path) != str(recorded[name]).lower():
+        return None
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def _counts(rows: list[dict[str, str]], column: str) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for row in rows:
+        out[row.get(column) or ""] = out.get(row.get(column) or "", 0) + 1
+    return dict(sorted(out.items()))
+
+
+def check_manifest(case_dir: str, manifest: dict) -> list[str]:
+    """What in manifest.json disagrees with itself or with the tables it summarises ([] if nothing)."""
+    out = []
+    identity = manifest.get("identity") if isinstance(manifest.get("identity"), dict) else {}
+    config = manifest.get("config")
+    if isinstance(config, dict):
+        got = config_hash(config)
+        if manifest.get("config_sha256") != got:
+            out.append(f"config_sha256 {manifest.get('config_sha256')} is not the SHA-256 of config ({got})")
+    if identity and identity.get("config_sha256") != manifest.get("config_sha256"):
+        out.append("identity.config_sha256 differs from config_sha256")
+    model = manifest.get("model") if isinstance(manifest.get("model"), dict) else {}
+    if identity and model and identity.get("model_sha256") != model.get("sha256"):
+        out.append("identity.model_sha256 differs from model.sha256")
+    status = manifest.get("status")
+    sessions = manifest.get("sessions") if isinstance(manifest.get("sessions"), list) else []
+    if status not in STATUSES:
+        out.append(f"status {status!r} is not one of {', '.join(STATUSES)}")
+    if sessions and isinstance(sessions[-1], dict) and sessions[-1].get("status") != status:
+        out.append(f"status {status!r} differs from the last session's {sessions[-1].get('status')!r}")
+    for n, sess in enumerate(sessions, 1):
+        if not isinstance(sess, dict):
+            out.append(f"session {n} is not an object")
+            continue
+        start, end = sess.get("started_utc"), sess.get("ended_utc")
+        if start and end and str(end) < str(start):
+            out.append(f"session {n} ends ({end}) before it starts ({start})")
+        if n > 1 and not sess.get("resumed"):
+            out.append(f"session {n} is not marked resumed")
+    summary = manifest.get("summary") if isinstance(manifest.get("summary"), dict) else None
+    if status == "complete" and summary is None:
+        out.append("a complete scan without a summary")
+    if summary is None:
+        return out
+    recorded = manifest.get("outputs_sha256")
+    evidence = _rows(case_dir, EVIDENCE, recorded)
+    if evidence is not None:
+        if summary.get("inputs") != len(evidence):
+            out.append(f"summary.inputs {summary.get('inputs')} but evidence.csv has {len(evidence)} row(s)")
+        if isinstance(summary.get("by_status"), dict) and summary["by_status"] != _counts(evidence, "status"):
+            out.append(f"summary.by_status {summary['by_status']} but evidence.csv says {_counts(evidence, 'status')}")
+    segments = _rows(case_dir, SEGMENTS, recorded)
+    if segments is not None and status == "complete" and summary.get("segments") != len(segments):
+        out.append(f"summary.segments {summary.get('segments')} but segments.csv has {len(segments)} row(s)")
+    findings = _rows(case_dir, FINDINGS_CSV, recorded)
+    if findings is not None and isinstance(summary.get("findings_by_status"), dict):
+        if summary["findings_by_status"] != _counts(findings, "status"):
+            out.append(f"summary.findings_by_status {summary['findings_by_status']} but findings.csv says "
+                       f"{_counts(findings, 'status')}")
+        flagged = sum(1 for r in findings if r.get("label") == "stalking")
+        if summary.get("flagged") is not None and summary.get("flagged") != flagged:
+            out.append(f"summary.flagged {summary.get('flagged')} but findings.csv flags {flagged}")
+        known = {r.get("sha256") for r in evidence or []}
+        strays = sorted({r.get("sha256") or "" for r in findings} - known)
+        if evidence is not None and strays:
+            out.append(f"findings.csv names content evidence.csv does not list: {', '.join(strays[:3])}")
+    if status == "complete" and evidence is not None and findings is not None:
+        bad = any(r.get("status") in ("failed", "partial", "pending") or r.get("hash_verified") == "False"
+                  for r in evidence)
+        bad = bad or any(r.get("status") == "failed" for r in findings)
+        bad = bad or bool(manifest.get("evidence_changed_between_sessions"))
+        bad = bad or not (manifest.get("hash_list") or {}).get("ok", True)
+        want = 3 if bad else 0
+        if manifest.get("exit_code") != want:
+            out.append(f"exit_code {manifest.get('exit_code')} but the tables call for {want}")
+    return out
+
+
 def _check_file(case_dir: str, rel: str, sha: str, what: str, res: VerifyResult) -> None:
     full = inside_case(case_dir, rel)
     if full is None:
@@ -184,4 +300,4 @@ def _check_file(case_dir: str, rel: str, sha: str, what: str, res: VerifyResult)
         res.mismatches.append(Mismatch("changed", what, rel, sha, now))
 
 
-__all__ = ["Mismatch", "ReportError", "VerifyResult", "verify", "verify_case"]
+__all__ = ["Mismatch", "ReportError", "VerifyResult", "check_manifest", "verify", "verify_case"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import cv2
@@ -15,7 +15,7 @@ from forensic.features import SegmentFeatures, table
 from forensic.features.annotate import annotate
 from forensic.features.segment import SegmentImages
 from forensic.records import Segment, timecode
-from forensic.store.case import write_atomic
+from forensic.fsutil import write_atomic
 
 
 @dataclass
@@ -28,6 +28,7 @@ class FeatureBundle:
     frames128: np.ndarray | None
     keyframes: list[tuple[str, bytes]]  # (relative name, PNG bytes)
     meta: dict[str, Any]
+    stills: list[tuple[str, bytes]] = field(default_factory=list)  # the sample frames as decoded (lossless PNG)
 
 
 def make_bundle(segment: Segment, feats: SegmentFeatures, imgs: SegmentImages,
@@ -41,13 +42,20 @@ def make_bundle(segment: Segment, feats: SegmentFeatures, imgs: SegmentImages,
         ok, png = cv2.imencode(".png", pic)
         if ok:
             keyframes.append((f"keyframes/frame_{imgs.frame_indices[i]:06d}.png", png.tobytes()))
+    stills = []
+    for img, index in zip(imgs.images, imgs.frame_indices):  # unannotated, exactly as decoded (upright)
+        ok, png = cv2.imencode(".png", img)
+        if ok:
+            stills.append((f"stills/frame_{index:06d}.png", png.tobytes()))
     meta = {
         "segment": segment.to_dict(),
         "segmenter": feats.segmenter,
+        "face_detector": feats.face_detector,
         "status": feats.status,
         "feature_columns": list(table.FEATURE_COLUMNS),
         "pairs_found": int(feats.mask.sum()),
         "faces_per_frame": [len(fs) for fs in feats.faces],
+        "people_present_per_frame": feats.people_present,
         "timings_s": {k: round(v, 4) for k, v in feats.timings_s.items()},
         "warnings": feats.warnings,
         **(extra or {}),
@@ -58,6 +66,7 @@ def make_bundle(segment: Segment, feats: SegmentFeatures, imgs: SegmentImages,
         frames128=feats.frames128,
         keyframes=keyframes,
         meta=meta,
+        stills=stills,
     )
 
 
@@ -78,6 +87,10 @@ def write_bundle(folder: str, bundle: FeatureBundle) -> dict[str, str]:
         put("frames128.npy", buf.getvalue())
     for rel, png in bundle.keyframes:
         put(rel, png)
+    if bundle.stills:
+        os.makedirs(os.path.join(folder, "stills"), exist_ok=True)
+    for rel, png in bundle.stills:
+        put(rel, png)
     put("features.json", (json.dumps(bundle.meta, indent=2) + "\n").encode())
     return written
 
@@ -87,6 +100,7 @@ def write_segment_features(folder: str, segment: Segment, feats: SegmentFeatures
     """Write into ``folder`` (created): features.csv (one row per sample frame, the 29 columns in
     their fixed order, then distance_norm, faces, has_pair), features_long.csv (frame, person,
     point, axis, value), frames128.npy (5 x 128 x 128 x 3 uint8 RGB, background removed, when
-    computed), keyframes/frame_NNNNNN.png (annotated), features.json (what, how, status).
+    computed), keyframes/frame_NNNNNN.png (annotated), stills/frame_NNNNNN.png (the sample frame exactly as
+    decoded, unannotated), features.json (what, how, status).
     Returns the relative paths written."""
     return write_bundle(folder, make_bundle(segment, feats, imgs, extra))

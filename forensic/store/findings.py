@@ -17,7 +17,7 @@ import time
 import pandas as pd
 
 from forensic.records import FINDING_COLUMNS, Finding, FindingStatus
-from forensic.store.case import write_atomic
+from forensic.fsutil import write_atomic
 
 PARTS = "findings"
 PARQUET = "findings.parquet"
@@ -50,6 +50,7 @@ class FindingsWriter:
         self.flush_rows = flush_rows
         self.flush_seconds = flush_seconds
         self._pending: list[dict] = []
+        self.superseded = _frame([])  # rows set aside by the last consolidate()
         self._last = time.monotonic()
         self._next = 1 + max((int(os.path.basename(p)[5:11]) for p in self._parts()), default=0)
 
@@ -83,12 +84,23 @@ class FindingsWriter:
         self._pending = []
         self._last = time.monotonic()
 
-    def consolidate(self, order: list[str] | None = None) -> pd.DataFrame:
+    def consolidate(self, order: list[str] | None = None, current: dict[str, str] | None = None) -> pd.DataFrame:
         """findings.parquet and findings.csv from every part: one row per segment (the latest
-        attempt wins), sorted by ``order`` of file paths (else by path) and segment index."""
+        attempt wins), sorted by ``order`` of file paths (else by path) and segment index.
+
+        ``current`` ({sha256: escaped path it is analysed from}): when given, only rows of those
+        contents are kept, under those paths; rows of content no input has now (a file that changed
+        or went away between two sessions of the scan) are set aside in :attr:`superseded` (they
+        stay in the parts, recorded), never mixed into the table."""
         self.flush()
         df = self.read_all()
         df = df.drop_duplicates(subset=["key"], keep="last")
+        self.superseded = df.iloc[0:0]
+        if current is not None:
+            keep = df["sha256"].isin(list(current))
+            self.superseded = df[~keep].reset_index(drop=True)
+            df = df[keep]
+            df = df.assign(path=df["sha256"].map(current).astype("string"))
         rank = {p: i for i, p in enumerate(order or [])}
         df = df.assign(_rank=df["path"].map(lambda p: rank.get(p, len(rank))))
         df = df.sort_values(["_rank", "path", "segment_index"], kind="stable").drop(columns="_rank")
