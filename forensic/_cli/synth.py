@@ -83,7 +83,7 @@ def _out_ok(path: str) -> str | None:
 
 
 def run_demo(args: argparse.Namespace, argv: list[str]) -> int:
-    from forensic.synth.lavfi import make_demo_footage
+    from forensic.synth.demo import make_demo_footage
 
     for path in make_demo_footage(args.out):
         print(path)

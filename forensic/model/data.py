@@ -44,7 +44,7 @@ import forensic
 from forensic.features import FeatureConfig
 from forensic.features.table import FEATURE_COLUMNS
 from forensic.records import EvidenceStatus, Problem, Severity
-from forensic.store.case import sha256_path, write_atomic
+from forensic.fsutil import sha256_path, write_atomic
 from forensic.store.provenance import utc_now
 
 CLASSES: tuple[str, ...] = ("non_stalking", "stalking")  # label 0 and 1; the model's score is P(stalking)
@@ -226,7 +226,8 @@ class Dataset:
 
 
 def find_clips(root: str) -> list[tuple[str, Any]]:
-    """(label, EvidenceItem) for every file under DATASET/<class>/, in a stable order.
+    """(label, EvidenceItem) for every file under DATASET/<class>/, in a stable order, less the
+    ground-truth files beside generated clips (:func:`ground_truth_sidecars`).
 
     Raises FileNotFoundError when DATASET or a class folder is missing (a usage error)."""
     from forensic import intake
@@ -237,7 +238,17 @@ def find_clips(root: str) -> list[tuple[str, Any]]:
     if missing:
         raise FileNotFoundError(f"{root} must hold one folder per class: {', '.join(CLASSES)} "
                                 f"(missing: {', '.join(missing)})")  # fmt: skip
-    return [(label, item) for label in CLASSES for item in intake.discover([os.path.join(root, label)])]
+    found = [(label, item) for label in CLASSES for item in intake.discover([os.path.join(root, label)])]
+    sidecars = ground_truth_sidecars([item.path for _label, item in found])
+    return [(label, item) for label, item in found if item.path not in sidecars]
+
+
+def ground_truth_sidecars(paths: list[str]) -> set[str]:
+    """The ground-truth files ``forensic synth clips`` writes beside each clip (``NAME.json`` next to
+    ``NAME.mp4``): not clips, so neither used nor counted as left out. A JSON file without a
+    clip of the same name beside it is still reported (skipped)."""
+    stems = {os.path.splitext(p)[0] for p in paths if not p.lower().endswith(".json")}
+    return {p for p in paths if p.lower().endswith(".json") and os.path.splitext(p)[0] in stems}
 
 
 def load_dataset(root: str, settings: FeatureSettings, cache_dir: str, progress: Progress = _quiet,

@@ -32,7 +32,7 @@ import numpy as np
 
 from forensic.model.architecture import FRAME_LEVEL, FRAMES, N_FEATURES, USES_VECTORS
 from forensic.model.scaler import StandardScaler
-from forensic.store.case import sha256_path, write_atomic
+from forensic.fsutil import sha256_path, write_atomic
 
 MODEL_FILE = "model.h5"
 SCALER_FILE = "scaler.json"
@@ -203,6 +203,30 @@ def write_model_dir(model_dir: str, keras_model, scaler: StandardScaler, card: d
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    return card
+
+
+def amend_card(model_dir: str, fields: dict[str, Any], render_text: Callable[[dict[str, Any]], str],
+               files: dict[str, bytes] | None = None) -> dict[str, Any]:
+    """Add ``fields`` (and new ``files``) to the card of an existing MODEL_DIR without retraining: the
+    folder is verified first, the text card is rendered again, every hash and ``card_sha256`` are
+    recomputed. The weights, scaler and self-test are untouched, so the model scores as before; its
+    ``card_sha256`` (the model's identity in a scan) changes. Returns the new card."""
+    card = verify(model_dir)
+    touched = {CARD_TXT, CARD_JSON, *(files or {})}
+    if any(name in (MODEL_FILE, SCALER_FILE) or os.path.basename(name) != name for name in touched):
+        raise ValueError(f"amend_card may not replace {sorted(touched)}")
+    card = {k: v for k, v in card.items() if k != "card_sha256"}
+    card.update(fields)
+    for name, data in (files or {}).items():
+        write_atomic(os.path.join(model_dir, name), data)
+    card["files"] = {name: digest for name, digest in card["files"].items() if name != CARD_TXT}
+    card["files"].update({name: sha256_path(os.path.join(model_dir, name)) for name in files or {}})
+    write_atomic(os.path.join(model_dir, CARD_TXT), render_text(card).encode())
+    card["files"][CARD_TXT] = sha256_path(os.path.join(model_dir, CARD_TXT))
+    card["files"] = dict(sorted(card["files"].items()))
+    card["card_sha256"] = card_digest(card)
+    write_atomic(os.path.join(model_dir, CARD_JSON), (json.dumps(card, indent=2, ensure_ascii=False) + "\n").encode())
     return card
 
 

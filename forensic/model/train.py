@@ -12,6 +12,7 @@ imported (PixelLib turns eager execution off for the whole process).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import resource
 import sys
@@ -22,8 +23,12 @@ from typing import Any
 
 import numpy as np
 
+from forensic.model import card as model_card
+from forensic.model import store
 from forensic.model.architecture import ARCHITECTURES, FRAME_LEVEL, FRAMES, ArchitectureConfig, build_model, keras
-from forensic.model.data import Dataset, FeatureSettings, Split, check_outside, load_dataset, split_dataset
+from forensic.model.data import Dataset, FeatureSettings, Split, check_outside, load_dataset, split_csv, split_dataset
+from forensic.model.calibration import calibration_summary, choose_threshold
+from forensic.model.metrics import compute_metrics, frame_accuracy
 from forensic.model.scaler import StandardScaler, fit_on_split
 from forensic.model.store import FusionClassifier, clip_scores, model_inputs
 
@@ -44,6 +49,7 @@ class TrainConfig:
     decay: float = 5e-4  # paper
     patience: int = 5  # epochs without a better validation loss before stopping (paper silent)
     threshold: float = 0.5
+    choose_threshold: bool = False  # True: the threshold chosen on the validation split replaces ``threshold``
     vgg16_weights: str | None = None  # a VGG16 "notop" weights file; None: from scratch
     arch: ArchitectureConfig = field(default_factory=ArchitectureConfig)
 
@@ -179,7 +185,7 @@ class TrainOutcome:
     dataset: Dataset
     split: Split
     fit: FitResult
-    metrics: dict[str, Any]  # split name -> forensic.model.evaluate.Metrics
+    metrics: dict[str, Any]  # split name -> forensic.model.metrics.Metrics
 
 
 def check_model_dir(model_dir: str, dataset_dir: str) -> None:
@@ -204,26 +210,29 @@ def prepare(dataset_dir: str, settings: FeatureSettings, cache_dir: str, seed: i
 def train_on(dataset: Dataset, split: Split, config: TrainConfig, model_dir: str | None = None,
              progress: Progress = _quiet, argv: list[str] | None = None, name: str | None = None) -> TrainOutcome:  # fmt: skip
     """Fit one model on a prepared split, measure it on every split, and write MODEL_DIR when given."""
-    from forensic.model import card as model_card
-    from forensic.model import evaluate, store
-    from forensic.model.data import split_csv
-
     result = fit(dataset, split, config, progress)
     progress(f"{config.architecture}: {result.epochs_run} epoch(s) in {result.seconds:.1f} s; kept the weights of "
              f"epoch {result.best_epoch}")  # fmt: skip
     clf = FusionClassifier(result.keras_model, result.scaler, {"architecture": {"name": config.architecture},
                                                                "threshold": config.threshold})  # fmt: skip
     raw = raw_scores_by_split(clf, dataset, split)
-    metrics = {part: evaluate.compute_metrics(dataset.labels[getattr(split, part)], clip_scores(r), config.threshold)
-               for part, r in raw.items()}  # fmt: skip
+    scores = {part: clip_scores(r) for part, r in raw.items()}
+    labels = {part: dataset.labels[getattr(split, part)] for part in raw}
+    choice = choose_threshold(labels["val"], scores["val"])
+    if config.choose_threshold:
+        config = dataclasses.replace(config, threshold=choice.threshold)
+        progress(f"threshold chosen on validation: {choice.threshold:.4f} (validation macro F1 {choice.macro_f1:.4f}, "
+                 f"{choice.macro_f1_at_half:.4f} at 0.5)")
+    calibration = calibration_summary(labels, scores, choice, config.threshold)
+    metrics = {part: compute_metrics(labels[part], scores[part], config.threshold) for part in raw}
     if config.architecture in FRAME_LEVEL:
         for part, r in raw.items():
-            metrics[part].frame_accuracy = evaluate.frame_accuracy(r, dataset.labels[getattr(split, part)],
+            metrics[part].frame_accuracy = frame_accuracy(r, dataset.labels[getattr(split, part)],
                                                                    config.threshold)  # fmt: skip
     if model_dir is None:
         return TrainOutcome(None, None, dataset, split, result, metrics)
     card = model_card.build_card(name=name, config=config, dataset=dataset, split=split, fit=result, metrics=metrics,
-                                 argv=argv or [])  # fmt: skip
+                                 argv=argv or [], calibration=calibration)
     files = {
         store.CURVES_PNG: model_card.plot_training_curves(result.history, result.best_epoch),
         store.CONFUSION_PNG: model_card.plot_confusion_matrix(metrics["test"], "test split"),

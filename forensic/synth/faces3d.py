@@ -403,7 +403,7 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
 def default_face_sources(folder: str) -> dict[str, str]:
     """The face photos that ship with the installed packages (astronaut, grace_hopper)."""
-    from forensic.synth.lavfi import face_images
+    from forensic.synth.photos import face_images
 
     return face_images(folder)
 

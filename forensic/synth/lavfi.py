@@ -1,26 +1,29 @@
 """Footage made with ffmpeg: multi-shot clips with scene cuts at known frames.
 
-Used by ``forensic synth demo`` (the demo footage) and by the tests. Each shot is an ffmpeg
-source (a lavfi pattern, a colour, or a still picture panned across), trimmed to an exact
+Used by ``forensic synth demo`` (the demo footage, :mod:`forensic.synth.demo`) and by the tests.
+Each shot is an ffmpeg source (a lavfi pattern, a colour, or a still picture panned across), trimmed to an exact
 number of frames; shots are concatenated, so the cut frames are the running sums of the shot
 lengths.
 """
 
 from __future__ import annotations
 
-import os
 import subprocess
-import tempfile
 from dataclasses import dataclass
 
 import numpy as np
+
+from forensic.synth.photos import face_images, two_people_image
+
+__all__ = ["Shot", "cut_frames", "face_images", "make_clip", "two_people_image"]
 
 
 @dataclass(frozen=True)
 class Shot:
     """``source``: a lavfi source expression such as ``testsrc2`` or ``color=c=red``,
-    ``image:PATH`` for a picture panned across the frame, or ``still:PATH`` for the whole
-    picture fitted into the frame, not moving."""
+    ``image:PATH`` for a picture panned across the frame, ``still:PATH`` for the whole
+    picture fitted into the frame, not moving (a still segment), or ``drift:PATH`` for the same
+    picture drifting slowly sideways (w/16 pixels over the shot: frames that change)."""
 
     source: str
     frames: int
@@ -56,6 +59,14 @@ def make_clip(
             chains.append(
                 f"[{i}:v]{fit},fps={fps},setsar=1,format=yuv420p,trim=end_frame={shot.frames},setpts=PTS-STARTPTS[s{i}]"
             )
+        elif shot.source.startswith("drift:"):  # the whole picture, fitted into the frame, drifting sideways
+            inputs += ["-loop", "1", "-framerate", str(fps), "-t", f"{dur:.3f}", "-i", shot.source[6:]]
+            d = max(8, w // 16)  # pixels the picture moves over the shot
+            fit = (f"scale={w}:{h}:force_original_aspect_ratio=decrease,pad={w + d}:{h}:(ow-iw)/2:(oh-ih)/2:color=gray,"
+                   f"crop={w}:{h}:x='{d}*n/{max(1, shot.frames - 1)}':y=0")
+            chains.append(
+                f"[{i}:v]{fit},fps={fps},setsar=1,format=yuv420p,trim=end_frame={shot.frames},setpts=PTS-STARTPTS[s{i}]"
+            )
         elif shot.source.startswith("image:"):
             inputs += ["-loop", "1", "-framerate", str(fps), "-t", f"{dur:.3f}", "-i", shot.source[6:]]
             # pan: a window of the picture sliding left to right
@@ -88,80 +99,3 @@ def _rate(fps: int | str) -> float:
         a, b = fps.split("/")
         return int(a) / int(b)
     return float(fps)
-
-
-def face_images(folder: str) -> dict[str, str]:
-    """Pictures of real faces that ship with the installed packages, written as PNG into
-    ``folder``: scikit-image's astronaut and matplotlib's grace_hopper."""
-    import cv2
-    import matplotlib.cbook
-    import skimage.data
-
-    os.makedirs(folder, exist_ok=True)
-    out = {}
-    astronaut = os.path.join(folder, "astronaut.png")
-    cv2.imwrite(astronaut, cv2.cvtColor(skimage.data.astronaut(), cv2.COLOR_RGB2BGR))
-    out["astronaut"] = astronaut
-    out["grace_hopper"] = str(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
-    return out
-
-
-def two_people_image(folder: str, gap: int = 120) -> str:
-    """astronaut (left) and grace_hopper (right) side by side on one grey canvas, as a PNG: two real
-    faces in one picture, for footage with two people."""
-    import cv2
-
-    faces = face_images(folder)
-    a = cv2.imread(faces["astronaut"])
-    b = cv2.imread(faces["grace_hopper"])
-    h = max(a.shape[0], b.shape[0])
-    canvas = np.full((h, a.shape[1] + gap + b.shape[1], 3), 90, np.uint8)
-    canvas[h - a.shape[0]:, : a.shape[1]] = a
-    canvas[h - b.shape[0]:, a.shape[1] + gap:] = b
-    path = os.path.join(folder, "two_people.png")
-    cv2.imwrite(path, canvas)
-    return path
-
-
-def make_demo_footage(out_dir: str) -> list[str]:
-    """The footage ``make demo`` scans: several files, formats, frame rates and cuts, a stream
-    that does not start at 0, a variable frame rate, and an identical copy of one file."""
-    os.makedirs(out_dir, exist_ok=True)
-    written = []
-    with tempfile.TemporaryDirectory() as tmp:
-        faces = face_images(tmp)
-        pair = two_people_image(tmp)
-        a = os.path.join(out_dir, "camera1_multishot.mp4")
-        make_clip(
-            a,
-            [Shot(f"image:{faces['astronaut']}", 175), Shot(f"still:{pair}", 150), Shot("testsrc2", 100),
-             Shot(f"image:{faces['grace_hopper']}", 275), Shot("color=c=navy", 50)],
-            fps=25, size=(640, 480),
-        )  # fmt: skip
-        written.append(a)
-        b = os.path.join(out_dir, "camera2_vfr.mkv")
-        make_clip(
-            b,
-            [Shot(f"image:{faces['grace_hopper']}", 150), Shot("smptebars", 120)],
-            fps=30, size=(480, 360),
-            vf="select='lt(n\\,90)+not(mod(n\\,3))'",
-            output_args=("-fps_mode", "vfr"),
-        )  # fmt: skip
-        written.append(b)
-        c = os.path.join(out_dir, "camera3_offset.ts")
-        make_clip(
-            c, [Shot("mandelbrot", 200)], fps=25, size=(320, 240),
-            codec_args=("-c:v", "mpeg2video", "-q:v", "4"), output_args=("-output_ts_offset", "10"),
-        )  # fmt: skip
-        written.append(c)
-    from forensic.synth.scenes import make_clips
-
-    # two people: one stalking scene and one of people together (with their ground truth beside)
-    written += make_clips(os.path.join(out_dir, "scenes"), per_class=1, seed=7)
-    copies = os.path.join(out_dir, "copies")
-    os.makedirs(copies, exist_ok=True)
-    dup = os.path.join(copies, "camera1_multishot_copy.mp4")
-    with open(a, "rb") as src, open(dup, "wb") as dst:
-        dst.write(src.read())
-    written.append(dup)
-    return written

@@ -198,7 +198,9 @@ def test_usage_errors(trained, dataset, tmp_path):
     r = forensic("train", str(tmp_path / "flat"), "--out", str(tmp_path / "m"))
     assert r.returncode == 2 and "non_stalking" in r.stderr and not (tmp_path / "m").exists()
     assert forensic("train", str(dataset), "--out", str(tmp_path / "m"), "--epochs", "0").returncode == 2
-    r = forensic("evaluate", str(dataset))
+    # evaluate without --model uses models/default, as scan does (forensic/_cli/evaluate.py): a missing
+    # model folder is the usage error
+    r = forensic("evaluate", str(dataset), "--model", str(tmp_path / "no-model"))
     assert r.returncode == 2 and "--model" in r.stderr
     for cmd in ("train", "evaluate"):
         h = forensic(cmd, "--help")

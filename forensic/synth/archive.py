@@ -1,0 +1,138 @@
+"""Multi-scene archives: several files of back-to-back scenes in several formats, with the interval
+table and per-frame ground truth."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from fractions import Fraction
+
+import numpy as np
+
+from forensic.synth.clips import write_description
+from forensic.synth.draws import pick, uniform
+from forensic.synth.encode import Encoder
+from forensic.synth.facepool import FacePool, choose_faces
+from forensic.synth.plan import plan_scene
+from forensic.synth.render import render_scene
+from forensic.synth.scenarios import ARCHIVE_SCENES, ARCHIVE_SECONDS, GENERATOR, NON_STALKING, OTHER, STALKING
+from forensic.synth.truth import scene_truth
+
+
+ARCHIVE_FORMATS = (
+    # extension, codec, quality range, fps, size, extra output args
+    ("mp4", "h264", (20, 30), 25, (960, 540), ("-movflags", "+faststart")),
+    ("mkv", "h264", (22, 32), Fraction(30000, 1001), (854, 480), ()),
+    ("ts", "mpeg2", (3, 7), 25, (720, 576), ()),
+    ("avi", "mpeg4", (3, 8), 24, (640, 480), ()),
+    ("mov", "h264", (18, 28), 30, (640, 360), ("-movflags", "+faststart")),
+)  # every file of an archive has another container (up to five files, then they repeat)
+GT_COLUMNS = ("file", "scene", "start_s", "end_s", "start_frame", "end_frame", "fps", "scenario", "label", "people",
+              "faces", "distance_face_widths_mean")
+
+
+def plan_archive(minutes: float, seed: int, n_faces: int, *, size=None, fps=None,
+                 file_minutes: tuple[float, float] = (1.5, 4.0)) -> list[dict]:
+    """The archive's files, each with its format and list of scenes (scenario, seed, frames)."""
+    if minutes <= 0:
+        raise ValueError("--minutes must be more than 0")
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), 7]))
+    total = minutes * 60.0
+    lengths = []
+    left = total
+    while left > 1e-6:
+        d = uniform(rng, *file_minutes) * 60.0
+        if left - d < file_minutes[0] * 60.0 * 0.5:
+            d = left
+        lengths.append(min(d, left))
+        left -= lengths[-1]
+    if len(lengths) == 1 and total >= 8:  # always several files
+        lengths = [total / 2, total / 2]
+    fmts = [int(i) for i in rng.permutation(len(ARCHIVE_FORMATS))]
+    files = []
+    for k, seconds in enumerate(lengths):
+        ext, codec, qr, f_fps, f_size, extra = ARCHIVE_FORMATS[fmts[k % len(fmts)]]
+        f_fps = Fraction(fps).limit_denominator(1001) if fps else Fraction(f_fps)
+        f_size = tuple(size) if size else f_size
+        nframes = max(1, int(round(seconds * float(f_fps))))
+        scenes, used, last_kind = [], 0, None
+        while used < nframes:
+            kind = pick(rng, ARCHIVE_SCENES)
+            if kind == last_kind == "empty":
+                continue
+            lo, hi = ARCHIVE_SECONDS[kind]
+            n = int(round(uniform(rng, lo, hi) * float(f_fps)))
+            if nframes - used - n < int(2.0 * float(f_fps)):  # no scene shorter than 2 s at the end
+                n = nframes - used
+            scenario = kind if kind in OTHER else pick(rng, STALKING if kind == "stalking" else NON_STALKING)
+            scenes.append({"scenario": scenario, "seed": int(rng.integers(2**31)), "start_frame": used,
+                           "frames": n})
+            used += n
+            last_kind = kind
+        files.append({"name": f"archive_{seed}_{k:02d}.{ext}", "codec": codec, "quality": int(rng.integers(*qr)),
+                      "fps": f_fps, "size": f_size, "extra": extra, "scenes": scenes})
+    return files
+
+
+def make_archive(out_dir: str, minutes: float, seed: int, faces_dir: str | None = None, *,
+                 default_faces: bool = True, size=None, fps=None, file_minutes: tuple[float, float] = (1.5, 4.0),
+                 pool: FacePool | None = None, progress=None) -> list[str]:
+    """Write a multi-scene archive: footage files in ``out_dir/footage``, the interval table
+    ``out_dir/ground_truth.csv`` (one row per scene: file, start_s, end_s, scenario, label, ...)
+    and per-frame detail in ``out_dir/ground_truth/FILE.json``. Times are seconds from the first
+    decoded frame of each file (``*_s`` in forensic.records); scene cuts are at the rows' starts.
+    Returns the footage paths."""
+    pool = pool or FacePool(faces_dir, default_faces)
+    files = plan_archive(minutes, seed, len(pool), size=size, fps=fps, file_minutes=file_minutes)
+    foot = os.path.join(out_dir, "footage")
+    gt_dir = os.path.join(out_dir, "ground_truth")
+    os.makedirs(foot, exist_ok=True)
+    os.makedirs(gt_dir, exist_ok=True)
+    rows, written = [], []
+    last_backdrop = None
+    for fi in files:
+        path = os.path.join(foot, fi["name"])
+        scenes_gt = []
+        with Encoder(path, fi["size"], fi["fps"], fi["codec"], fi["quality"], fi["extra"]) as e:
+            for k, sc in enumerate(fi["scenes"]):
+                srng = np.random.default_rng([sc["seed"], 1])  # not plan_scene's own stream
+                faces = choose_faces(srng, pool, 2)
+                scene = plan_scene(sc["scenario"], sc["seed"], fi["size"], fi["fps"], sc["frames"], len(pool), faces)
+                # a cut must look like one: never the same backdrop kind twice in a row
+                if scene.backdrop["kind"] == last_backdrop:
+                    kinds = [x for x in ("street", "indoor", "park", "photo") if x != last_backdrop]
+                    scene.backdrop["kind"] = kinds[int(srng.integers(len(kinds)))]
+                last_backdrop = scene.backdrop["kind"]
+                truths = []
+                for frame, tr in render_scene(scene, pool):
+                    e.write(frame)
+                    truths.append(tr)
+                gt = scene_truth(scene, pool, truths)
+                fps_f = float(fi["fps"])
+                start, end = sc["start_frame"], sc["start_frame"] + sc["frames"]
+                gt.update(scene=k, start_frame=start, end_frame=end, start_s=start / fps_f, end_s=end / fps_f)
+                scenes_gt.append(gt)
+                rows.append({"file": os.path.join("footage", fi["name"]), "scene": k,
+                             "start_s": f"{start / fps_f:.6f}", "end_s": f"{end / fps_f:.6f}",
+                             "start_frame": start, "end_frame": end, "fps": str(fi["fps"]),
+                             "scenario": scene.scenario,
+                             "label": "stalking" if scene.label == "stalking" else "non_stalking",
+                             "people": len(scene.people), "faces": ";".join(p["face"] for p in gt["people"]),
+                             "distance_face_widths_mean": gt["summary"].get("distance_face_widths_mean", "")})
+        with open(os.path.join(gt_dir, fi["name"] + ".json"), "w") as f:
+            json.dump({"generator": GENERATOR, "file": os.path.join("footage", fi["name"]), "master_seed": int(seed),
+                       "fps": str(fi["fps"]), "width": fi["size"][0], "height": fi["size"][1],
+                       "encoding": {"codec": fi["codec"], "quality": fi["quality"],
+                                    "container": fi["name"].rsplit(".", 1)[1]},
+                       "frames": sum(s["frames"] for s in fi["scenes"]), "scenes": scenes_gt},
+                      f, separators=(",", ":"))
+        written.append(path)
+        if progress:
+            progress(path)
+    write_description(out_dir, pool)
+    with open(os.path.join(out_dir, "ground_truth.csv"), "w", newline="") as f:
+        wr = csv.DictWriter(f, fieldnames=list(GT_COLUMNS))
+        wr.writeheader()
+        wr.writerows(rows)
+    return written
