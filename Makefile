@@ -5,7 +5,7 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
-APT_PACKAGES := ffmpeg poppler-utils libharfbuzz-subset0 fonts-dejavu-core
+APT_PACKAGES := ffmpeg poppler-utils libharfbuzz-subset0 fonts-dejavu-core chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export TF_USE_LEGACY_KERAS := 1
 export TF_CPP_MIN_LOG_LEVEL := 2

@@ -11,9 +11,11 @@ import sys
 
 import forensic
 from forensic._cli.common import EXIT_OK, EXIT_USAGE
+from forensic._cli.examples import add_examples
 
 # command modules, in the order `forensic --help` lists them
-COMMANDS = ("scan", "segments", "features", "models", "synth", "report", "verify", "train", "evaluate")
+COMMANDS = ("scan", "segments", "features", "faces", "models", "synth", "report", "coappear", "verify", "train",
+            "evaluate")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,9 +25,12 @@ def build_parser() -> argparse.ArgumentParser:
         "the paper's features and a case folder that records everything.",
     )
     parser.add_argument("--version", action="version", version=f"forensic {forensic.__version__}")
+    add_examples(parser, "")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(f"forensic._cli.{name}").add_parser(sub)
+        if name in sub.choices:
+            add_examples(sub.choices[name], name)
     return parser
 
 

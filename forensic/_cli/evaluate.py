@@ -1,4 +1,4 @@
-"""forensic evaluate DATASET --model MODEL_DIR [--ablation]"""
+"""forensic evaluate DATASET [--model MODEL_DIR] [--ablation]"""
 
 from __future__ import annotations
 
@@ -14,18 +14,19 @@ from forensic._cli.train import add_training_options, progress_printer
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "evaluate", help="measure a trained model on labelled clips; --ablation: the paper's Table 2",
-        description="Score the clips of DATASET (stalking/ and non_stalking/) with the model in MODEL_DIR (its files "
-        "are checked against their recorded SHA-256 first; features are made with the model's segmenter and "
-        "cached) and print accuracy, per-class precision, recall and F1, macro averages and the confusion matrix "
-        "(the paper's Table 1 and Figure 9). Clips the model trained or validated on (matched by SHA-256 with its "
-        "split.csv) are not counted unless --all. --ablation trains the four models of the paper's Table 2 "
+        description="Score the clips of DATASET (stalking/ and non_stalking/) with the model in MODEL_DIR (default "
+        "models/default; its files are checked against their recorded SHA-256 first; features are made with the "
+        "model's segmenter and cached) and print accuracy, per-class precision, recall and F1, macro averages and "
+        "the confusion matrix (the paper's Table 1 and Figure 9). Clips the model trained or validated on "
+        "(matched by SHA-256 with its split.csv) are not counted unless --all. --ablation trains the four models of the paper's Table 2 "
         "(vgg16, convlstm, vgg16_mlp, fusion) on one split with the same settings and prints their training, "
         "validation and test accuracy; settings not given come from --model's card. Exit 0, 3 when clips were "
         "left out, 2 on usage errors or a model that fails its checks.",
     )  # fmt: skip
     p.add_argument("dataset", metavar="DATASET", help="folder with stalking/ and non_stalking/ clips")
-    p.add_argument("--model", metavar="MODEL_DIR", help="model folder written by `forensic train` (required "
-                   "unless --ablation)")  # fmt: skip
+    p.add_argument("--model", metavar="MODEL_DIR",
+                   help="model folder written by `forensic train` (default: models/default, as `forensic scan`; "
+                   "with --ablation: the card whose settings are reused)")  # fmt: skip
     p.add_argument("--all", action="store_true", help="count every usable clip, also those the model trained on")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.add_argument("--ablation", action="store_true", help="train and compare the four models of Table 2")
@@ -39,6 +40,7 @@ def add_parser(sub) -> None:
 def run(args: argparse.Namespace, argv: list[str]) -> int:
     from forensic.model.data import DatasetError, default_cache_dir
     from forensic.model.store import ModelIntegrityError
+    from forensic.resources import default_model_dir
 
     progress = progress_printer(args.quiet)
     try:
@@ -46,17 +48,25 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
             raise FileNotFoundError(f"no such data set folder: {args.dataset}")
         if args.ablation:
             return _ablation(args, argv, progress)
-        if not args.model:
-            raise ValueError("--model MODEL_DIR is required (or --ablation)")
         from forensic.model.evaluate import evaluate_model, format_evaluation
 
-        cache = os.path.abspath(args.cache or default_cache_dir(args.model))
-        ev = evaluate_model(args.dataset, args.model, cache, args.all, args.maskrcnn_weights, progress)
+        model = args.model or default_model_dir()
+        if not os.path.isdir(model):
+            raise FileNotFoundError(f"no model at {model}: train one with `forensic train` or pass --model")
+        # the default model may live inside an installed package: its cache goes to the user's cache folder
+        cache = os.path.abspath(args.cache or (default_cache_dir(model) if args.model else user_cache_dir()))
+        ev = evaluate_model(args.dataset, model, cache, args.all, args.maskrcnn_weights, progress)
     except (FileNotFoundError, FileExistsError, DatasetError, ValueError, ModelIntegrityError, RuntimeError) as exc:
         print(f"forensic: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     print(json.dumps(ev.to_dict(), indent=2) if args.json else format_evaluation(ev, args.all))
     return EXIT_SOME_FAILED if ev.dataset.left_out else EXIT_OK
+
+
+def user_cache_dir() -> str:
+    """``$XDG_CACHE_HOME/forensic/features`` (default ``~/.cache/forensic/features``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "forensic", "features")
 
 
 def _ablation(args: argparse.Namespace, argv: list[str], progress) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from forensic._cli.common import EXIT_OK, EXIT_USAGE
@@ -51,4 +52,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
                 print(f"{sha}  {rel}")
         for note in paths.notes:
             print(f"forensic: note: {note}", file=sys.stderr)
+    from forensic.fsutil import sha256_path
+
+    print(f"manifest sha256: {sha256_path(os.path.join(args.case_dir, 'manifest.json'))}", flush=True)
     return EXIT_OK

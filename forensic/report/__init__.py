@@ -46,7 +46,7 @@ from forensic.report.context import (
     parse_clock_offsets,
     parse_clock_value,
 )
-from forensic.store.case import sha256_path, write_atomic
+from forensic.fsutil import sha256_path, swap_dir, write_atomic
 
 __all__ = ["ReportError", "ReportPaths", "build_report", "default_templates_dir", "render_html"]
 
@@ -82,9 +82,10 @@ class ReportPaths:
 
 
 def default_templates_dir() -> str:
-    """``templates/`` beside the package (the checkout's templates folder)."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    return os.path.normpath(os.path.join(here, "..", "..", "templates"))
+    """The report templates: inside the installed package, or the checkout's ``templates/``."""
+    from forensic.resources import templates_dir
+
+    return templates_dir()
 
 
 def _clock_specs(clock_offsets: Mapping[str, Any] | Iterable[str] | None) -> list[ClockSpec]:
@@ -127,6 +128,7 @@ def build_report(case_dir: str, *, agency: str | None = None,
             files[rel] = sha256_path(full)
 
         _prepare_pictures(ctx)
+        ctx.coappear = _coappear_view(ctx)
         subs = _write_subtitles(ctx, put)
         put(CSV_NAME, _segments_csv(ctx))
         ctx.issued_files = sorted(files.items())
@@ -158,18 +160,8 @@ def _umask() -> int:
 
 
 def _swap_in(work: str, final: str) -> None:
-    """Replace ``final`` by ``work`` (the old report folder is removed only after the new one is in)."""
-    old = None
-    if os.path.lexists(final):
-        old = tempfile.mkdtemp(prefix=".tmp-report-old-", dir=os.path.dirname(final))
-        os.rmdir(old)
-        os.replace(final, old)
-    os.replace(work, final)
-    if old is not None:
-        if os.path.isdir(old) and not os.path.islink(old):
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.unlink(old)
+    """Replace ``final`` by ``work`` in one atomic exchange (the old report folder is removed after)."""
+    swap_dir(work, final)
 
 
 def _record_in_manifest(ctx: ReportContext, rel_files: dict[str, str], files: dict[str, str]) -> None:
@@ -236,6 +228,42 @@ def _keyframes_of(ctx: ReportContext, s: SegmentView) -> list[Keyframe]:
     return out
 
 
+def _stills_of(ctx: ReportContext, s: SegmentView) -> list[Keyframe]:
+    """The exact decoded sample frames, ``stills/frame_NNNNNN.png`` in the features folder (written by
+    the features stage; a case folder made before it wrote them has none, and the report says so)."""
+    folder = inside_case(ctx.case_dir, s.finding.features_dir) if s.finding.features_dir else None
+    sdir = os.path.join(folder, "stills") if folder else None
+    if not sdir or not os.path.isdir(sdir):
+        return []
+    out = []
+    for name in sorted(os.listdir(sdir)):
+        stem = os.path.splitext(name)[0]
+        if not (name.endswith(".png") and stem.startswith("frame_") and stem[6:].isdigit()):
+            continue
+        full = os.path.join(sdir, name)
+        k = Keyframe(rel=os.path.join(s.finding.features_dir, "stills", name), frame=int(stem[6:]))
+        if os.path.islink(full) or inside_case(ctx.case_dir, k.rel) is None:
+            k.missing = "refused: the path leads outside the case folder"
+        else:
+            k.sha256 = sha256_path(full)
+        out.append(k)
+    return out
+
+
+def _explain(s: SegmentView) -> None:
+    """The measurements, the streams, and the player links of one detailed segment."""
+    from forensic.report import finding, player
+
+    s.points = finding.curves(s.table)
+    s.looks = finding.looks_summary(s.points) if s.points else ""
+    s.streams = finding.stream_contributions(s.features_json)
+    if s.video is not None and s.player_start is not None and s.player_end is not None:
+        path = s.video.item.path
+        s.url = player.file_url(path, s.player_start, s.player_end)
+        s.mpv = player.mpv_command(path, s.player_start, s.player_end)
+        s.vlc = player.vlc_command(path, s.player_start, s.player_end)
+
+
 def _features_of(ctx: ReportContext, s: SegmentView) -> None:
     f = s.finding
     folder = inside_case(ctx.case_dir, f.features_dir) if f.features_dir else None
@@ -280,6 +308,12 @@ def _segment_warnings(s: SegmentView) -> list[str]:
     return out
 
 
+def _coappear_view(ctx: ReportContext):
+    from forensic.report.coappear import coappear_view
+
+    return coappear_view(ctx)
+
+
 def _prepare_pictures(ctx: ReportContext) -> None:
     from forensic.report import charts
 
@@ -293,16 +327,18 @@ def _prepare_pictures(ctx: ReportContext) -> None:
     for s in ctx.detailed:
         _features_of(ctx, s)
         s.keyframes = _keyframes_of(ctx, s)
+        s.stills = _stills_of(ctx, s)
         s.warnings = _segment_warnings(s)
+        _explain(s)
         if s.table:
             s.chart = charts.data_uri(charts.segment_chart_png(s.table), "image/png")
-        for k in s.keyframes:
+        for k in [*s.keyframes, *s.stills]:
             if k.missing is None:
                 full = inside_case(ctx.case_dir, k.rel)
-                jpg = charts.keyframe_jpeg(full, 720, 85)
+                jpg = charts.keyframe_jpeg(full, 480, 82)
                 if jpg is None:
                     k.missing = "not a readable image"
-                    ctx.notes.append(f"keyframe {k.rel!r} cannot be read as an image")
+                    ctx.notes.append(f"picture {k.rel!r} cannot be read as an image")
                 else:
                     k.image = charts.data_uri(jpg, "image/jpeg")
         if id(s) in contact:
@@ -330,8 +366,9 @@ def _write_subtitles(ctx: ReportContext, put) -> dict[str, dict[str, str]]:
             continue
         stem = subtitles.file_stem(v.item.path, v.sha256)
         vtt, srt = f"{SUBTITLES}/{stem}.vtt", f"{SUBTITLES}/{stem}.srt"
-        put(vtt, subtitles.webvtt(v.item.path, v.sha256, flagged, rid, ctx.revision).encode("utf-8"))
-        put(srt, subtitles.srt(flagged).encode("utf-8"))
+        offset = v.player.offset_s if v.player is not None else 0.0
+        put(vtt, subtitles.webvtt(v.item.path, v.sha256, flagged, rid, ctx.revision, offset).encode("utf-8"))
+        put(srt, subtitles.srt(flagged, offset).encode("utf-8"))
         v.subtitles = {"vtt": vtt, "srt": srt}
         out[v.sha256] = dict(v.subtitles)
     return out
@@ -358,8 +395,9 @@ def _segments_csv(ctx: ReportContext) -> bytes:
     for s in ctx.segments:
         f = s.finding
         row = [s.rank or "", "yes" if s.flagged else "no"]
+        frow = f.to_row()  # the findings.csv form: the path escaped losslessly (forensic.records)
         for col in FINDING_COLUMNS:
-            row.append(_cell(getattr(f, col)))
+            row.append(frow[col] if col == "path" else _cell(getattr(f, col)))
         clock = s.video.clock if s.video is not None else None
         row += [s.wall_start or "", s.wall_end or "", clock.kind if clock is not None else "none"]
         w.writerow(row)

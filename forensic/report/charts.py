@@ -2,8 +2,8 @@
 
 * :func:`timeline_png`: one file's score over time (seconds from the first frame), the threshold,
   flagged intervals shaded red, segments that were not classified shaded grey.
-* :func:`segment_chart_png`: one segment's yaw and pitch of persons A and B and their nose-to-nose
-  distance over its sample frames.
+* :func:`segment_chart_png`: one segment's yaw and pitch of persons A and B, whether each looks
+  toward the other, and their nose-to-nose distance over its sample frames.
 * :func:`keyframe_jpeg`: a reduced JPEG copy of an annotated keyframe (the PNG in the case folder
   stays the reference; its SHA-256 is printed beside the copy).
 
@@ -97,8 +97,8 @@ def timeline_png(segments: Sequence[Any], duration_s: float | None, threshold: f
     from matplotlib.ticker import FuncFormatter, MultipleLocator
 
     with matplotlib.rc_context(_RC):
-        fig = _figure(7.2, 1.75)
-        ax = fig.add_axes((0.07, 0.27, 0.745, 0.64))
+        fig = _figure(7.2, 1.25)
+        ax = fig.add_axes((0.07, 0.33, 0.745, 0.6))
         end = max([float(duration_s or 0.0)] + [float(s.end_s) for s in segments] + [1.0])
         grey_done = flag_done = score_done = False
         for s in segments:
@@ -155,55 +155,72 @@ def _col(rows: list[dict[str, Any]], name: str) -> np.ndarray:
 
 
 def segment_chart_png(rows: list[dict[str, Any]]) -> bytes:
-    """``rows``: features.csv rows (frame, s, A_yaw, A_pitch, B_yaw, B_pitch, distance_px, has_pair).
+    """``rows``: features.csv rows (frame, s, A_yaw, A_pitch, B_yaw, B_pitch, noses, distance_px).
 
-    Left: yaw (solid) and pitch (dashed) of A (amber) and B (blue), degrees. Right: nose-to-nose
-    distance, pixels. x: the sample frames, labelled with their frame number. A frame without both
-    people has no value; it is marked "no pair", never drawn as zero."""
+    Three panels over the sample frames (x: decoded-frame index): head pose (yaw solid, pitch
+    dashed; A amber, B blue), whether each looks toward the other (filled: yes, hollow: no, none:
+    unknown; see :data:`forensic.report.finding.LOOK_RULE`), nose-to-nose distance in pixels. A
+    frame without both people has no value; it is marked "no pair", never drawn as zero."""
     import matplotlib
 
+    from forensic.report.finding import curves
+
+    pts = curves(rows)
     with matplotlib.rc_context(_RC):
-        fig = _figure(7.2, 1.6)
-        x = np.arange(len(rows))
-        labels = [f"{int(float(r.get('frame')))}" if r.get("frame") not in (None, "") else "?" for r in rows]
-        ax1 = fig.add_axes((0.075, 0.27, 0.53, 0.56))
-        ax2 = fig.add_axes((0.715, 0.27, 0.27, 0.56))
+        fig = _figure(7.2, 1.75)
+        x = np.arange(len(pts))
+        labels = [str(p.frame) if p.frame is not None else "?" for p in pts]
+        ax1 = fig.add_axes((0.07, 0.25, 0.40, 0.58))
+        ax3 = fig.add_axes((0.545, 0.25, 0.17, 0.58))
+        ax2 = fig.add_axes((0.795, 0.25, 0.19, 0.58))
+        series = {"A": ([p.a_yaw for p in pts], [p.a_pitch for p in pts], [p.a_looks for p in pts]),
+                  "B": ([p.b_yaw for p in pts], [p.b_pitch for p in pts], [p.b_looks for p in pts])}  # fmt: skip
         for person, color in (("A", COLOR_A), ("B", COLOR_B)):
+            yaw, pitch, looks = series[person]
             marker = "o" if person == "A" else "s"
-            ax1.plot(x, _col(rows, f"{person}_yaw"), color=color, lw=1.4, marker=marker, ms=3.5, label=f"{person} yaw")
-            ax1.plot(x, _col(rows, f"{person}_pitch"), color=color, lw=1.2, ls="--", marker=marker, ms=3.5,
-                     mfc="white", label=f"{person} pitch")  # fmt: skip
+            ax1.plot(x, yaw, color=color, lw=1.4, marker=marker, ms=3.5, label=f"{person} yaw")
+            ax1.plot(x, pitch, color=color, lw=1.2, ls="--", marker=marker, ms=3.5, mfc="white",
+                     label=f"{person} pitch")  # fmt: skip
+            yrow = 1 if person == "A" else 0
+            for i, v in enumerate(looks):
+                if v is None:
+                    continue
+                ax3.plot([i], [yrow], marker=marker, ms=6, color=color, mfc=color if v else "white", mew=1.2)
         ax1.axhline(0, color="#bbbbbb", lw=0.6)
-        ax1.set_ylabel("head pose, degrees")
-        dist = _col(rows, "distance_px")
-        ax2.plot(x, dist, color="#2ca02c", lw=1.4, marker="D", ms=3.5, label="distance A-B")
-        ax2.set_ylabel("distance A-B, pixels")
+        ax1.set_ylabel("head yaw and pitch, degrees")
+        ax3.set_ylim(-0.6, 1.6)
+        ax3.set_yticks([0, 1])
+        ax3.set_yticklabels(["B to A", "A to B"])
+        ax3.set_title("looks toward the other", loc="left", fontsize=7)
+        dist = np.array([p.distance_px for p in pts], dtype=float)
+        ax2.plot(x, dist, color="#2ca02c", lw=1.4, marker="D", ms=3.5)
+        ax2.set_ylabel("pixels")
         ax2.set_title("nose-to-nose distance", loc="left", fontsize=7)
         finite = dist[np.isfinite(dist)]
         if finite.size:
             lo, hi = float(finite.min()), float(finite.max())
             pad = max(5.0, 0.15 * (hi - lo))
             ax2.set_ylim(max(0.0, lo - pad), hi + pad)
-        for ax in (ax1, ax2):
+        for ax in (ax1, ax2, ax3):
             ax.set_xticks(x)
-            ax.set_xticklabels(labels)
-            ax.set_xlabel("sample frame (decoded-frame index)")
-            ax.set_xlim(-0.4, max(0.4, len(rows) - 0.6))
+            ax.set_xticklabels(labels, rotation=30 if len(pts) > 3 else 0)
+            ax.set_xlim(-0.5, max(0.5, len(pts) - 0.5))
             ax.grid(axis="y", color="#e8e8e8", lw=0.5)
-        angles = np.vstack([_col(rows, c) for c in ("A_yaw", "A_pitch", "B_yaw", "B_pitch")]) if rows else np.zeros((4, 0))
+        ax1.set_xlabel("sample frame (decoded-frame index)")
+        angles = np.array([v for p in pts for v in (p.a_yaw, p.a_pitch, p.b_yaw, p.b_pitch)], dtype=float)
         fin = angles[np.isfinite(angles)]
         if fin.size:
             lo, hi = float(fin.min()), float(fin.max())
             pad = max(5.0, 0.1 * (hi - lo))
             ax1.set_ylim(lo - pad, hi + pad)
-        for i in range(len(rows)):
-            if not np.isfinite(dist[i]):
-                for ax in (ax1, ax2):
+        for i, p in enumerate(pts):
+            if not p.has_pair:
+                for ax in (ax1, ax2, ax3):
                     ax.axvspan(i - 0.4, i + 0.4, color="#eeeeee", lw=0, zorder=0)
                     ax.text(i, 0.5, "no pair", transform=ax.get_xaxis_transform(), ha="center", va="center",
-                            fontsize=6.5, color="#666666", rotation=90)  # fmt: skip
-        ax1.legend(loc="lower left", bbox_to_anchor=(0.0, 1.01), ncol=4, frameon=False, borderaxespad=0.0,
-                   handlelength=2.4, columnspacing=1.2)  # fmt: skip
+                            fontsize=6, color="#666666", rotation=90)  # fmt: skip
+        ax1.legend(loc="lower left", bbox_to_anchor=(0.0, 1.02), ncol=4, frameon=False, borderaxespad=0.0,
+                   handlelength=2.2, columnspacing=1.0)  # fmt: skip
         return _png(fig)
 
 

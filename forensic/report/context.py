@@ -14,7 +14,6 @@ characters visible, so a name renders exactly as the bytes say, never as it woul
 from __future__ import annotations
 
 import csv
-import dataclasses
 import hashlib
 import json
 import math
@@ -27,7 +26,12 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from forensic.records import EvidenceItem, EvidenceStatus, Finding, FindingStatus
-from forensic.store.case import EVIDENCE, MANIFEST, PROBLEMS, SEGMENTS, sha256_path
+from forensic.report.finding import LOOK_RULE, STREAMS_NOT_EXPOSED
+from forensic.report.player import player_clock
+from forensic.records import record_from_row as _records_from_row
+from forensic.records import unescape_path
+from forensic.fsutil import sha256_path
+from forensic.store.case import EVIDENCE, MANIFEST, PROBLEMS, SEGMENTS
 
 FINDINGS_PARQUET = "findings.parquet"
 FINDINGS_CSV = "findings.csv"
@@ -124,104 +128,10 @@ def has_hidden_characters(text: str | None) -> bool:
 # reading rows into the package's records
 
 
-def _empty(v: Any) -> bool:
-    if v is None:
-        return True
-    if isinstance(v, float) and math.isnan(v):
-        return True
-    try:
-        import pandas as pd
-
-        if v is pd.NA or v is pd.NaT:
-            return True
-    except ImportError:  # pragma: no cover
-        pass
-    return isinstance(v, str) and v == ""
-
-
-def _as_bool(v: Any) -> bool:
-    if isinstance(v, bool):
-        return v
-    s = str(v).strip().lower()
-    if s in ("true", "1", "yes"):
-        return True
-    if s in ("false", "0", "no"):
-        return False
-    raise ValueError(f"not a boolean: {v!r}")
-
-
-def _as_int(v: Any) -> int:
-    if isinstance(v, bool):
-        return int(v)
-    if isinstance(v, (int,)):
-        return v
-    f = float(v)
-    if not f.is_integer():
-        raise ValueError(f"not an integer: {v!r}")
-    return int(f)
-
-
-def _as_list(v: Any) -> list:
-    if isinstance(v, (list, tuple)):
-        return list(v)
-    if hasattr(v, "tolist"):
-        return list(v.tolist())
-    s = str(v).strip()
-    if not s:
-        return []
-    parsed = json.loads(s)
-    return list(parsed) if isinstance(parsed, (list, tuple)) else [parsed]
-
-
-def _converter(annotation: str):
-    a = str(annotation).replace(" ", "")
-    optional = "None" in a
-    base = a.replace("|None", "").replace("None|", "")
-    if base == "int":
-        conv = _as_int
-    elif base == "float":
-        conv = float
-    elif base == "bool":
-        conv = _as_bool
-    elif base.startswith("list") or base.startswith("tuple"):
-        conv = (lambda v: tuple(str(x) for x in _as_list(v))) if base.startswith("tuple") else (
-            lambda v: [str(x) for x in _as_list(v)])  # fmt: skip
-    elif base == "EvidenceStatus":
-        conv = EvidenceStatus
-    elif base == "FindingStatus":
-        conv = FindingStatus
-    else:
-        conv = str
-    return conv, optional
-
-
 def record_from_row(cls, row: dict[str, Any], notes: list[str] | None = None, where: str = ""):
-    """Build a dataclass record (EvidenceItem, Finding) from a CSV or Parquet row: types from the
-    dataclass's annotations; empty cells are None (or the field's default); unknown columns are
-    ignored; a cell that cannot be read is left at its default and noted."""
-    kw: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):
-        if f.name not in row:
-            continue
-        v = row[f.name]
-        conv, optional = _converter(f.type)
-        if _empty(v):
-            if optional:
-                kw[f.name] = None
-            elif conv is str:
-                kw[f.name] = ""
-            continue  # the field's default
-        if isinstance(v, float) and conv is str:
-            v = repr(v)
-        try:
-            kw[f.name] = conv(v if not isinstance(v, (bytes,)) else v.decode("utf-8", "replace"))
-        except (ValueError, TypeError, json.JSONDecodeError) as exc:
-            if notes is not None:
-                notes.append(f"{where}: column {f.name}: value {v!r} not understood ({exc}); left empty")
-    try:
-        return cls(**kw)
-    except TypeError as exc:  # a required field missing
-        raise ValueError(f"{where}: {exc}") from exc
+    """Build a record (EvidenceItem, Finding) from a CSV or Parquet row: the records' own reader
+    (:func:`forensic.records.record_from_row`, the inverse of their ``to_row``)."""
+    return _records_from_row(cls, row, notes if notes is not None else [], where)
 
 
 def read_manifest(case_dir: str) -> dict[str, Any]:
@@ -497,6 +407,7 @@ class VideoView:
     flagged: int = 0
     timeline: str | None = None  # data: URI
     subtitles: dict[str, str] = field(default_factory=dict)  # "vtt"/"srt" -> path relative to the report folder
+    player: Any = None  # forensic.report.player.PlayerClock
 
     @property
     def anchor(self) -> str:
@@ -520,6 +431,31 @@ class SegmentView:
     warnings: list[str] = field(default_factory=list)
     features_json: dict[str, Any] = field(default_factory=dict)
     detailed: bool = False
+    stills: list[Keyframe] = field(default_factory=list)  # the exact decoded sample frames (stills/*.png)
+    points: list[Any] = field(default_factory=list)  # forensic.report.finding.FramePoint per sample frame
+    looks: str = ""  # who looks toward whom, in words
+    streams: list[tuple[str, str]] | None = None  # the streams' contributions, when recorded
+    player_start: float | None = None  # player time (what VLC and mpv show), seconds
+    player_end: float | None = None
+    url: str = ""  # file: URL of the evidence with a media fragment
+    mpv: str = ""
+    vlc: str = ""
+
+    @property
+    def frame_pairs(self) -> list[tuple[Keyframe | None, Keyframe | None, Any]]:
+        """(annotated keyframe, exact still, FramePoint) per sample frame, by frame number."""
+        st = {k.frame: k for k in self.stills if k.frame is not None}
+        pts = {p.frame: p for p in self.points if p.frame is not None}
+        if not self.keyframes:
+            return [(None, s, pts.get(s.frame)) for s in self.stills]
+        out = []
+        for i, k in enumerate(self.keyframes):
+            if k.frame is None:  # a keyframe path without its frame number: matched by position
+                s = self.stills[i] if len(self.stills) == len(self.keyframes) else None
+                out.append((k, s, pts.get(s.frame) if s else None))
+            else:
+                out.append((k, st.get(k.frame), pts.get(k.frame)))
+        return out
 
     @property
     def anchor(self) -> str:
@@ -592,8 +528,75 @@ class ReportContext:
     config_check: str = ""
     previous_reports: list[dict[str, Any]] = field(default_factory=list)
     banners: list[tuple[str, str]] = field(default_factory=list)  # (level, text)
+    coappear: Any = None  # forensic.report.coappear.CoappearView, set by build_report
+    manifest_sha256: str | None = None  # of manifest.json as this report read it (before recording itself in it)
 
     # convenience for the templates
+    look_rule: str = LOOK_RULE
+    streams_not_exposed: str = STREAMS_NOT_EXPOSED
+
+    def record_sha(self, name: str) -> str | None:
+        """The SHA-256 the scan recorded for a case folder file (manifest outputs_sha256)."""
+        rec = self.manifest.get("outputs_sha256")
+        v = rec.get(name) if isinstance(rec, dict) else None
+        return v if isinstance(v, str) else None
+
+    @property
+    def case_records(self) -> list[tuple[str, str | None, str]]:
+        """(name, recorded SHA-256 or a count, what it holds) of the case folder's records."""
+        rec = self.manifest.get("outputs_sha256")
+        rec = rec if isinstance(rec, dict) else {}
+        out = []
+        for name, what in CASE_RECORDS:
+            if name.endswith("/"):
+                n = sum(1 for k in rec if k.startswith(name))
+                if n:
+                    out.append((name, f"{n} files, each hashed in manifest.json", what))
+            elif name in rec:
+                out.append((name, rec[name], what))
+        return out
+
+    @property
+    def test_metrics(self) -> dict[str, Any] | None:
+        """The model card's test-split figures, in a few numbers (None when the card has none)."""
+        test = dig(self.card or {}, "metrics.test")
+        if not isinstance(test, dict):
+            return None
+        per = test.get("per_class") if isinstance(test.get("per_class"), dict) else {}
+        st = per.get(STALKING) if isinstance(per.get(STALKING), dict) else {}
+        return {"n": test.get("n", test.get("clips")), "accuracy": test.get("accuracy"),
+                "precision": st.get("precision"), "recall": st.get("recall"),
+                "macro_f1": dig(test, "macro.f1") if dig(test, "macro.f1") is not None else test.get("f1"),
+                "confusion": test.get("confusion"), "confusion_axes": test.get("confusion_axes")}  # fmt: skip
+
+    @property
+    def score_bands(self) -> list[tuple[str, int]]:
+        """How the flagged scores spread: (band, count), highest band first."""
+        thr = self.thresholds[0] if self.thresholds else 0.5
+        edges = sorted({e for e in (1.0, 0.9, 0.75) if e > thr} | {1.0, thr}, reverse=True)
+        out = []
+        for hi, lo in zip(edges, edges[1:]):
+            if lo >= hi:
+                continue
+            n = sum(1 for sv in self.flagged
+                    if lo <= float(sv.finding.score) < hi or (hi == 1.0 and float(sv.finding.score) == 1.0))  # fmt: skip
+            out.append((f"{lo:g} to {hi:g}", n))
+        return out
+
+    @property
+    def problem_counts(self) -> list[tuple[str, int]]:
+        return sorted(Counter(str(p.get("severity") or "unknown") for p in self.problems).items())
+
+    @property
+    def serious_problems(self) -> list[dict[str, Any]]:
+        return [p for p in self.problems if p.get("severity") in ("error", "critical")]
+
+    @property
+    def model_limits(self) -> list[str]:
+        """The model's limits in plain words: the card's ``limits`` and ``training_data`` when present,
+        else a fixed statement built from the card's record of its training data."""
+        return model_limits(self.card)
+
     @property
     def model(self) -> dict[str, Any] | None:
         m = self.manifest.get("model")
@@ -679,6 +682,52 @@ class ReportContext:
         return json.dumps(self.manifest.get("config"), indent=2, sort_keys=True, ensure_ascii=False)
 
 
+CASE_RECORDS = (
+    ("evidence.csv", "every input: path, SHA-256 before and after, size, container, codec, frame rates, clocks, status"),
+    ("segments.csv", "every segment: times in every clock, sample frames, flags"),
+    ("findings.parquet", "every segment's result: status, score, label, people found, model and configuration hashes"),
+    ("findings.csv", "the same, as text"),
+    ("problems.jsonl", "every warning and error of the scan, as it happened"),
+    ("features/", "per segment: features.csv (5 x 29 numbers), keyframes/ (annotated), stills/ (as decoded)"),
+    ("timelines/", "per file: every decoded frame's index and timestamps"),
+    ("segments/", "per file: scene cuts and segments (resume cache)"),
+)  # fmt: skip
+
+NO_LIMITS_WORDS = ("The model card does not state the model's limits in words. A model of this kind is only as good as "
+                   "the clips it was trained on; unless those clips are known to be real, labelled footage like the "
+                   "footage of this case, take it that the model has never been validated on real stalking: its "
+                   "scores on real footage may mean little.")  # fmt: skip
+
+
+def _words(v: Any) -> list[str]:
+    if isinstance(v, str):
+        return [v.strip()] if v.strip() else []
+    if isinstance(v, (list, tuple)):
+        return [w for x in v for w in _words(x)]
+    if isinstance(v, dict):
+        return [f"{k}: {x}" if not isinstance(x, (dict, list)) else f"{k}: {json.dumps(x, ensure_ascii=False)}"
+                for k, x in v.items()]  # fmt: skip
+    return [] if v is None else [str(v)]
+
+
+def model_limits(card: dict[str, Any] | None) -> list[str]:
+    if not card:
+        return ["No model card is recorded: nothing is known here about what the model was trained on or how well "
+                "it does; treat every score as unvalidated."]  # fmt: skip
+    stated = _words(card.get("limits")) + _words(card.get("training_data"))
+    if stated:
+        return stated
+    data = card.get("data") if isinstance(card.get("data"), dict) else {}
+    clips = data.get("clips") if isinstance(data.get("clips"), dict) else {}
+    seg = dig(card, "segmenter.name")
+    parts = []
+    if clips:
+        parts.append(f"The model was trained on {sum(int(n) for n in clips.values() if isinstance(n, int))} clips ("
+                     + ", ".join(f"{n} {k}" for k, n in clips.items()) + ")"
+                     + (f", with the {seg} people segmenter" if seg else "") + ".")  # fmt: skip
+    return parts + [NO_LIMITS_WORDS]
+
+
 def is_flagged(f: Finding) -> bool:
     return f.status == FindingStatus.ANALYSED and f.label == STALKING and f.score is not None
 
@@ -734,7 +783,11 @@ def load_context(case_dir: str, *, agency: str | None = None, clock_specs: list[
     general = []
     for p in problems:
         if p.get("path"):
-            problems_by_path.setdefault(str(p["path"]), []).append(p)
+            try:  # problems.jsonl holds paths in records.py's escaped form
+                key = unescape_path(str(p["path"]))
+            except ValueError:
+                key = str(p["path"])
+            problems_by_path.setdefault(key, []).append(p)
         else:
             general.append(p)
     files = [FileView(n, item, problems_by_path.get(item.path, [])) for n, item in enumerate(items, 1)]
@@ -768,6 +821,7 @@ def load_context(case_dir: str, *, agency: str | None = None, clock_specs: list[
         clock = clock_source(it, specs.get(it.sha256))
         paths = [it.path] + [g.item.path for g in dup_groups.get(it.sha256, []) if g.item.path != it.path]
         v = VideoView(len(videos) + 1, it.sha256, it, paths, fs, clock)
+        v.player = player_clock(it)
         v.counts = dict(Counter(str(f.status) for f in fs))
         v.flagged = sum(1 for f in fs if is_flagged(f))
         videos.append(v)
@@ -794,6 +848,7 @@ def load_context(case_dir: str, *, agency: str | None = None, clock_specs: list[
         sv = SegmentView(f, v)
         if v is not None:
             sv.wall_start, sv.wall_end = v.clock.at(f.start_s), v.clock.at(f.end_s)
+            sv.player_start, sv.player_end = v.player.at(f.start_s), v.player.at(f.end_s)
         segments.append(sv)
     flagged = sorted((s for s in segments if s.flagged),
                      key=lambda s: (-float(s.finding.score), s.finding.path, s.finding.start_frame))  # fmt: skip
@@ -831,6 +886,7 @@ def load_context(case_dir: str, *, agency: str | None = None, clock_specs: list[
     agency_origin = "command line (--agency)" if agency else ("manifest" if manifest.get("agency") else "")
     ctx = ReportContext(
         case_dir=case_dir, manifest=manifest, issued_utc=issued, revision=_revision(manifest),
+        manifest_sha256=sha256_path(os.path.join(case_dir, MANIFEST)),
         agency=agency or manifest.get("agency") or None, agency_origin=agency_origin, top=top,
         files=files, duplicate_groups=[g for g in dup_groups.values() if len(g) > 1], failed_files=failed_files,
         videos=videos, findings_source=findings_source, segments=segments, flagged=flagged, detailed=detailed,

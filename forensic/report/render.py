@@ -98,9 +98,9 @@ def hours(value: Any) -> str:
     return f"{v / 3600:.2f} h ({h}:{m:02d}:{s:02d})"
 
 
-def yesno(value: Any, yes: str = "yes", no: str = "no") -> Markup | str:
+def yesno(value: Any, yes: str = "yes", no: str = "no", empty: str | None = None) -> Markup | str:
     if value is None:
-        return _NR
+        return _NR if empty is None else empty
     return yes if value else no
 
 

@@ -1,12 +1,14 @@
 """Subtitles of the flagged intervals, per video: WebVTT and SRT, to open beside the footage in VLC
 or mpv.
 
-Times are in the player's clock: seconds from the first decoded frame (``start_s``/``end_s`` of
-the findings, the ``*_s`` clock of :mod:`forensic.records`), which is what VLC and mpv show for a
-file (they start their clock at the first frame, whatever the stream's own timestamps say). They
-are neither the stream's presentation timestamps (``*_pts_s``) nor wall-clock time. The WebVTT
-file says so in a NOTE block; SRT has no comments, so every SRT cue ends with "(time from first
-frame)".
+Times are in the player's clock, what VLC and mpv show (and what ffmpeg's subtitles filter uses
+when it burns them in): players count from the container's start time, which is the first video
+frame unless another stream (audio) starts earlier. So a cue is the segment's seconds from the
+first decoded frame (``start_s``/``end_s``) plus the file's offset
+(:mod:`forensic.report.player`: 0.844 s for a clip whose audio starts at 0.008 s and video at
+0.852 s). They are neither the stream's presentation timestamps (``*_pts_s``) nor wall-clock time.
+The WebVTT file says so in a NOTE block; SRT has no comments, so every SRT cue ends with "(player
+time)".
 
 One cue per flagged segment (segments never overlap), in time order; each names the segment's
 rank in the report, its score and threshold, its segment index and frame range.
@@ -19,6 +21,7 @@ subtitle file whose name starts with the video's name when both lie in one folde
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Sequence
@@ -27,9 +30,10 @@ from typing import Any
 
 from forensic.report.context import plain_visible
 
-CLOCK_NOTE = ("Times are seconds from the first decoded frame of the file, which is the time VLC and mpv "
-              "show; they are not the stream's presentation timestamps and not wall-clock time.")  # fmt: skip
-SRT_CLOCK = "(time from first frame)"
+CLOCK_NOTE = ("Times are player time, what VLC and mpv show: seconds from the start of the file (the first video "
+              "frame, or an earlier audio start); not the stream's presentation timestamps, "
+              "not wall-clock time.")  # fmt: skip
+SRT_CLOCK = "(player time)"
 
 
 @dataclass(frozen=True)
@@ -41,7 +45,10 @@ class Cue:
 
 
 def _ms(seconds: float) -> int:
-    return int(round(float(seconds) * 1000))
+    """Whole milliseconds just before ``seconds`` (at most 1 ms before): a cue timed so starts on the
+    segment's first frame and ends before the frame after the segment, whichever way a player or
+    libass rounds a frame's time to milliseconds."""
+    return math.ceil(round(float(seconds) * 1000, 3)) - 1
 
 
 def vtt_time(seconds: float) -> str:
@@ -74,14 +81,15 @@ def file_stem(path: str, sha256: str) -> str:
     return f"{safe_stem(path)}.{sha256[:12]}"
 
 
-def cues(segments: Sequence[Any]) -> list[Cue]:
-    """``segments``: SegmentView-like records (``finding``, ``rank``), the flagged ones of one file."""
+def cues(segments: Sequence[Any], offset_s: float = 0.0) -> list[Cue]:
+    """``segments``: SegmentView-like records (``finding``, ``rank``), the flagged ones of one file;
+    ``offset_s``: the file's player time of its first decoded frame."""
     out = []
     for s in sorted(segments, key=lambda s: (s.finding.start_s, s.finding.start_frame)):
         f = s.finding
         thr = "" if f.threshold is None else f" (threshold {float(f.threshold):.3f})"
         out.append(Cue(
-            float(f.start_s), float(f.end_s),
+            float(f.start_s) + offset_s, float(f.end_s) + offset_s,
             (f"FLAGGED #{s.rank}: stalking score {float(f.score):.3f}{thr}",
              f"segment {f.segment_index}, frames {f.start_frame}-{f.end_frame - 1}"),
             f"flag-{s.rank}",
@@ -89,19 +97,21 @@ def cues(segments: Sequence[Any]) -> list[Cue]:
     return out
 
 
-def webvtt(video_path: str, sha256: str, segments: Sequence[Any], report_id: str = "", revision: int = 1) -> str:
+def webvtt(video_path: str, sha256: str, segments: Sequence[Any], report_id: str = "", revision: int = 1,
+           offset_s: float = 0.0) -> str:
     lines = ["WEBVTT", "", "NOTE", _safe_line(CLOCK_NOTE),
              _safe_line(f"Flagged intervals of the file with SHA-256 {sha256}"),
              "File: " + _safe_line(video_path),
-             _safe_line(f"Forensic report {report_id} revision {revision}. One cue per flagged segment."), ""]  # fmt: skip
-    for c in cues(segments):
+             _safe_line(f"Forensic report {report_id} revision {revision}. One cue per flagged segment."),
+             _safe_line(f"The first video frame is at {offset_s:.3f} s of player time."), ""]  # fmt: skip
+    for c in cues(segments, offset_s):
         lines += [c.ident, f"{vtt_time(c.start_s)} --> {vtt_time(c.end_s)}", *(_safe_line(x) for x in c.lines), ""]
     return "\n".join(lines)
 
 
-def srt(segments: Sequence[Any]) -> str:
+def srt(segments: Sequence[Any], offset_s: float = 0.0) -> str:
     lines: list[str] = []
-    for n, c in enumerate(cues(segments), 1):
+    for n, c in enumerate(cues(segments, offset_s), 1):
         lines += [str(n), f"{srt_time(c.start_s)} --> {srt_time(c.end_s)}", *(_safe_line(x) for x in c.lines),
                   SRT_CLOCK, ""]  # fmt: skip
     return "\n".join(lines)

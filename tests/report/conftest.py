@@ -57,8 +57,10 @@ class FixtureCase:
 
 
 def _segments(case: Path) -> list[dict[str, str]]:
+    from forensic.records import unescape_path  # paths in the case folder's tables are escaped (records.py)
+
     with open(case / "segments.csv", newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
+        return [{**r, "path": unescape_path(r["path"])} for r in csv.DictReader(f)]
 
 
 def make_footage(evidence: Path, tmp: Path) -> dict[str, str]:
@@ -227,6 +229,8 @@ def scan_case(paths: list[str], case_dir: Path, case_id: str, examiner: str) -> 
 
 
 def build_fixture_case(root: Path) -> FixtureCase:
+    from forensic.records import unescape_path
+
     evidence = root / "evidence"
     evidence.mkdir(parents=True)
     paths = make_footage(evidence, root)
@@ -234,7 +238,8 @@ def build_fixture_case(root: Path) -> FixtureCase:
     scan_case([str(evidence)], case, "CASE <7> \"\u03a9\"", "E. O'Brien")
     add_findings(case)
     with open(case / "evidence.csv", newline="", encoding="utf-8") as f:
-        sha = {k: row["sha256"] for row in csv.DictReader(f) for k, p in paths.items() if row["path"] == p}
+        sha = {k: row["sha256"] for row in csv.DictReader(f) for k, p in paths.items()
+               if unescape_path(row["path"]) == p}
     return FixtureCase(root, evidence, case, paths, sha)
 
 

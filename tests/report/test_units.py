@@ -118,7 +118,7 @@ def test_subtitle_names_are_safe():
     assert subtitles.safe_stem("/x/rtl_\u202eevil.mp4") == "rtl_evil"
     assert subtitles.safe_stem("/x/\u00e9\u00e9.mp4") == "video"
     assert len(subtitles.safe_stem("/x/" + "y" * 300 + ".mp4")) <= 60
-    assert subtitles.vtt_time(3725.0004) == "01:02:05.000" and subtitles.srt_time(0.0456) == "00:00:00,046"
+    assert subtitles.vtt_time(3725.0004) == "01:02:05.000" and subtitles.srt_time(0.0456) == "00:00:00,045"
 
 
 def test_inside_case(tmp_path):
@@ -150,4 +150,4 @@ def test_nothing_outside_the_case_folder_is_embedded(reported, tmp_path):
     html = open(paths.html, encoding="utf-8").read()
     assert html.count("refused: the path leads outside the case folder") == 3
     assert sum("leads outside the case folder" in n for n in paths.notes) == 3
-    assert html.count('alt="keyframe, frame') == 2
+    assert html.count('alt="annotated frame') == 2 and html.count('alt="decoded frame') == 5
