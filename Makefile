@@ -10,7 +10,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export TF_USE_LEGACY_KERAS := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: setup apt demo test bench model
+.PHONY: setup apt demo test lint bench model
 
 setup: apt $(VENV)/.installed
 
@@ -40,8 +40,13 @@ demo: setup
 	$(VENV)/bin/forensic scan examples/footage --out examples/case --case-id DEMO-0001 --examiner "demo"
 	@echo "case folder: examples/case (manifest.json, evidence.csv, segments.csv, findings.csv, report/report.html)"
 
-test: setup
+test: setup lint
 	$(PY) -m pytest -q tests
+
+# one formatter and linter (ruff, configured in pyproject.toml)
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 # the default model in models/default and the numbers README quotes for it (about half an hour)
 model: setup

@@ -15,8 +15,11 @@ from setuptools.command.build_py import build_py
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # (source folder in the checkout, destination inside the package)
-DATA = (("templates", "templates"), (os.path.join("models", "default"), os.path.join("models", "default")),
-        (os.path.join("models", "mediapipe"), os.path.join("models", "mediapipe")))
+DATA = (
+    ("templates", "templates"),
+    (os.path.join("models", "default"), os.path.join("models", "default")),
+    (os.path.join("models", "mediapipe"), os.path.join("models", "mediapipe")),
+)
 SKIP = shutil.ignore_patterns(".*", "__pycache__", "*.pyc")
 
 

@@ -83,8 +83,9 @@ def estimated(clips, settings, cache_dir: str, jobs: int, extract: bool) -> list
     have = cached_by_clip(cache_dir, settings.segmenter_name)
     todo = [(path, sha, label) for (label, path, _gt), sha in zip(clips, shas, strict=True) if sha not in have]
     if todo and extract:
-        print(f"features stage on {len(todo)} clip(s) ({len(clips) - len(todo)} cached), {jobs} process(es)",
-              flush=True)
+        print(
+            f"features stage on {len(todo)} clip(s) ({len(clips) - len(todo)} cached), {jobs} process(es)", flush=True
+        )
         t0 = time.perf_counter()
         chunks = [todo[i::jobs] for i in range(jobs)]
         with ProcessPoolExecutor(max_workers=jobs) as pool:
@@ -115,8 +116,14 @@ def truth_table(gt: dict, frames: list[int]) -> np.ndarray:
             vals += [float(v) for xy in p["frames"]["six"][k] for v in xy]
         for p in (a, b):
             vals += [float(p["frames"]["yaw"][k]), float(p["frames"]["pitch"][k])]
-        vals.append(float(np.hypot(a["frames"]["nose_x"][k] - b["frames"]["nose_x"][k],
-                                   a["frames"]["nose_y"][k] - b["frames"]["nose_y"][k])))
+        vals.append(
+            float(
+                np.hypot(
+                    a["frames"]["nose_x"][k] - b["frames"]["nose_x"][k],
+                    a["frames"]["nose_y"][k] - b["frames"]["nose_y"][k],
+                )
+            )
+        )
         out[row] = vals
     return out
 
@@ -130,10 +137,13 @@ def cross_validate(x: np.ndarray, y: np.ndarray, seed: int = 0) -> dict:
     from sklearn.pipeline import make_pipeline
 
     models = {
-        "gradient_boosting": lambda: HistGradientBoostingClassifier(max_iter=200, learning_rate=0.05,
-                                                                    random_state=seed),
-        "random_forest": lambda: make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True),
-                                               RandomForestClassifier(n_estimators=200, random_state=seed, n_jobs=1)),
+        "gradient_boosting": lambda: HistGradientBoostingClassifier(
+            max_iter=200, learning_rate=0.05, random_state=seed
+        ),
+        "random_forest": lambda: make_pipeline(
+            SimpleImputer(strategy="median", keep_empty_features=True),
+            RandomForestClassifier(n_estimators=200, random_state=seed, n_jobs=1),
+        ),
     }
     out = {}
     k = int(min(5, np.bincount(y).min()))
@@ -146,8 +156,12 @@ def cross_validate(x: np.ndarray, y: np.ndarray, seed: int = 0) -> dict:
             pred[test] = m.predict(x[test])
             acc.append(accuracy_score(y[test], pred[test]))
             f1.append(f1_score(y[test], pred[test], average="macro"))
-        out[name] = {"accuracy": float(np.mean(acc)), "accuracy_sd": float(np.std(acc)),
-                     "macro_f1": float(np.mean(f1)), "pred": pred}
+        out[name] = {
+            "accuracy": float(np.mean(acc)),
+            "accuracy_sd": float(np.std(acc)),
+            "macro_f1": float(np.mean(f1)),
+            "pred": pred,
+        }
     return out
 
 
@@ -162,8 +176,12 @@ def per_scenario(scenarios: list[str], y: np.ndarray, pred: np.ndarray) -> dict:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("clips", nargs="+", help="folders written by forensic synth clips")
-    ap.add_argument("--make", type=int, metavar="PER_CLASS", help="first generate PER_CLASS clips of each class into "
-                    "the (single) folder, with --seed")
+    ap.add_argument(
+        "--make",
+        type=int,
+        metavar="PER_CLASS",
+        help="first generate PER_CLASS clips of each class into the (single) folder, with --seed",
+    )
     ap.add_argument("--seed", type=int, default=101)
     ap.add_argument("--cache", help="feature cache (default: FOLDER/../.ceiling-cache of the first folder)")
     ap.add_argument("--jobs", type=int, default=1, help="feature-extraction processes (the machine is shared)")
@@ -183,35 +201,54 @@ def main(argv: list[str] | None = None) -> int:
         with open(gt_path) as f:
             gt = json.load(f)
         # the features stage's own sample frames where it ran (a frame on a boundary may differ by one)
-        frames = (sample_frames(int(gt["frames"])) if entry is None else
-                  [int(k) for k in entry["meta"]["segment"]["sample_frames"]])
-        rows.append({"label": label, "scenario": gt["scenario"], "truth": truth_table(gt, frames),
-                     "estimate": None if entry is None else np.asarray(entry["vector"], float),
-                     "status": None if entry is None else entry["meta"]["status"],
-                     "code": None if entry is None else json.dumps(entry["meta"]["settings"]["code"], sort_keys=True)})
+        frames = (
+            sample_frames(int(gt["frames"]))
+            if entry is None
+            else [int(k) for k in entry["meta"]["segment"]["sample_frames"]]
+        )
+        rows.append(
+            {
+                "label": label,
+                "scenario": gt["scenario"],
+                "truth": truth_table(gt, frames),
+                "estimate": None if entry is None else np.asarray(entry["vector"], float),
+                "status": None if entry is None else entry["meta"]["status"],
+                "code": None if entry is None else json.dumps(entry["meta"]["settings"]["code"], sort_keys=True),
+            }
+        )
     y = np.array([data.CLASSES.index(r["label"]) for r in rows])
     measured = np.array([r["estimate"] is not None for r in rows])
     usable = np.array([r["status"] == data.OK for r in rows])
     scen = [r["scenario"] for r in rows]
     truth = np.stack([r["truth"].reshape(-1) for r in rows])
-    est = np.stack([r["estimate"].reshape(-1) if r["estimate"] is not None else np.full(truth.shape[1], np.nan)
-                    for r in rows])
-    result = {"clips": len(rows), "per_class": {c: int((y == i).sum()) for i, c in enumerate(data.CLASSES)},
-              "measured": int(measured.sum()), "usable": int(usable.sum()), "segmenter": settings.segmenter_name,
-              "features_code_versions": sorted({r["code"] for r in rows if r["code"]}),
-              "folders": [os.path.abspath(c) for c in args.clips], "runs": {}}
-    runs = {"ground truth, every clip": (truth, np.ones(len(rows), bool)),
-            "ground truth, the clips the features stage measured": (truth, measured),
-            "estimated, the same clips (NaN where a frame lacks the pair)": (est, measured),
-            "ground truth, usable clips (>= 3 of 5 frames with the pair)": (truth, usable),
-            "estimated, usable clips": (est, usable)}
+    est = np.stack(
+        [r["estimate"].reshape(-1) if r["estimate"] is not None else np.full(truth.shape[1], np.nan) for r in rows]
+    )
+    result = {
+        "clips": len(rows),
+        "per_class": {c: int((y == i).sum()) for i, c in enumerate(data.CLASSES)},
+        "measured": int(measured.sum()),
+        "usable": int(usable.sum()),
+        "segmenter": settings.segmenter_name,
+        "features_code_versions": sorted({r["code"] for r in rows if r["code"]}),
+        "folders": [os.path.abspath(c) for c in args.clips],
+        "runs": {},
+    }
+    runs = {
+        "ground truth, every clip": (truth, np.ones(len(rows), bool)),
+        "ground truth, the clips the features stage measured": (truth, measured),
+        "estimated, the same clips (NaN where a frame lacks the pair)": (est, measured),
+        "ground truth, usable clips (>= 3 of 5 frames with the pair)": (truth, usable),
+        "estimated, usable clips": (est, usable),
+    }
     for name, (x, sel) in runs.items():
         if min(np.bincount(y[sel], minlength=2)) < 2:
             continue
         cv = cross_validate(x[sel], y[sel])
         sc = [s for s, k in zip(scen, sel, strict=True) if k]
         result["runs"][name] = {
-            "clips": int(sel.sum()), "per_class": {c: int((y[sel] == i).sum()) for i, c in enumerate(data.CLASSES)},
+            "clips": int(sel.sum()),
+            "per_class": {c: int((y[sel] == i).sum()) for i, c in enumerate(data.CLASSES)},
             **{m: {k: v for k, v in r.items() if k != "pred"} for m, r in cv.items()},
             "per_scenario_gradient_boosting": per_scenario(sc, y[sel], cv["gradient_boosting"]["pred"]),
         }
@@ -220,8 +257,11 @@ def main(argv: list[str] | None = None) -> int:
     # the estimate's error against the truth, on frames where both were measured
     both = ~np.isnan(est) & ~np.isnan(truth)
     err = np.abs(est - truth)
-    cols = {c: float(np.median(err.reshape(len(rows), 5, -1)[..., j][both.reshape(len(rows), 5, -1)[..., j]]))
-            for j, c in enumerate(FEATURE_COLUMNS) if c.endswith(("yaw", "pitch")) or c == "distance_px"}
+    cols = {
+        c: float(np.median(err.reshape(len(rows), 5, -1)[..., j][both.reshape(len(rows), 5, -1)[..., j]]))
+        for j, c in enumerate(FEATURE_COLUMNS)
+        if c.endswith(("yaw", "pitch")) or c == "distance_px"
+    }
     result["median_abs_error_estimate_vs_truth"] = cols
     result["status_counts"] = {s: sum(r["status"] == s for r in rows) for s in sorted({r["status"] for r in rows})}
     print(json.dumps(result, indent=1))

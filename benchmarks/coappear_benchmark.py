@@ -76,8 +76,17 @@ def scan(work: Path) -> None:
     case = work / "case"
     if (case / "coappearance.csv").is_file():
         return
-    cmd = [str(REPO / ".venv" / "bin" / "forensic"), "scan", str(work / "archive" / "footage"), "--out", str(case),
-           "--engine", "local", "-q", "--no-rehash"]
+    cmd = [
+        str(REPO / ".venv" / "bin" / "forensic"),
+        "scan",
+        str(work / "archive" / "footage"),
+        "--out",
+        str(case),
+        "--engine",
+        "local",
+        "-q",
+        "--no-rehash",
+    ]
     t = time.perf_counter()
     rc = subprocess.run(cmd).returncode
     print(f"scan exit {rc} in {time.perf_counter() - t:.0f} s", flush=True)
@@ -133,8 +142,16 @@ def scores(labels: list[str], truth: list[str]) -> dict[str, float]:
     purity = sum(max(v.values()) for v in by_cluster.values()) / n
     inverse = sum(max(v.values()) for v in by_truth.values()) / n
     h, c, v = homogeneity_completeness_v_measure(truth, labels)
-    return {"purity": purity, "inverse_purity": inverse, "homogeneity": h, "completeness": c, "v_measure": v,
-            "clusters": len(by_cluster), "people": len(by_truth), "sightings": n}
+    return {
+        "purity": purity,
+        "inverse_purity": inverse,
+        "homogeneity": h,
+        "completeness": c,
+        "v_measure": v,
+        "clusters": len(by_cluster),
+        "people": len(by_truth),
+        "sightings": n,
+    }
 
 
 def pair_scores(res, truth_of: dict[int, str]) -> dict[str, float]:
@@ -165,13 +182,19 @@ def pair_scores(res, truth_of: dict[int, str]) -> dict[str, float]:
     true_x = {p for p, f in files.items() if len(f) >= 2}
     listed_x = [tuple(sorted((major.get(p.first), major.get(p.second)))) for p in res.pairs if p.files >= 2]
     right_x = [p for p in listed_x if p in true_x]
-    return {"pairs_listed": len(listed), "pairs_true": len(true_pairs), "pairs_right": len(right),
-            "pair_precision": precision, "pair_recall": recall,
-            "duplicate_listings": len(right) - len(set(right)),
-            "cross_file_listed": len(listed_x), "cross_file_true": len(true_x),
-            "cross_file_precision": len(right_x) / len(listed_x) if listed_x else 1.0,
-            "cross_file_recall": len(set(right_x)) / len(true_x) if true_x else 1.0,
-            "listed_people": sorted(set(listed))}
+    return {
+        "pairs_listed": len(listed),
+        "pairs_true": len(true_pairs),
+        "pairs_right": len(right),
+        "pair_precision": precision,
+        "pair_recall": recall,
+        "duplicate_listings": len(right) - len(set(right)),
+        "cross_file_listed": len(listed_x),
+        "cross_file_true": len(true_x),
+        "cross_file_precision": len(right_x) / len(listed_x) if listed_x else 1.0,
+        "cross_file_recall": len(set(right_x)) / len(true_x) if true_x else 1.0,
+        "listed_people": sorted(set(listed)),
+    }
 
 
 def scene_pairs(work: Path) -> set[tuple[str, str]]:
@@ -188,8 +211,11 @@ def evaluate(work: Path) -> list[dict]:
     rows = []
     base = run(str(work / "case"), CoappearSettings(), write=False)
     truth = match(base.sightings, work)
-    print(f"{len(base.sightings)} sightings, {sum(t is None for t in truth)} without a ground-truth person; "
-          f"counts {base.counts}", flush=True)
+    print(
+        f"{len(base.sightings)} sightings, {sum(t is None for t in truth)} without a ground-truth person; "
+        f"counts {base.counts}",
+        flush=True,
+    )
     for method in ("connected", "chinese-whispers"):
         for thr in (0.4, 0.5, 0.6, 0.7):
             res = run(str(work / "case"), CoappearSettings(method=method, threshold=thr), write=False)
@@ -198,8 +224,16 @@ def evaluate(work: Path) -> list[dict]:
             ps = pair_scores(res, {k: truth[k] for k in keep})
             found = set(ps.pop("listed_people"))
             wanted = scene_pairs(work)
-            rows.append({"method": method, "threshold": thr, **sc, **ps, "scene_pairs": len(wanted),
-                         "scene_pairs_found": len(found & wanted)})
+            rows.append(
+                {
+                    "method": method,
+                    "threshold": thr,
+                    **sc,
+                    **ps,
+                    "scene_pairs": len(wanted),
+                    "scene_pairs_found": len(found & wanted),
+                }
+            )
             print(json.dumps(rows[-1]), flush=True)
     return rows
 
@@ -215,8 +249,12 @@ def cost(work: Path) -> dict:
             ident += t["identity"]
             rest += sum(v for k, v in t.items() if k != "identity")
             n += 1
-    out = {"segments": n, "identity_s": ident, "rest_of_features_s": rest,
-           "share_of_features_without_decode": ident / rest if rest else None}
+    out = {
+        "segments": n,
+        "identity_s": ident,
+        "rest_of_features_s": rest,
+        "share_of_features_without_decode": ident / rest if rest else None,
+    }
     print(json.dumps(out), flush=True)
     return out
 
@@ -254,9 +292,15 @@ def cost_ab(work: Path, most: int = 10) -> dict:
             segment_features(seg, segmenter, faces, config=cfg)
             wall[cfg.identity_descriptors] += time.perf_counter() - t
             cpu[cfg.identity_descriptors] += time.process_time() - c
-    out = {"segments": len(segs), "wall_without_s": wall[False], "wall_with_s": wall[True],
-           "wall_added": wall[True] / wall[False] - 1, "cpu_without_s": cpu[False], "cpu_with_s": cpu[True],
-           "cpu_added": cpu[True] / cpu[False] - 1}
+    out = {
+        "segments": len(segs),
+        "wall_without_s": wall[False],
+        "wall_with_s": wall[True],
+        "wall_added": wall[True] / wall[False] - 1,
+        "cpu_without_s": cpu[False],
+        "cpu_with_s": cpu[True],
+        "cpu_added": cpu[True] / cpu[False] - 1,
+    }
     print(json.dumps(out), flush=True)
     return out
 
@@ -278,8 +322,17 @@ def cluster_10k(n_people: int = 500, per: int = 20, seed: int = 0) -> list[dict]
         labels, info = cluster(x, groups, method, 0.6)
         sec = time.perf_counter() - t
         sc = scores([str(v) for v in labels], [str(v) for v in truth])
-        out.append({"method": method, "descriptors": len(x), "seconds": round(sec, 2), **info,
-                    "purity": sc["purity"], "inverse_purity": sc["inverse_purity"], "clusters": sc["clusters"]})
+        out.append(
+            {
+                "method": method,
+                "descriptors": len(x),
+                "seconds": round(sec, 2),
+                **info,
+                "purity": sc["purity"],
+                "inverse_purity": sc["inverse_purity"],
+                "clusters": sc["clusters"],
+            }
+        )
         print(json.dumps(out[-1]), flush=True)
     return out
 
@@ -330,10 +383,12 @@ def real_clips() -> dict:
     xs = np.stack(x)
     names = sorted(set(who))
     means = {w: xs[[k for k, v in enumerate(who) if v == w]].mean(axis=0) for w in names}
-    within = {w: float(np.max(np.linalg.norm(xs[[k for k, v in enumerate(who) if v == w]] - means[w], axis=1)))
-              for w in names}
-    between = {f"{a}|{b}": float(np.linalg.norm(means[a] - means[b]))
-               for i, a in enumerate(names) for b in names[i + 1:]}
+    within = {
+        w: float(np.max(np.linalg.norm(xs[[k for k, v in enumerate(who) if v == w]] - means[w], axis=1))) for w in names
+    }
+    between = {
+        f"{a}|{b}": float(np.linalg.norm(means[a] - means[b])) for i, a in enumerate(names) for b in names[i + 1 :]
+    }
     out["within_max_to_mean"], out["between_means"] = within, between
     print(json.dumps({"within": within, "between": between}), flush=True)
     return out

@@ -37,7 +37,9 @@ def forensic(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     print("$ forensic " + " ".join(args), flush=True)
     r = subprocess.run(cmd, env=ENV, capture_output=True, text=True)
     if check and r.returncode not in (0, 3):
-        raise RuntimeError(f"forensic {' '.join(args)} failed ({r.returncode}):\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}")
+        raise RuntimeError(
+            f"forensic {' '.join(args)} failed ({r.returncode}):\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
+        )
     return r
 
 
@@ -57,21 +59,28 @@ def archive_score(case: Path, truth_csv: Path, footage: Path) -> dict:
     tp_segments = 0
     for _, s in flagged.iterrows():
         ivs = by_file.get(os.path.normpath(s["path"]), [])
-        if any(t["label"] == "stalking" and overlaps(s["start_s"], s["end_s"], float(t["start_s"]), float(t["end_s"]))
-               for t in ivs):  # fmt: skip
+        if any(
+            t["label"] == "stalking" and overlaps(s["start_s"], s["end_s"], float(t["start_s"]), float(t["end_s"]))
+            for t in ivs
+        ):
             tp_segments += 1
     stalking = [t for t in truth if t["label"] == "stalking"]
     found = 0
     for t in stalking:
         path = os.path.normpath(str(footage / t["file"]))
-        if any(overlaps(s["start_s"], s["end_s"], float(t["start_s"]), float(t["end_s"]))
-               for _, s in flagged[flagged["path"].map(os.path.normpath) == path].iterrows()):  # fmt: skip
+        if any(
+            overlaps(s["start_s"], s["end_s"], float(t["start_s"]), float(t["end_s"]))
+            for _, s in flagged[flagged["path"].map(os.path.normpath) == path].iterrows()
+        ):
             found += 1
     return {
-        "segments": int(len(f)), "by_status": {k: int(v) for k, v in f["status"].value_counts().items()},
-        "flagged_segments": int(len(flagged)), "flagged_in_stalking_intervals": tp_segments,
+        "segments": int(len(f)),
+        "by_status": {k: int(v) for k, v in f["status"].value_counts().items()},
+        "flagged_segments": int(len(flagged)),
+        "flagged_in_stalking_intervals": tp_segments,
         "precision_segments": round(tp_segments / len(flagged), 3) if len(flagged) else None,
-        "stalking_intervals": len(stalking), "stalking_intervals_found": found,
+        "stalking_intervals": len(stalking),
+        "stalking_intervals_found": found,
         "recall_intervals": round(found / len(stalking), 3) if stalking else None,
     }
 
@@ -92,9 +101,10 @@ def amend_card(model_dir: Path) -> dict:
     gen = generator_description(FacePool())
     sizes = {k: sum(v.values()) for k, v in sp.items()}
     segmenter = card["segmenter"]["name"]
-    fields = {"training_data": model_card.training_data_text(d["root"], d["clips"], len(left_out), sizes, segmenter,
-                                                             gen),
-              "limits": model_card.limits_text(d["root"], segmenter, gen)}
+    fields = {
+        "training_data": model_card.training_data_text(d["root"], d["clips"], len(left_out), sizes, segmenter, gen),
+        "limits": model_card.limits_text(d["root"], segmenter, gen),
+    }
     return store.amend_card(str(model_dir), fields, model_card.card_text)
 
 
@@ -109,8 +119,11 @@ def main() -> int:
     ap.add_argument("--model", default=str(REPO / "models" / "default"))
     ap.add_argument("--work", default=None, help="keep the generated data here (default: a temporary folder)")
     ap.add_argument("--out", default=str(REPO / "benchmarks" / "out" / "default_model.json"))
-    ap.add_argument("--amend-card", action="store_true", help="only add the plain-words fields (training_data, "
-                    "limits) to the card of --model, without retraining")
+    ap.add_argument(
+        "--amend-card",
+        action="store_true",
+        help="only add the plain-words fields (training_data, limits) to the card of --model, without retraining",
+    )
     args = ap.parse_args()
     if args.amend_card:
         card = amend_card(Path(args.model))
@@ -133,35 +146,84 @@ def main() -> int:
 
     lines: list[str] = []
     config = TrainConfig(epochs=args.epochs, seed=42, patience=args.patience, choose_threshold=True)
-    train(str(work / "train"), str(model), config, resolve_settings("hog-face-grabcut"), str(work / "cache"),
-          progress=lambda m: (lines.append(m), print(m, flush=True)),
-          argv=["benchmarks/default_model.py", *sys.argv[1:]], name="default-synthetic-fusion")
+    train(
+        str(work / "train"),
+        str(model),
+        config,
+        resolve_settings("hog-face-grabcut"),
+        str(work / "cache"),
+        progress=lambda m: (lines.append(m), print(m, flush=True)),
+        argv=["benchmarks/default_model.py", *sys.argv[1:]],
+        name="default-synthetic-fusion",
+    )
     results["train_stdout_tail"] = "\n".join(lines)[-1500:]
-    r = forensic("evaluate", str(work / "heldout"), "--model", str(model), "--all", "--json", "--cache",
-                 str(work / "cache"))  # fmt: skip
+    r = forensic(
+        "evaluate", str(work / "heldout"), "--model", str(model), "--all", "--json", "--cache", str(work / "cache")
+    )
     results["table1_heldout"] = json.loads(r.stdout)
-    r = forensic("evaluate", str(work / "train"), "--model", str(model), "--ablation", "--epochs",
-                 str(args.ablation_epochs), "--cache", str(work / "cache"), "--out", str(work / "ablation"))  # fmt: skip
+    r = forensic(
+        "evaluate",
+        str(work / "train"),
+        "--model",
+        str(model),
+        "--ablation",
+        "--epochs",
+        str(args.ablation_epochs),
+        "--cache",
+        str(work / "cache"),
+        "--out",
+        str(work / "ablation"),
+    )
     results["table2_text"] = r.stdout[-4000:]
     t2 = work / "ablation" / "table2.json"
     if t2.is_file():
         results["table2"] = json.loads(t2.read_text())
-    forensic("synth", "archive", "--out", str(work / "archive"), "--minutes", str(args.archive_minutes), "--seed", "303",
-             "-q")  # fmt: skip
-    forensic("scan", str(work / "archive" / "footage"), "--out", str(work / "archive_case"), "--model", str(model),
-             "--engine", "local", "--no-report", "-q")  # fmt: skip
+    forensic(
+        "synth",
+        "archive",
+        "--out",
+        str(work / "archive"),
+        "--minutes",
+        str(args.archive_minutes),
+        "--seed",
+        "303",
+        "-q",
+    )
+    forensic(
+        "scan",
+        str(work / "archive" / "footage"),
+        "--out",
+        str(work / "archive_case"),
+        "--model",
+        str(model),
+        "--engine",
+        "local",
+        "--no-report",
+        "-q",
+    )
     # ground_truth.csv names files relative to the archive folder ("footage/NAME")
-    results["archive"] = archive_score(work / "archive_case", work / "archive" / "ground_truth.csv",
-                                       work / "archive")  # fmt: skip
+    results["archive"] = archive_score(work / "archive_case", work / "archive" / "ground_truth.csv", work / "archive")
     if FOOTAGE.is_dir():
-        forensic("scan", str(FOOTAGE), "--out", str(work / "real_case"), "--model", str(model), "--engine", "local",
-                 "--no-report", "-q")  # fmt: skip
+        forensic(
+            "scan",
+            str(FOOTAGE),
+            "--out",
+            str(work / "real_case"),
+            "--model",
+            str(model),
+            "--engine",
+            "local",
+            "--no-report",
+            "-q",
+        )
         import pandas as pd
 
         f = pd.read_parquet(work / "real_case" / "findings.parquet")
-        results["real_footage"] = {"segments": int(len(f)),
-                                   "by_status": {k: int(v) for k, v in f["status"].value_counts().items()},
-                                   "flagged": int((f["label"] == "stalking").sum())}  # fmt: skip
+        results["real_footage"] = {
+            "segments": int(len(f)),
+            "by_status": {k: int(v) for k, v in f["status"].value_counts().items()},
+            "flagged": int((f["label"] == "stalking").sum()),
+        }
     if final.exists():
         shutil.rmtree(final)
     shutil.copytree(model, final)
@@ -169,8 +231,11 @@ def main() -> int:
     results["seconds"] = round(time.time() - t0)
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=2, default=str))
-    print(json.dumps({k: v for k, v in results.items() if k not in ("train_stdout_tail", "table2_text")}, indent=2,
-                     default=str))  # fmt: skip
+    print(
+        json.dumps(
+            {k: v for k, v in results.items() if k not in ("train_stdout_tail", "table2_text")}, indent=2, default=str
+        )
+    )
     print(results.get("table2_text", ""))
     return 0
 

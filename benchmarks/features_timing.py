@@ -29,8 +29,8 @@ sys.path.insert(0, str(REPO))
 from forensic import intake  # noqa: E402
 from forensic.config import SegmentConfig  # noqa: E402
 from forensic.features import pose, to_model_frame  # noqa: E402
-from forensic.features.faces import FaceFinder  # noqa: E402
 from forensic.features.detectors import FACE_DETECTORS  # noqa: E402
+from forensic.features.faces import FaceFinder  # noqa: E402
 from forensic.features.people_default import HogFaceGrabCut  # noqa: E402
 from forensic.features.people_mediapipe import MediaPipeSelfiePose  # noqa: E402
 from forensic.features.segment import sample_images  # noqa: E402
@@ -44,12 +44,18 @@ CLOCK = time.process_time
 
 
 def clips(tmp: str) -> list[str]:
-    two = make_clip(os.path.join(tmp, "two_people_960x540.mp4"), [Shot("still:" + two_people_image(tmp), 250)],
-                    fps=25, size=(960, 540))  # fmt: skip
+    two = make_clip(
+        os.path.join(tmp, "two_people_960x540.mp4"),
+        [Shot("still:" + two_people_image(tmp), 250)],
+        fps=25,
+        size=(960, 540),
+    )
     out = [two]
-    for path in (FOOTAGE / "face_recognition_short_hamilton_clip.mp4",
-                 FOOTAGE / "mediapipe_selfie_segmentation_web.mp4",
-                 FOOTAGE.parent / "people" / "intel_face-demographics-walking-and-pause.gif"):
+    for path in (
+        FOOTAGE / "face_recognition_short_hamilton_clip.mp4",
+        FOOTAGE / "mediapipe_selfie_segmentation_web.mp4",
+        FOOTAGE.parent / "people" / "intel_face-demographics-walking-and-pause.gif",
+    ):
         if path.is_file():
             out.append(str(path))
     return out
@@ -95,8 +101,12 @@ def main() -> int:
     ap.add_argument("--frames", type=int, default=10, help="frames per clip for the cheap segmenter")
     ap.add_argument("--maskrcnn-frames", type=int, default=4, help="frames per clip for Mask R-CNN (0: skip)")
     ap.add_argument("--out", default=str(REPO / "benchmarks" / "out"))
-    ap.add_argument("--clock", choices=("cpu", "wall"), default="cpu",
-                    help="cpu: CPU time of this process (default; fair on a shared machine); wall: elapsed time")
+    ap.add_argument(
+        "--clock",
+        choices=("cpu", "wall"),
+        default="cpu",
+        help="cpu: CPU time of this process (default; fair on a shared machine); wall: elapsed time",
+    )
     args = ap.parse_args()
     global CLOCK
     CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
@@ -104,15 +114,18 @@ def main() -> int:
     faces = FaceFinder(detector="blazeface", min_size=12)
     rows, det_rows = [], []
     with tempfile.TemporaryDirectory() as tmp:
-        segmenters = [("mediapipe-selfie-pose", MediaPipeSelfiePose(face_finder=faces), args.frames),
-                      ("hog-face-grabcut", HogFaceGrabCut(face_finder=faces), args.frames)]
+        segmenters = [
+            ("mediapipe-selfie-pose", MediaPipeSelfiePose(face_finder=faces), args.frames),
+            ("hog-face-grabcut", HogFaceGrabCut(face_finder=faces), args.frames),
+        ]
         if args.maskrcnn_frames:
             from forensic.features.pixellib_backend import PixelLibSegmenter, save_random_weights
 
             w = os.path.join(tmp, "random_maskrcnn.h5")
             save_random_weights(w, seed=0)
-            segmenters.append(("pixellib-maskrcnn (512 px)", PixelLibSegmenter(w, image_max_dim=512),
-                               args.maskrcnn_frames))  # fmt: skip
+            segmenters.append(
+                ("pixellib-maskrcnn (512 px)", PixelLibSegmenter(w, image_max_dim=512), args.maskrcnn_frames)
+            )
         for clip in clips(tmp):
             images, _read = frames_of(clip, args.frames)
             for det in FACE_DETECTORS:
@@ -126,19 +139,29 @@ def main() -> int:
                     t = CLOCK()
                     finder.find(img)
                     both.append(CLOCK() - t)
-                det_rows.append({"clip": os.path.basename(clip), "size": f"{images[0].shape[1]}x{images[0].shape[0]}",
-                                 "detector": det, "detect_ms": round(1000 * statistics.median(detect), 1),
-                                 "with_landmarks_ms": round(1000 * statistics.median(both), 1)})
+                det_rows.append(
+                    {
+                        "clip": os.path.basename(clip),
+                        "size": f"{images[0].shape[1]}x{images[0].shape[0]}",
+                        "detector": det,
+                        "detect_ms": round(1000 * statistics.median(detect), 1),
+                        "with_landmarks_ms": round(1000 * statistics.median(both), 1),
+                    }
+                )
                 print(json.dumps(det_rows[-1]), flush=True)
             for name, seg, n in segmenters:
                 images, read = frames_of(clip, n)
                 seg.people_given_faces(images[0], faces.faces(images[0]))  # warm up
                 st = time_stages(images, seg, faces)
                 per_frame = read + sum(st.values())
-                row = {"clip": os.path.basename(clip), "size": f"{images[0].shape[1]}x{images[0].shape[0]}",
-                       "segmenter": name, "read_ms": round(1000 * read, 1),
-                       **{f"{k}_ms": round(1000 * v, 1) for k, v in st.items()},
-                       "segment_of_5_s": round(5 * per_frame, 2)}  # fmt: skip
+                row = {
+                    "clip": os.path.basename(clip),
+                    "size": f"{images[0].shape[1]}x{images[0].shape[0]}",
+                    "segmenter": name,
+                    "read_ms": round(1000 * read, 1),
+                    **{f"{k}_ms": round(1000 * v, 1) for k, v in st.items()},
+                    "segment_of_5_s": round(5 * per_frame, 2),
+                }
                 rows.append(row)
                 print(json.dumps(row), flush=True)
     with open(os.path.join(args.out, "features_timing.json"), "w") as f:
@@ -146,8 +169,10 @@ def main() -> int:
     print("\n| clip | size | segmenter | read | faces | background | pose | resize | 5-frame segment |")
     print("|---|---|---|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['clip']} | {r['size']} | {r['segmenter']} | {r['read_ms']} ms | {r['faces_ms']} ms | "
-              f"{r['background_ms']} ms | {r['pose_ms']} ms | {r['resize_ms']} ms | {r['segment_of_5_s']} s |")
+        print(
+            f"| {r['clip']} | {r['size']} | {r['segmenter']} | {r['read_ms']} ms | {r['faces_ms']} ms | "
+            f"{r['background_ms']} ms | {r['pose_ms']} ms | {r['resize_ms']} ms | {r['segment_of_5_s']} s |"
+        )
     print("\n| clip | size | face detector | detection | detection + 68 landmarks |")
     print("|---|---|---|---:|---:|")
     for r in det_rows:

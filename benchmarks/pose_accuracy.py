@@ -61,7 +61,7 @@ def place(model: faces3d.FaceModel, yaw: float, pitch: float, face_width: float,
     ox, oy = int(round(W / 2 - lm[33, 0])), int(round(H / 2 - lm[33, 1]))
     pad = 30
     roi = np.full((img.shape[0] + 2 * pad, img.shape[1] + 2 * pad, 3), bg, np.uint8)
-    inner = roi[pad:pad + img.shape[0], pad:pad + img.shape[1]]
+    inner = roi[pad : pad + img.shape[0], pad : pad + img.shape[1]]
     inner[:] = (img * al + inner * (1 - al) + 0.5).astype(np.uint8)
     return roi, (ox - pad, oy - pad), lm + (ox, oy)
 
@@ -88,8 +88,14 @@ def bin_rows(results, key, bins, other_key, offsets, face=None, other_limit=15.0
     removes each face's own estimate at 0/0."""
     rows = []
     for lo, hi in bins:
-        sel = [r for r in results if (face is None or r["face"] == face) and lo <= abs(r[key]) <= hi
-               and (abs(r[key]) > lo or lo == 0) and abs(r[other_key]) <= other_limit]  # fmt: skip
+        sel = [
+            r
+            for r in results
+            if (face is None or r["face"] == face)
+            and lo <= abs(r[key]) <= hi
+            and (abs(r[key]) > lo or lo == 0)
+            and abs(r[other_key]) <= other_limit
+        ]
         found = [r for r in sel if r["est_yaw"] is not None]
         row = {"face": face or "all", "range": f"{lo}-{hi}", "n": len(sel), "found": len(found)}
         if found:
@@ -100,9 +106,11 @@ def bin_rows(results, key, bins, other_key, offsets, face=None, other_limit=15.0
             oy = np.array([offsets[r["face"]][0] for r in found])
             op = np.array([offsets[r["face"]][1] for r in found])
             row.update(
-                yaw_mae=float(np.mean(np.abs(ey - gy))), pitch_mae=float(np.mean(np.abs(ep - gp))),
-                yaw_mae_rel=float(np.mean(np.abs(ey - oy - gy))), pitch_mae_rel=float(np.mean(np.abs(ep - op - gp))),
-            )  # fmt: skip
+                yaw_mae=float(np.mean(np.abs(ey - gy))),
+                pitch_mae=float(np.mean(np.abs(ep - gp))),
+                yaw_mae_rel=float(np.mean(np.abs(ey - oy - gy))),
+                pitch_mae_rel=float(np.mean(np.abs(ep - op - gp))),
+            )
         rows.append(row)
     return rows
 
@@ -112,12 +120,17 @@ def fmt(v):
 
 
 def table(rows, title, angle):
-    out = [f"**{title}**", "",
-           f"| face | \\|{angle}\\| range | found | yaw MAE abs | yaw MAE rel | pitch MAE abs | pitch MAE rel |",
-           "|---|---|---|---|---|---|---|"]  # fmt: skip
+    out = [
+        f"**{title}**",
+        "",
+        f"| face | \\|{angle}\\| range | found | yaw MAE abs | yaw MAE rel | pitch MAE abs | pitch MAE rel |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
-        out.append(f"| {r['face']} | {r['range']} | {r['found']}/{r['n']} | {fmt(r.get('yaw_mae'))} | "
-                   f"{fmt(r.get('yaw_mae_rel'))} | {fmt(r.get('pitch_mae'))} | {fmt(r.get('pitch_mae_rel'))} |")  # fmt: skip
+        out.append(
+            f"| {r['face']} | {r['range']} | {r['found']}/{r['n']} | {fmt(r.get('yaw_mae'))} | "
+            f"{fmt(r.get('yaw_mae_rel'))} | {fmt(r.get('pitch_mae'))} | {fmt(r.get('pitch_mae_rel'))} |"
+        )
     return "\n".join(out)
 
 
@@ -141,7 +154,7 @@ def contact_sheet(models, finder, path: Path, face_width: float, yaws=(-40, -20,
                 est, roi, face, line = measure(m, finder, y, p, face_width, with_line=True)
                 img = roi.copy()
                 if face is not None:
-                    for (px, py) in face.six:
+                    for px, py in face.six:
                         cv2.circle(img, (int(px), int(py)), 2, (0, 255, 0), -1, cv2.LINE_AA)
                     if line is not None:
                         cv2.line(img, line[0], line[1], (0, 0, 255), 2, cv2.LINE_AA)
@@ -149,20 +162,37 @@ def contact_sheet(models, finder, path: Path, face_width: float, yaws=(-40, -20,
                 img = cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
                 tile = np.full((tile_h, tile_w, 3), 245, np.uint8)
                 x0 = (tile_w - img.shape[1]) // 2
-                tile[0:img.shape[0], x0:x0 + img.shape[1]] = img
+                tile[0 : img.shape[0], x0 : x0 + img.shape[1]] = img
                 cv2.putText(tile, f"req {y:+d} / {p:+d}", (4, tile_h - 20), font, 0.42, (0, 0, 0), 1, cv2.LINE_AA)
                 txt = "not found" if est is None else f"est {est[0]:+.0f} / {est[1]:+.0f}"
-                cv2.putText(tile, txt, (4, tile_h - 6), font, 0.42, (0, 0, 160) if est is None else (0, 90, 0), 1,
-                            cv2.LINE_AA)  # fmt: skip
+                cv2.putText(
+                    tile, txt, (4, tile_h - 6), font, 0.42, (0, 0, 160) if est is None else (0, 90, 0), 1, cv2.LINE_AA
+                )
                 inside = lo <= y <= hi
                 cv2.rectangle(tile, (0, 0), (tile_w - 1, tile_h - 1), (60, 160, 60) if inside else (170, 170, 170), 1)
                 tiles.append(tile)
             rows.append(np.hstack(tiles))
     head = np.full((46, rows[0].shape[1], 3), 255, np.uint8)
-    cv2.putText(head, "faces3d: requested yaw / pitch (deg) vs dlib + pose.yaw_pitch estimate", (6, 18), font, 0.45,
-                (0, 0, 0), 1, cv2.LINE_AA)  # fmt: skip
-    cv2.putText(head, "rows: face x pitch; green frame: yaw inside the range scenes draw this face in",
-                (6, 38), font, 0.4, (60, 60, 60), 1, cv2.LINE_AA)  # fmt: skip
+    cv2.putText(
+        head,
+        "faces3d: requested yaw / pitch (deg) vs dlib + pose.yaw_pitch estimate",
+        (6, 18),
+        font,
+        0.45,
+        (0, 0, 0),
+        1,
+        cv2.LINE_AA,
+    )
+    cv2.putText(
+        head,
+        "rows: face x pitch; green frame: yaw inside the range scenes draw this face in",
+        (6, 38),
+        font,
+        0.4,
+        (60, 60, 60),
+        1,
+        cv2.LINE_AA,
+    )
     sheet = np.vstack([head] + rows)
     path.parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(path), sheet, [cv2.IMWRITE_PNG_COMPRESSION, 9])
@@ -180,8 +210,10 @@ def scene_stats(per_class: int, seed: int, finder, samples: int = 5) -> list[dic
         for i in range(per_class):
             sc = scenes.clip_spec(label, i, seed, pool)
             pick = set(np.linspace(0, sc.frames - 1, samples).astype(int).tolist())
-            st = acc.setdefault(sc.scenario, {"label": label, "clips": 0, "persons": 0, "frames": 0, "both": 0,
-                                              "dyaw": [], "dpitch": []})  # fmt: skip
+            st = acc.setdefault(
+                sc.scenario,
+                {"label": label, "clips": 0, "persons": 0, "frames": 0, "both": 0, "dyaw": [], "dpitch": []},
+            )
             st["clips"] += 1
             for k, (frame, truths) in enumerate(scenes.render_scene(sc, pool)):
                 if k not in pick:
@@ -203,28 +235,44 @@ def scene_stats(per_class: int, seed: int, finder, samples: int = 5) -> list[dic
     for label in (*scenes.LABELS, "all"):  # totals
         parts = [st for st in per_scenario if label in ("all", st["label"])]
         acc[f"(all {label})" if label != "all" else "(all)"] = {
-            "label": label, **{k: sum(st[k] for st in parts) for k in ("clips", "persons", "frames", "both")},
-            "dyaw": [d for st in parts for d in st["dyaw"]], "dpitch": [d for st in parts for d in st["dpitch"]]}
+            "label": label,
+            **{k: sum(st[k] for st in parts) for k in ("clips", "persons", "frames", "both")},
+            "dyaw": [d for st in parts for d in st["dyaw"]],
+            "dpitch": [d for st in parts for d in st["dpitch"]],
+        }
     rows = []
     for name, st in sorted(acc.items(), key=lambda kv: (kv[1]["label"] == "all", kv[1]["label"], kv[0])):
-        rows.append({"scenario": name, "label": st["label"], "clips": st["clips"], "frames": st["frames"],
-                     "faces_found": len(st["dyaw"]), "faces": st["persons"],
-                     "both_found_frames": st["both"],
-                     "yaw_mae": float(np.mean(np.abs(st["dyaw"]))) if st["dyaw"] else None,
-                     "yaw_bias": float(np.mean(st["dyaw"])) if st["dyaw"] else None,
-                     "pitch_mae": float(np.mean(np.abs(st["dpitch"]))) if st["dpitch"] else None,
-                     "pitch_bias": float(np.mean(st["dpitch"])) if st["dpitch"] else None})  # fmt: skip
+        rows.append(
+            {
+                "scenario": name,
+                "label": st["label"],
+                "clips": st["clips"],
+                "frames": st["frames"],
+                "faces_found": len(st["dyaw"]),
+                "faces": st["persons"],
+                "both_found_frames": st["both"],
+                "yaw_mae": float(np.mean(np.abs(st["dyaw"]))) if st["dyaw"] else None,
+                "yaw_bias": float(np.mean(st["dyaw"])) if st["dyaw"] else None,
+                "pitch_mae": float(np.mean(np.abs(st["dpitch"]))) if st["dpitch"] else None,
+                "pitch_bias": float(np.mean(st["dpitch"])) if st["dpitch"] else None,
+            }
+        )
     return rows
 
 
 def scene_table(rows) -> str:
-    out = ["**in generated clips** (frames before encoding; yaw/pitch error = estimate - ground truth)", "",
-           "| label | scenario | clips | faces found | frames with both | yaw MAE | yaw bias | pitch MAE | pitch bias |",
-           "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    out = [
+        "**in generated clips** (frames before encoding; yaw/pitch error = estimate - ground truth)",
+        "",
+        "| label | scenario | clips | faces found | frames with both | yaw MAE | yaw bias | pitch MAE | pitch bias |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
-        out.append(f"| {r['label']} | {r['scenario']} | {r['clips']} | {r['faces_found']}/{r['faces']} | "
-                   f"{r['both_found_frames']}/{r['frames']} | {fmt(r['yaw_mae'])} | {fmt(r['yaw_bias'])} | "
-                   f"{fmt(r['pitch_mae'])} | {fmt(r['pitch_bias'])} |")  # fmt: skip
+        out.append(
+            f"| {r['label']} | {r['scenario']} | {r['clips']} | {r['faces_found']}/{r['faces']} | "
+            f"{r['both_found_frames']}/{r['frames']} | {fmt(r['yaw_mae'])} | {fmt(r['yaw_bias'])} | "
+            f"{fmt(r['pitch_mae'])} | {fmt(r['pitch_bias'])} |"
+        )
     return "\n".join(out)
 
 
@@ -239,12 +287,23 @@ REAL_BANDS = ((0, 15), (15, 30), (30, 45), (45, 60), (60, 75), (75, 90))
 # heads seen from behind). {clip: {frame index: faces}}
 VISIBLE = {
     "footage/face_recognition_short_hamilton_clip.mp4": {
-        **{f: 2 for f in (2, 6, 10, 13, 17)}, 26: 1, 38: 1, 50: 1, 63: 0, 75: 1,
-        **{f: 1 for f in (94, 120, 146, 172, 198)}, **{f: 4 for f in (217, 230, 243, 255, 268)}},
-    "footage/intel_asl_book.mkv": "1 each", "footage/intel_asl_sister.mkv": "1 each",
-    "footage/intel_asl_walk.mkv": "1 each", "footage/intel_one-by-one-person-detection.mp4": "0 each",
-    "footage/mediapipe_pose_segmentation.mp4": "1 each", "footage/mediapipe_selfie_segmentation_web.mp4": "1 each",
-    "people/intel_classroom.gif": "4 each", "people/intel_face-demographics-walking-and-pause.gif": "3 each",
+        **{f: 2 for f in (2, 6, 10, 13, 17)},
+        26: 1,
+        38: 1,
+        50: 1,
+        63: 0,
+        75: 1,
+        **{f: 1 for f in (94, 120, 146, 172, 198)},
+        **{f: 4 for f in (217, 230, 243, 255, 268)},
+    },
+    "footage/intel_asl_book.mkv": "1 each",
+    "footage/intel_asl_sister.mkv": "1 each",
+    "footage/intel_asl_walk.mkv": "1 each",
+    "footage/intel_one-by-one-person-detection.mp4": "0 each",
+    "footage/mediapipe_pose_segmentation.mp4": "1 each",
+    "footage/mediapipe_selfie_segmentation_web.mp4": "1 each",
+    "people/intel_classroom.gif": "4 each",
+    "people/intel_face-demographics-walking-and-pause.gif": "3 each",
     "people/intel_head-pose-face-detection-female.gif": "1 each",
     "people/intel_head-pose-face-detection-male.gif": "1 each",
 }
@@ -292,18 +351,31 @@ def real_clips_stats(finders: dict) -> list[dict]:
                 extra += max(0, n - vis)
                 big += len(faces)
             ms = 1000 * (time.perf_counter() - t) / len(frames)
-            rows.append({"clip": rel, "detector": name, "frames": len(frames),
-                         "visible": sum(visible_in(rel, i) for i, _ in frames), "found": found, "extra": extra,
-                         "with_landmarks": big, "ms_per_frame": round(ms, 1)})
+            rows.append(
+                {
+                    "clip": rel,
+                    "detector": name,
+                    "frames": len(frames),
+                    "visible": sum(visible_in(rel, i) for i, _ in frames),
+                    "found": found,
+                    "extra": extra,
+                    "with_landmarks": big,
+                    "ms_per_frame": round(ms, 1),
+                }
+            )
             print(json.dumps(rows[-1]), flush=True)
     return rows
 
 
 def real_table(rows) -> str:
     names = list(dict.fromkeys(r["detector"] for r in rows))
-    out = ["**faces found in real clips** (sample frames; found / visible by eye; +N: detections beyond the "
-           "visible faces)", "", "| clip | frames | " + " | ".join(names) + " |",
-           "|---|---:|" + "---:|" * len(names)]
+    out = [
+        "**faces found in real clips** (sample frames; found / visible by eye; +N: detections beyond the "
+        "visible faces)",
+        "",
+        "| clip | frames | " + " | ".join(names) + " |",
+        "|---|---:|" + "---:|" * len(names),
+    ]
     clips = list(dict.fromkeys(r["clip"] for r in rows))
     tot = {n: [0, 0, 0] for n in names}
     for c in clips:
@@ -341,8 +413,16 @@ def aflw_stats(finders: dict) -> list[dict]:
             if near:
                 f = min(near, key=lambda f: np.hypot(*(f.nose - (w / 2, h / 2))))
                 est = pose.yaw_pitch(f.six, w, h)
-            results.append({"image": path.name, "detector": name, "yaw": yaw, "pitch": pitch,
-                            "est_yaw": None if est is None else est[0], "est_pitch": None if est is None else est[1]})
+            results.append(
+                {
+                    "image": path.name,
+                    "detector": name,
+                    "yaw": yaw,
+                    "pitch": pitch,
+                    "est_yaw": None if est is None else est[0],
+                    "est_pitch": None if est is None else est[1],
+                }
+            )
     return results
 
 
@@ -357,20 +437,29 @@ def aflw_rows(results) -> list[dict]:
             if got:
                 dy = np.array([r["est_yaw"] - r["yaw"] for r in got])
                 dp = np.array([r["est_pitch"] - r["pitch"] for r in got])
-                row.update(yaw_mae=float(np.mean(np.abs(dy))), yaw_bias=float(np.mean(dy)),
-                           pitch_mae=float(np.mean(np.abs(dp))), pitch_bias=float(np.mean(dp)))
+                row.update(
+                    yaw_mae=float(np.mean(np.abs(dy))),
+                    yaw_bias=float(np.mean(dy)),
+                    pitch_mae=float(np.mean(np.abs(dp))),
+                    pitch_bias=float(np.mean(dp)),
+                )
             rows.append(row)
     return rows
 
 
 def aflw_table(rows) -> str:
-    out = ["**AFLW2000-3D, 100 real faces** (../shared/pose/aflw2000, 10 per 15-degree yaw band; yaw in our "
-           "sign: > 0 toward the image's right; error = estimate - label)", "",
-           "| detector | \\|yaw\\| band | found | yaw MAE | yaw bias | pitch MAE | pitch bias |",
-           "|---|---|---:|---:|---:|---:|---:|"]
+    out = [
+        "**AFLW2000-3D, 100 real faces** (../shared/pose/aflw2000, 10 per 15-degree yaw band; yaw in our "
+        "sign: > 0 toward the image's right; error = estimate - label)",
+        "",
+        "| detector | \\|yaw\\| band | found | yaw MAE | yaw bias | pitch MAE | pitch bias |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
     for r in rows:
-        out.append(f"| {r['detector']} | {r['band']} | {r['found']}/{r['n']} | {fmt(r.get('yaw_mae'))} | "
-                   f"{fmt(r.get('yaw_bias'))} | {fmt(r.get('pitch_mae'))} | {fmt(r.get('pitch_bias'))} |")
+        out.append(
+            f"| {r['detector']} | {r['band']} | {r['found']}/{r['n']} | {fmt(r.get('yaw_mae'))} | "
+            f"{fmt(r.get('yaw_bias'))} | {fmt(r.get('pitch_mae'))} | {fmt(r.get('pitch_bias'))} |"
+        )
     return "\n".join(out)
 
 
@@ -399,25 +488,36 @@ def calibrate(names=("blazeface", "mtcnn")) -> dict:
                     x0, y0, x1, y1 = d.box
                     w, h = x1 - x0, y1 - y0
                     bx0, by0, bx1, by1 = best.box
-                    pairs[n].append((((bx0 + bx1) - (x0 + x1)) / 2 / w, ((by0 + by1) - (y0 + y1)) / 2 / h,
-                                     np.sqrt((bx1 - bx0) * (by1 - by0)) / np.sqrt(w * h)))
+                    pairs[n].append(
+                        (
+                            ((bx0 + bx1) - (x0 + x1)) / 2 / w,
+                            ((by0 + by1) - (y0 + y1)) / 2 / h,
+                            np.sqrt((bx1 - bx0) * (by1 - by0)) / np.sqrt(w * h),
+                        )
+                    )
     out = {}
     for n, p in pairs.items():
         a = np.array(p)
         out[n] = {"faces": len(p)}
         if len(p):
-            out[n].update(dx=round(float(np.median(a[:, 0])), 4), dy=round(float(np.median(a[:, 1])), 4),
-                          s=round(float(np.median(a[:, 2])), 4))
+            out[n].update(
+                dx=round(float(np.median(a[:, 0])), 4),
+                dy=round(float(np.median(a[:, 1])), 4),
+                s=round(float(np.median(a[:, 2])), 4),
+            )
         print(n, out[n], flush=True)
     return out
 
 
 SHEET_FRAMES = (
-    ("people/intel_classroom.gif", 4), ("people/intel_face-demographics-walking-and-pause.gif", 4),
+    ("people/intel_classroom.gif", 4),
+    ("people/intel_face-demographics-walking-and-pause.gif", 4),
     ("people/intel_head-pose-face-detection-female.gif", 2),
     ("footage/face_recognition_short_hamilton_clip.mp4", 2),
-    ("footage/face_recognition_short_hamilton_clip.mp4", 217), ("footage/mediapipe_pose_segmentation.mp4", 10),
-    ("footage/intel_one-by-one-person-detection.mp4", 75), ("footage/intel_asl_walk.mkv", 6),
+    ("footage/face_recognition_short_hamilton_clip.mp4", 217),
+    ("footage/mediapipe_pose_segmentation.mp4", 10),
+    ("footage/intel_one-by-one-person-detection.mp4", 75),
+    ("footage/intel_asl_walk.mkv", 6),
 )
 
 
@@ -444,8 +544,16 @@ def real_contact_sheet(path: Path, detector: str = "blazeface") -> tuple[int, ..
             cv2.rectangle(out, b[:2], b[2:], (0, 0, 255), 1)
         s = 300 / img.shape[0]
         pair = np.hstack([cv2.resize(img, None, fx=s, fy=s), cv2.resize(out, None, fx=s, fy=s)])
-        cv2.putText(pair, f"{rel.split('/')[-1]} frame {index}: {len(faces)}+{len(small)} faces, {pm.count} people",
-                    (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 255, 255), 1, cv2.LINE_AA)
+        cv2.putText(
+            pair,
+            f"{rel.split('/')[-1]} frame {index}: {len(faces)}+{len(small)} faces, {pm.count} people",
+            (6, 18),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.5,
+            (0, 255, 255),
+            1,
+            cv2.LINE_AA,
+        )
         rows.append(pair)
     if not rows:
         return None
@@ -477,8 +585,19 @@ def real_main(args) -> int:
         print(f"\ncontact sheet: {args.real_sheet} {shape[1]}x{shape[0]}")
     out = Path(args.out).with_name("pose_accuracy_real.json")
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"aflw": arows, "aflw_results": results, "clips": crows, "calibration": cal,
-                               "markdown": text, "seconds": round(time.time() - t0, 1)}, indent=1))
+    out.write_text(
+        json.dumps(
+            {
+                "aflw": arows,
+                "aflw_results": results,
+                "clips": crows,
+                "calibration": cal,
+                "markdown": text,
+                "seconds": round(time.time() - t0, 1),
+            },
+            indent=1,
+        )
+    )
     print(f"wrote {out} in {time.time() - t0:.0f} s")
     return 0
 
@@ -491,14 +610,25 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=str(REPO / "benchmarks" / "out" / "pose_accuracy.json"))
     ap.add_argument("--sheet", default=str(REPO / "docs" / "synth_contact_sheet.png"))
     ap.add_argument("--no-sheet", action="store_true")
-    ap.add_argument("--clips", type=int, default=20, metavar="N",
-                    help="also measure on N generated clips per class (default 20; 0: skip)")
+    ap.add_argument(
+        "--clips",
+        type=int,
+        default=20,
+        metavar="N",
+        help="also measure on N generated clips per class (default 20; 0: skip)",
+    )
     ap.add_argument("--seed", type=int, default=2024, help="seed of those clips (default 2024)")
-    ap.add_argument("--real", action="store_true",
-                    help="only the real-face measures: AFLW2000 and the real clips per face detector, and "
-                    "docs/real_people_contact_sheet.png (original | people mask)")
-    ap.add_argument("--calibrate", action="store_true",
-                    help="with --real: also fit each detector's box mapping to dlib's (forensic.features.detectors)")
+    ap.add_argument(
+        "--real",
+        action="store_true",
+        help="only the real-face measures: AFLW2000 and the real clips per face detector, and "
+        "docs/real_people_contact_sheet.png (original | people mask)",
+    )
+    ap.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="with --real: also fit each detector's box mapping to dlib's (forensic.features.detectors)",
+    )
     ap.add_argument("--real-sheet", default=str(REPO / "docs" / "real_people_contact_sheet.png"))
     args = ap.parse_args(argv)
     if args.real:
@@ -516,8 +646,15 @@ def main(argv=None) -> int:
         for p in pitches:
             for y in yaws:
                 est = measure(m, finder, float(y), float(p), args.face_width)[0]
-                results.append({"face": m.name, "yaw": float(y), "pitch": float(p),
-                                "est_yaw": None if est is None else est[0], "est_pitch": None if est is None else est[1]})  # fmt: skip
+                results.append(
+                    {
+                        "face": m.name,
+                        "yaw": float(y),
+                        "pitch": float(p),
+                        "est_yaw": None if est is None else est[0],
+                        "est_pitch": None if est is None else est[1],
+                    }
+                )
     yaw_rows, pitch_rows = [], []
     for face in [m.name for m in models] + [None]:
         yaw_rows += bin_rows(results, "yaw", YAW_BINS, "pitch", offsets, face)
@@ -531,16 +668,22 @@ def main(argv=None) -> int:
         "",
         "| face | estimate at 0/0 (yaw, pitch) | dlib-detectable yaw range | drawn in scenes |",
         "|---|---|---|---|",
-    ]  # fmt: skip
+    ]
     ranges = {}
     for m in models:
         ranges[m.name] = faces3d.detectable_yaw_range(m, finder)
         d = drawn_range(m, finder)
         o = offsets[m.name]
-        md.append(f"| {m.name} | {o[0]:+.1f}, {o[1]:+.1f} | {ranges[m.name][0]:+.0f}..{ranges[m.name][1]:+.0f} | "
-                  f"{d[0]:+.0f}..{d[1]:+.0f} |")
-    md += ["", table(yaw_rows, "by |yaw| (pitch within +-15)", "yaw"), "",
-           table(pitch_rows, "by |pitch| (yaw within +-15)", "pitch")]  # fmt: skip
+        md.append(
+            f"| {m.name} | {o[0]:+.1f}, {o[1]:+.1f} | {ranges[m.name][0]:+.0f}..{ranges[m.name][1]:+.0f} | "
+            f"{d[0]:+.0f}..{d[1]:+.0f} |"
+        )
+    md += [
+        "",
+        table(yaw_rows, "by |yaw| (pitch within +-15)", "yaw"),
+        "",
+        table(pitch_rows, "by |pitch| (yaw within +-15)", "pitch"),
+    ]
     clip_rows = []
     if args.clips > 0:
         clip_rows = scene_stats(args.clips, args.seed, finder)
@@ -554,15 +697,27 @@ def main(argv=None) -> int:
         base_models = [m for m in models if not m.name.endswith("~mirrored")]
         sheet = contact_sheet(base_models, finder, Path(args.sheet), args.face_width)
         print(f"\ncontact sheet: {args.sheet} {sheet[1]}x{sheet[0]}")
-    out.write_text(json.dumps({
-        "grid": {"yaw": yaws.tolist(), "pitch": pitches.tolist(), "face_width_px": args.face_width,
-                 "frame": [W, H]},
-        "offsets": {k: list(v) for k, v in offsets.items()}, "detectable_yaw_range": ranges,
-        "by_yaw": yaw_rows, "by_pitch": pitch_rows, "clips": {"per_class": args.clips, "seed": args.seed,
-                                                               "by_scenario": clip_rows},
-        "markdown": text, "results": results,
-        "seconds": round(time.time() - t0, 1),
-    }, indent=1))  # fmt: skip
+    out.write_text(
+        json.dumps(
+            {
+                "grid": {
+                    "yaw": yaws.tolist(),
+                    "pitch": pitches.tolist(),
+                    "face_width_px": args.face_width,
+                    "frame": [W, H],
+                },
+                "offsets": {k: list(v) for k, v in offsets.items()},
+                "detectable_yaw_range": ranges,
+                "by_yaw": yaw_rows,
+                "by_pitch": pitch_rows,
+                "clips": {"per_class": args.clips, "seed": args.seed, "by_scenario": clip_rows},
+                "markdown": text,
+                "results": results,
+                "seconds": round(time.time() - t0, 1),
+            },
+            indent=1,
+        )
+    )
     print(f"wrote {out} in {time.time() - t0:.0f} s")
     return 0
 

@@ -100,8 +100,21 @@ class RssSampler:
 
 
 def scan(inputs: Path, case: Path, model: str, engine: str, workers: int | None) -> dict:
-    cmd = [sys.executable, "-m", "forensic", "scan", str(inputs), "--out", str(case), "--model", model,
-           "--engine", engine, "--no-report", "-q"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "forensic",
+        "scan",
+        str(inputs),
+        "--out",
+        str(case),
+        "--model",
+        model,
+        "--engine",
+        engine,
+        "--no-report",
+        "-q",
+    ]
     if workers:
         cmd += ["--workers", str(workers)]
     env = dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="2", RAY_AUTH_MODE="token")
@@ -114,10 +127,17 @@ def scan(inputs: Path, case: Path, model: str, engine: str, workers: int | None)
         raise RuntimeError(f"scan failed ({proc.returncode}): {err[-2000:]}")
     m = json.loads((case / "manifest.json").read_text())
     s = m["summary"]
-    return {"engine": engine, "workers": workers or m["cluster"].get("workers"), "wall_s": round(wall, 1),
-            "footage_s": round(s["footage_seconds"], 1), "segments": s["segments"],
-            "findings": s.get("findings_by_status"), "stages_s": m["sessions"][-1].get("timings_s"),
-            "peak_rss_mb": round(rss.peak / 2**20), "footage_s_per_wall_s": round(s["footage_seconds"] / wall, 2)}  # fmt: skip
+    return {
+        "engine": engine,
+        "workers": workers or m["cluster"].get("workers"),
+        "wall_s": round(wall, 1),
+        "footage_s": round(s["footage_seconds"], 1),
+        "segments": s["segments"],
+        "findings": s.get("findings_by_status"),
+        "stages_s": m["sessions"][-1].get("timings_s"),
+        "peak_rss_mb": round(rss.peak / 2**20),
+        "footage_s_per_wall_s": round(s["footage_seconds"] / wall, 2),
+    }
 
 
 def main() -> int:
@@ -152,19 +172,28 @@ def main() -> int:
             ff = ffmpeg_seconds(files)
             for w in args.workers:
                 r = scan(folder, Path(tmp) / f"case-{len(results)}", args.model, "ray", w)
-                r.update(input=label, files=len(files), ffmpeg_decode_s=round(ff, 2), ratio_vs_ffmpeg=round(r["wall_s"] / ff, 2))
+                r.update(
+                    input=label,
+                    files=len(files),
+                    ffmpeg_decode_s=round(ff, 2),
+                    ratio_vs_ffmpeg=round(r["wall_s"] / ff, 2),
+                )
                 results.append(r)
                 print(json.dumps(r), flush=True)
     with open(os.path.join(args.out, "scan_benchmark.json"), "w") as f:
         json.dump({"results": results, "cpus": os.cpu_count()}, f, indent=2)
-    print("\n| input | footage | workers | scan wall | ffmpeg decode | ratio | footage s / wall s | "
-          "intake / segments / features+model / rehash (s) | peak RSS |")
+    print(
+        "\n| input | footage | workers | scan wall | ffmpeg decode | ratio | footage s / wall s | "
+        "intake / segments / features+model / rehash (s) | peak RSS |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---|---:|")
     for r in results:
         st = r["stages_s"] or {}
         stages = " / ".join(str(st.get(k, "?")) for k in ("intake", "segments", "features_and_model", "rehash"))
-        print(f"| {r['input']} | {r['footage_s']} s | {r['workers']} | {r['wall_s']} s | {r['ffmpeg_decode_s']} s | "
-              f"{r['ratio_vs_ffmpeg']} | {r['footage_s_per_wall_s']} | {stages} | {r['peak_rss_mb']} MB |")
+        print(
+            f"| {r['input']} | {r['footage_s']} s | {r['workers']} | {r['wall_s']} s | {r['ffmpeg_decode_s']} s | "
+            f"{r['ratio_vs_ffmpeg']} | {r['footage_s_per_wall_s']} | {stages} | {r['peak_rss_mb']} MB |"
+        )
     return 0
 
 

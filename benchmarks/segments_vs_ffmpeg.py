@@ -47,8 +47,13 @@ def time_segments(path: str) -> tuple[float, int, float]:
     info = intake.probe_item(item)
     assert info is not None, item.reason
     t = time.perf_counter()
-    result = segment_file(item, SegmentConfig(), info.avg_fps or info.nominal_fps or Fraction(25), info.stream_index,
-                          info.stream_duration_s or info.duration_s)  # fmt: skip
+    result = segment_file(
+        item,
+        SegmentConfig(),
+        info.avg_fps or info.nominal_fps or Fraction(25),
+        info.stream_index,
+        info.stream_duration_s or info.duration_s,
+    )
     return time.perf_counter() - t, len(result.segments), item.duration_s or 0.0
 
 
@@ -73,11 +78,20 @@ def measure_files(files: list[str], out: str) -> int:
         ff1 = time_ffmpeg(f)
         ours, nseg, dur = time_segments(f)
         ff2 = time_ffmpeg(f)
-        row = {"file": os.path.basename(f), "footage_s": round(dur, 2), "segments": nseg,
-               "ffmpeg_before_s": round(ff1, 2), "segments_s": round(ours, 2), "ffmpeg_after_s": round(ff2, 2),
-               "ratio_vs_ffmpeg_before": round(ours / ff1, 2), "ratio_vs_ffmpeg_after": round(ours / ff2, 2),
-               "footage_s_per_wall_s": round(dur / ours, 1), "loadavg_start": round(load0, 1),
-               "loadavg_end": round(os.getloadavg()[0], 1), "cpus": os.cpu_count()}  # fmt: skip
+        row = {
+            "file": os.path.basename(f),
+            "footage_s": round(dur, 2),
+            "segments": nseg,
+            "ffmpeg_before_s": round(ff1, 2),
+            "segments_s": round(ours, 2),
+            "ffmpeg_after_s": round(ff2, 2),
+            "ratio_vs_ffmpeg_before": round(ours / ff1, 2),
+            "ratio_vs_ffmpeg_after": round(ours / ff2, 2),
+            "footage_s_per_wall_s": round(dur / ours, 1),
+            "loadavg_start": round(load0, 1),
+            "loadavg_end": round(os.getloadavg()[0], 1),
+            "cpus": os.cpu_count(),
+        }
         rows.append(row)
         print(json.dumps(row), flush=True)
     with open(os.path.join(out, "segments_vs_ffmpeg_files.json"), "w") as fh:
@@ -104,9 +118,17 @@ def main() -> int:
         for f in files:
             ff = time_ffmpeg(f)
             ours, nseg, dur = time_segments(f)
-            rows.append({"file": os.path.basename(f), "footage_s": round(dur, 2), "segments": nseg,
-                         "ffmpeg_decode_s": round(ff, 3), "segments_s": round(ours, 3),
-                         "ratio_vs_ffmpeg": round(ours / ff, 2), "footage_s_per_wall_s": round(dur / ours, 1)})  # fmt: skip
+            rows.append(
+                {
+                    "file": os.path.basename(f),
+                    "footage_s": round(dur, 2),
+                    "segments": nseg,
+                    "ffmpeg_decode_s": round(ff, 3),
+                    "segments_s": round(ours, 3),
+                    "ratio_vs_ffmpeg": round(ours / ff, 2),
+                    "footage_s_per_wall_s": round(dur / ours, 1),
+                }
+            )
             print(json.dumps(rows[-1]), flush=True)
         scan = None
         if FOOTAGE.is_dir():
@@ -116,17 +138,23 @@ def main() -> int:
             scan_s = time.perf_counter() - t
             ff_all = sum(time_ffmpeg(str(p)) for p in FOOTAGE.iterdir() if p.suffix in (".mp4", ".mkv"))
             m = json.load(open(os.path.join(case, "manifest.json")))
-            scan = {"scan_wall_s": round(scan_s, 2), "ffmpeg_decode_all_s": round(ff_all, 2),
-                    "ratio_vs_ffmpeg": round(scan_s / ff_all, 2), "segments": m["summary"]["segments"],
-                    "footage_s": m["summary"]["footage_seconds"]}  # fmt: skip
+            scan = {
+                "scan_wall_s": round(scan_s, 2),
+                "ffmpeg_decode_all_s": round(ff_all, 2),
+                "ratio_vs_ffmpeg": round(scan_s / ff_all, 2),
+                "segments": m["summary"]["segments"],
+                "footage_s": m["summary"]["footage_seconds"],
+            }
             print(json.dumps({"scan_of_shared_footage": scan}), flush=True)
     with open(os.path.join(args.out, "segments_vs_ffmpeg.json"), "w") as f:
         json.dump({"files": rows, "scan": scan, "cpus": os.cpu_count()}, f, indent=2)
     print("\n| file | footage s | segments | ffmpeg decode s | our segments s | ratio | footage s / wall s |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['file']} | {r['footage_s']} | {r['segments']} | {r['ffmpeg_decode_s']} | {r['segments_s']} | "
-              f"{r['ratio_vs_ffmpeg']} | {r['footage_s_per_wall_s']} |")  # fmt: skip
+        print(
+            f"| {r['file']} | {r['footage_s']} | {r['segments']} | {r['ffmpeg_decode_s']} | {r['segments_s']} | "
+            f"{r['ratio_vs_ffmpeg']} | {r['footage_s_per_wall_s']} |"
+        )
     return 0
 
 

@@ -58,8 +58,9 @@ def main() -> int:
     labels = np.arange(n) % 2
     split = split_dataset(labels, [f"{i:08d}" for i in range(n)], seed=42)
     rss_data = rss_mb()
-    config = TrainConfig(architecture=args.architecture, epochs=args.epochs, batch_size=args.batch_size,
-                         patience=args.epochs)  # fmt: skip
+    config = TrainConfig(
+        architecture=args.architecture, epochs=args.epochs, batch_size=args.batch_size, patience=args.epochs
+    )
     t0 = time.perf_counter()
     fit = fit_arrays(frames, vectors, labels, split.train, split.val, config)
     train_s = time.perf_counter() - t0
@@ -90,12 +91,16 @@ def main() -> int:
     if args.json:
         print(json.dumps(out))
         return 0
-    print(f"{args.architecture}: {n} clips (train {out['split']['train']}, validation {out['split']['val']}, "
-          f"test {out['split']['test']}), batch {args.batch_size}, {os.cpu_count()} CPU(s)")
+    print(
+        f"{args.architecture}: {n} clips (train {out['split']['train']}, validation {out['split']['val']}, "
+        f"test {out['split']['test']}), batch {args.batch_size}, {os.cpu_count()} CPU(s)"
+    )
     print(f"  epochs: {', '.join(f'{s:.1f} s' for s in fit.epoch_seconds)} (first includes graph building)")
     if later:
-        print(f"  steady epoch {out['steady_epoch_s']:.1f} s = {out['steady_s_per_training_clip'] * 1000:.0f} ms per "
-              f"training clip (incl. validation of {out['split']['val']} clips)")
+        print(
+            f"  steady epoch {out['steady_epoch_s']:.1f} s = {out['steady_s_per_training_clip'] * 1000:.0f} ms per "
+            f"training clip (incl. validation of {out['split']['val']} clips)"
+        )
     print(f"  scoring {predict_s * 1000:.0f} ms per clip")
     print(f"  peak memory {out['peak_rss_mb']:.0f} MB (after making the data: {out['rss_after_data_mb']:.0f} MB)")
     return 0

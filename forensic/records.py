@@ -113,7 +113,7 @@ def unescape_path(text: str | None) -> str | None:
             out.append({"\\": "\\", "n": "\n", "r": "\r", "t": "\t"}[kind])
             i += 2
         elif width and i + 2 + width <= n:
-            cp = int(text[i + 2:i + 2 + width], 16)
+            cp = int(text[i + 2 : i + 2 + width], 16)
             out.append(chr(0xDC00 + cp) if kind == "x" else chr(cp))
             i += 2 + width
         else:
@@ -492,12 +492,26 @@ class Finding:
     @classmethod
     def from_segment(cls, seg: Segment, status: FindingStatus, **kw: Any) -> Finding:
         return cls(
-            key=seg.key, sha256=seg.sha256, path=seg.path, segment_index=seg.index, shot=seg.shot,
-            start_frame=seg.start_frame, end_frame=seg.end_frame, start_s=seg.start_s, end_s=seg.end_s,
-            start_pts=seg.start_pts, end_pts=seg.end_pts, start_pts_s=seg.start_pts_s, end_pts_s=seg.end_pts_s,
-            time_base=seg.time_base, start_tc=seg.start_tc, end_tc=seg.end_tc, status=status,
-            flags=seg.flags, **kw,
-        )  # fmt: skip
+            key=seg.key,
+            sha256=seg.sha256,
+            path=seg.path,
+            segment_index=seg.index,
+            shot=seg.shot,
+            start_frame=seg.start_frame,
+            end_frame=seg.end_frame,
+            start_s=seg.start_s,
+            end_s=seg.end_s,
+            start_pts=seg.start_pts,
+            end_pts=seg.end_pts,
+            start_pts_s=seg.start_pts_s,
+            end_pts_s=seg.end_pts_s,
+            time_base=seg.time_base,
+            start_tc=seg.start_tc,
+            end_tc=seg.end_tc,
+            status=status,
+            flags=seg.flags,
+            **kw,
+        )
 
     def to_row(self) -> dict[str, Any]:
         """The findings.parquet / findings.csv row (read back by :meth:`from_row`)."""

@@ -51,8 +51,26 @@ def tiny_model_dir(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("tiny_model")
     data = make_dataset(root, per_class=3, seed=7, extras=False)
     out = root / "model"
-    r = subprocess.run([sys.executable, "-m", "forensic", "train", str(data), "--out", str(out), "--epochs", "1",
-                        "--batch-size", "2", "--cache", str(root / "cache")],
-                       capture_output=True, text=True, env=env(), timeout=900)  # fmt: skip
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "forensic",
+            "train",
+            str(data),
+            "--out",
+            str(out),
+            "--epochs",
+            "1",
+            "--batch-size",
+            "2",
+            "--cache",
+            str(root / "cache"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env(),
+        timeout=900,
+    )
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-4000:]
     return out

@@ -14,8 +14,19 @@ from forensic._cli.common import EXIT_OK, EXIT_USAGE
 from forensic._cli.examples import add_examples
 
 # command modules, in the order `forensic --help` lists them
-COMMANDS = ("scan", "segments", "features", "faces", "models", "synth", "report", "coappear", "verify", "train",
-            "evaluate")
+COMMANDS = (
+    "scan",
+    "segments",
+    "features",
+    "faces",
+    "models",
+    "synth",
+    "report",
+    "coappear",
+    "verify",
+    "train",
+    "evaluate",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -13,7 +13,8 @@ from forensic._cli.train import add_training_options, progress_printer
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
-        "evaluate", help="measure a trained model on labelled clips; --ablation: the paper's Table 2",
+        "evaluate",
+        help="measure a trained model on labelled clips; --ablation: the paper's Table 2",
         description="Score the clips of DATASET (stalking/ and non_stalking/) with the model in MODEL_DIR (default "
         "models/default; its files are checked against their recorded SHA-256 first; features are made with the "
         "model's segmenter and cached) and print accuracy, per-class precision, recall and F1, macro averages and "
@@ -22,16 +23,23 @@ def add_parser(sub) -> None:
         "(vgg16, convlstm, vgg16_mlp, fusion) on one split with the same settings and prints their training, "
         "validation and test accuracy; settings not given come from --model's card. Exit 0, 3 when clips were "
         "left out, 2 on usage errors or a model that fails its checks.",
-    )  # fmt: skip
+    )
     p.add_argument("dataset", metavar="DATASET", help="folder with stalking/ and non_stalking/ clips")
-    p.add_argument("--model", metavar="MODEL_DIR",
-                   help="model folder written by `forensic train` (default: models/default, as `forensic scan`; "
-                   "with --ablation: the card whose settings are reused)")  # fmt: skip
+    p.add_argument(
+        "--model",
+        metavar="MODEL_DIR",
+        help="model folder written by `forensic train` (default: models/default, as `forensic scan`; "
+        "with --ablation: the card whose settings are reused)",
+    )
     p.add_argument("--all", action="store_true", help="count every usable clip, also those the model trained on")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.add_argument("--ablation", action="store_true", help="train and compare the four models of Table 2")
-    p.add_argument("--out", metavar="DIR", help="with --ablation: save the four models (DIR/<architecture>/) and "
-                   "table2.json / table2.txt into this new folder")  # fmt: skip
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        help="with --ablation: save the four models (DIR/<architecture>/) and "
+        "table2.json / table2.txt into this new folder",
+    )
     add_training_options(p, defaults=False)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     p.set_defaults(func=run)
@@ -81,10 +89,16 @@ def _ablation(args: argparse.Namespace, argv: list[str], progress) -> int:
 
         card = verify(os.path.abspath(args.model))
         t = card["training"]
-        base = TrainConfig(epochs=t["epochs_requested"], batch_size=t["batch_size"], seed=t["seed"],
-                           patience=t["early_stopping"]["patience"])  # fmt: skip
+        base = TrainConfig(
+            epochs=t["epochs_requested"],
+            batch_size=t["batch_size"],
+            seed=t["seed"],
+            patience=t["early_stopping"]["patience"],
+        )
     given = {k: getattr(args, k) for k in ("epochs", "batch_size", "seed", "patience", "vgg16_weights")}
-    config = TrainConfig(**{**{k: getattr(base, k) for k in given}, **{k: v for k, v in given.items() if v is not None}})
+    config = TrainConfig(
+        **{**{k: getattr(base, k) for k in given}, **{k: v for k, v in given.items() if v is not None}}
+    )
     config.check()
     if card is not None and args.segmenter is None:
         settings = settings_from_card(card, args.maskrcnn_weights)
@@ -97,7 +111,9 @@ def _ablation(args: argparse.Namespace, argv: list[str], progress) -> int:
     elif args.out:
         cache = default_cache_dir(args.out)
     else:
-        raise ValueError("--ablation needs --cache DIR (or --model MODEL_DIR or --out DIR, beside which the cache goes)")
+        raise ValueError(
+            "--ablation needs --cache DIR (or --model MODEL_DIR or --out DIR, beside which the cache goes)"
+        )
     if args.out and os.path.exists(args.out) and os.listdir(args.out):
         raise FileExistsError(f"{args.out} is not empty: choose a new folder for the ablation models")
     result = ablation(args.dataset, settings, config, os.path.abspath(cache), args.out, progress, ["forensic", *argv])

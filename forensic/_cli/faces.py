@@ -12,7 +12,8 @@ from forensic._cli.common import EXIT_OK, EXIT_USAGE
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
-        "faces", help="every face the tool finds in an image or one video frame",
+        "faces",
+        help="every face the tool finds in an image or one video frame",
         description="Find every face in an image, or in frame N of a video: its box, the detector's score, "
         "dlib's 68 landmarks, the paper's six points, head yaw and pitch (degrees; yaw > 0: turned toward "
         "the image's right, pitch > 0: up). Faces under 40 px wide are listed without landmarks. "
@@ -22,8 +23,12 @@ def add_parser(sub) -> None:
     p.add_argument("--frame", type=int, default=0, metavar="N", help="video frame, counting decoded frames from 0")
     p.add_argument("--json", action="store_true", help="print JSON (default: one line per face)")
     p.add_argument("--out", metavar="DIR", help="write the annotated picture faces_<name>.png into DIR")
-    p.add_argument("--face-detector", default="auto", choices=("auto", "dlib-hog", "blazeface", "mtcnn"),
-                   help="face detector (auto: blazeface, the best measured on real faces)")
+    p.add_argument(
+        "--face-detector",
+        default="auto",
+        choices=("auto", "dlib-hog", "blazeface", "mtcnn"),
+        help="face detector (auto: blazeface, the best measured on real faces)",
+    )
     p.set_defaults(func=run)
 
 
@@ -53,8 +58,11 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         return EXIT_OK
     print(f"{args.path} frame {args.frame}: {len(result['faces'])} face(s), {result['face_detector']}")
     for i, f in enumerate(result["faces"]):
-        pose = "no landmarks (too small)" if f["landmarks"] is None else (
-            f"yaw {f['yaw']:+.1f} pitch {f['pitch']:+.1f}" if f["yaw"] is not None else "pose not solved")
+        pose = (
+            "no landmarks (too small)"
+            if f["landmarks"] is None
+            else (f"yaw {f['yaw']:+.1f} pitch {f['pitch']:+.1f}" if f["yaw"] is not None else "pose not solved")
+        )
         print(f"  {i}: box {f['box']} ({f['width_px']} px) score {f['score']:.2f} {pose}")
     if args.out:
         print(f"annotated: {result['annotated']}")

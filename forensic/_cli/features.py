@@ -13,23 +13,31 @@ from forensic.config import ScanConfig
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
-        "features", help="the paper's features of one segment of one video",
+        "features",
+        help="the paper's features of one segment of one video",
         description="For segment N of VIDEO: keep the people (background removal), find the two people's "
         "faces and 68 landmarks, keep 6 points each, head yaw and pitch, nose-to-nose distance: the 5 x 29 "
         "table (features.csv, features_long.csv), the 5 background-removed 128x128 frames (frames128.npy), "
         "annotated keyframes (keyframes/*.png) and features.json, written into OUT.",
-    )  # fmt: skip
+    )
     p.add_argument("video", metavar="VIDEO")
     p.add_argument("--segment", type=int, required=True, metavar="N", help="segment index (see `forensic segments`)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (not among the evidence)")
-    p.add_argument("--segmenter", default="auto",
-                   choices=("auto", "pixellib", "mediapipe-selfie-pose", "hog-face-grabcut"),
-                   help="background removal: pixellib (Mask R-CNN, needs the COCO weights), the embedded "
-                   "mediapipe-selfie-pose (pretrained, in models/mediapipe), the older hog-face-grabcut, or auto "
-                   "(pixellib when the weights exist, else mediapipe-selfie-pose)")
-    p.add_argument("--face-detector", default="auto", choices=("auto", "dlib-hog", "blazeface", "mtcnn"),
-                   help="face detector before dlib's 68 landmarks: dlib-hog (the paper's), blazeface (MediaPipe "
-                   "full range), mtcnn; auto: blazeface, the best measured on real faces (README)")
+    p.add_argument(
+        "--segmenter",
+        default="auto",
+        choices=("auto", "pixellib", "mediapipe-selfie-pose", "hog-face-grabcut"),
+        help="background removal: pixellib (Mask R-CNN, needs the COCO weights), the embedded "
+        "mediapipe-selfie-pose (pretrained, in models/mediapipe), the older hog-face-grabcut, or auto "
+        "(pixellib when the weights exist, else mediapipe-selfie-pose)",
+    )
+    p.add_argument(
+        "--face-detector",
+        default="auto",
+        choices=("auto", "dlib-hog", "blazeface", "mtcnn"),
+        help="face detector before dlib's 68 landmarks: dlib-hog (the paper's), blazeface (MediaPipe "
+        "full range), mtcnn; auto: blazeface, the best measured on real faces (README)",
+    )
     p.add_argument("--maskrcnn-weights", metavar="PATH", help="mask_rcnn_coco.h5 (default models/mask_rcnn_coco.h5)")
     add_segment_options(p)
     p.set_defaults(func=run)
@@ -43,9 +51,15 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         print(f"forensic: error: no such file: {args.video}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        out = features_of_segment(args.video, args.segment, args.out, args.segmenter, args.maskrcnn_weights,
-                                  ScanConfig(segments=segment_config(args)),
-                                  face_detector=args.face_detector)
+        out = features_of_segment(
+            args.video,
+            args.segment,
+            args.out,
+            args.segmenter,
+            args.maskrcnn_weights,
+            ScanConfig(segments=segment_config(args)),
+            face_detector=args.face_detector,
+        )
     except (FileNotFoundError, ValueError, CaseFolderError) as exc:
         print(f"forensic: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

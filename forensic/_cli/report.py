@@ -11,22 +11,33 @@ from forensic._cli.common import EXIT_OK, EXIT_USAGE
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
-        "report", help="write the evidence report (HTML, PDF, subtitles, CSV) of a case folder",
+        "report",
+        help="write the evidence report (HTML, PDF, subtitles, CSV) of a case folder",
         description="Write CASE_DIR/report/: report.html (self-contained) and report.pdf from the same "
         "templates, a WebVTT and an SRT file of the flagged intervals per video, all_segments.csv, and "
         "report.sha256; the SHA-256 of the report also goes into manifest.json (key 'reports'). "
         "A report made again is a new revision. Exit 0 when written, 2 on usage errors.",
-    )  # fmt: skip
+    )
     p.add_argument("case_dir", metavar="CASE_DIR", help="a case folder written by `forensic scan`")
     p.add_argument("--agency", metavar="NAME", help="agency the report is issued for (printed in the header)")
-    p.add_argument("--clock-offset", action="append", default=[], metavar="SHA_OR_PATH=VALUE",
-                   help="wall clock of one file, by its SHA-256 or its path as in evidence.csv: "
-                   "+SECONDS / -SECONDS is the camera clock's error, added to the file's creation time; "
-                   "an ISO 8601 time with a zone (2026-03-01T09:30:00Z) is the wall-clock time of its first "
-                   "frame. Repeat for more files; overrides the manifest's clock_offsets")  # fmt: skip
-    p.add_argument("--top", type=int, default=50, metavar="N",
-                   help="flagged segments shown in detail, best score first (default 50; 0: all); the "
-                   "contact sheet shows the first 24")  # fmt: skip
+    p.add_argument(
+        "--clock-offset",
+        action="append",
+        default=[],
+        metavar="SHA_OR_PATH=VALUE",
+        help="wall clock of one file, by its SHA-256 or its path as in evidence.csv: "
+        "+SECONDS / -SECONDS is the camera clock's error, added to the file's creation time; "
+        "an ISO 8601 time with a zone (2026-03-01T09:30:00Z) is the wall-clock time of its first "
+        "frame. Repeat for more files; overrides the manifest's clock_offsets",
+    )
+    p.add_argument(
+        "--top",
+        type=int,
+        default=50,
+        metavar="N",
+        help="flagged segments shown in detail, best score first (default 50; 0: all); the "
+        "contact sheet shows the first 24",
+    )
     p.add_argument("--no-pdf", action="store_true", help="write report.html only")
     p.add_argument("-q", "--quiet", action="store_true", help="no summary line")
     p.set_defaults(func=run)
@@ -40,8 +51,14 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         print("forensic: error: --top must be 0 (all) or more", file=sys.stderr)
         return EXIT_USAGE
     try:
-        paths = build_report(args.case_dir, agency=args.agency, clock_offsets=args.clock_offset, top=args.top,
-                             argv=["forensic", *argv], pdf=not args.no_pdf)  # fmt: skip
+        paths = build_report(
+            args.case_dir,
+            agency=args.agency,
+            clock_offsets=args.clock_offset,
+            top=args.top,
+            argv=["forensic", *argv],
+            pdf=not args.no_pdf,
+        )
     except ReportError as exc:
         print(f"forensic: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

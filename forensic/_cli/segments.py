@@ -12,10 +12,11 @@ from forensic._cli.common import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, add_segm
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
-        "segments", help="print the segments of one video",
+        "segments",
+        help="print the segments of one video",
         description="Decode one video, find its scene cuts and print its segments (frame ranges, times in "
         "every clock, sample frames, flags). Writes nothing.",
-    )  # fmt: skip
+    )
     p.add_argument("video", metavar="VIDEO")
     p.add_argument("--json", action="store_true", help="a JSON list of segment objects")
     add_segment_options(p)
@@ -37,8 +38,10 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     else:
         print(f"{'#':>4} {'shot':>4} {'frames':>15} {'start':>12} {'end':>12}  samples  flags")
         for s in segments:
-            print(f"{s.index:>4} {s.shot:>4} {s.start_frame:>7}-{s.end_frame:<7} {s.start_tc:>12} {s.end_tc:>12}  "
-                  f"{','.join(map(str, s.sample_frames))}  {','.join(s.flags)}")  # fmt: skip
+            print(
+                f"{s.index:>4} {s.shot:>4} {s.start_frame:>7}-{s.end_frame:<7} {s.start_tc:>12} {s.end_tc:>12}  "
+                f"{','.join(map(str, s.sample_frames))}  {','.join(s.flags)}"
+            )
     if item.status != EvidenceStatus.ANALYSED:
         print(f"forensic: {args.video}: {item.status}: {item.reason}", file=sys.stderr)
         return EXIT_SOME_FAILED

@@ -8,27 +8,36 @@ import sys
 
 from forensic._cli.common import EXIT_OK, EXIT_USAGE
 
-FACES_HELP = ("also use the face photos in DIR (PNG, JPEG, ...): every picture in which dlib finds a face; "
-              "exit 2 when it finds none")  # fmt: skip
+FACES_HELP = (
+    "also use the face photos in DIR (PNG, JPEG, ...): every picture in which dlib finds a face; "
+    "exit 2 when it finds none"
+)
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("synth", help="make footage (no download needed)",
-                       description="Generate footage with ffmpeg and pictures of faces that ship with packages.")
+    p = sub.add_parser(
+        "synth",
+        help="make footage (no download needed)",
+        description="Generate footage with ffmpeg and pictures of faces that ship with packages.",
+    )
     kinds = p.add_subparsers(dest="synth_command", metavar="KIND")
-    demo = kinds.add_parser("demo", help="the demo footage scanned by `make demo`",
-                            description="Write several multi-shot files (MP4 with one and two people, "
-                            "variable-frame-rate MKV, MPEG-TS starting at 11.4 s, an identical copy) into OUT.")
+    demo = kinds.add_parser(
+        "demo",
+        help="the demo footage scanned by `make demo`",
+        description="Write several multi-shot files (MP4 with one and two people, "
+        "variable-frame-rate MKV, MPEG-TS starting at 11.4 s, an identical copy) into OUT.",
+    )
     demo.add_argument("--out", required=True, metavar="DIR")
     demo.set_defaults(func=run_demo)
 
     clips = kinds.add_parser(
-        "clips", help="labelled 3-8 s scenario clips for `forensic train`, with ground truth",
+        "clips",
+        help="labelled 3-8 s scenario clips for `forensic train`, with ground truth",
         description="Write N stalking and N non-stalking clips (3-8 s, MP4) into DIR/stalking and "
         "DIR/non_stalking, a ground-truth JSON beside each clip (scenario, per-frame positions, face "
         "sizes, head yaw and pitch of each person, face photos, seed) and DIR/clips.csv. People are real "
         "face photos re-posed in 3D on drawn bodies; the same seed gives the same frames.",
-    )  # fmt: skip
+    )
     clips.add_argument("--out", required=True, metavar="DIR")
     clips.add_argument("--per-class", type=int, required=True, metavar="N", help="clips per class")
     clips.add_argument("--seed", type=int, required=True, metavar="S")
@@ -36,12 +45,13 @@ def add_parser(sub) -> None:
     clips.set_defaults(func=run_clips)
 
     archive = kinds.add_parser(
-        "archive", help="long multi-scene footage with a ground-truth interval table",
+        "archive",
+        help="long multi-scene footage with a ground-truth interval table",
         description="Write about M minutes of footage in several files (MP4, MKV, MPEG-TS, AVI, MOV; several "
         "frame rates and sizes) into DIR/footage: scenes separated by cuts, with nobody, one person, two "
         "people stalking and not; DIR/ground_truth.csv lists every scene's interval (file, start_s, end_s, "
         "scenario, label), DIR/ground_truth/FILE.json the per-frame detail.",
-    )  # fmt: skip
+    )
     archive.add_argument("--out", required=True, metavar="DIR")
     archive.add_argument("--minutes", type=float, required=True, metavar="M")
     archive.add_argument("--seed", type=int, required=True, metavar="S")
@@ -52,8 +62,11 @@ def add_parser(sub) -> None:
 
 def _face_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--faces", metavar="DIR", default=None, help=FACES_HELP)
-    p.add_argument("--no-default-faces", action="store_true",
-                   help="do not use the packaged faces (astronaut, grace_hopper): only those of --faces")  # fmt: skip
+    p.add_argument(
+        "--no-default-faces",
+        action="store_true",
+        help="do not use the packaged faces (astronaut, grace_hopper): only those of --faces",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
 
 

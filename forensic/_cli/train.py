@@ -13,7 +13,8 @@ SEGMENTERS = ("auto", "pixellib", "hog-face-grabcut")  # as `forensic features`
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
-        "train", help="train the fusion model (or a comparison model) on labelled clips",
+        "train",
+        help="train the fusion model (or a comparison model) on labelled clips",
         description="DATASET holds the clips of the paper's two classes in DATASET/stalking/ and "
         "DATASET/non_stalking/ (any video format). Each clip is one example (5 sample frames); its features come "
         "from the features stage and are cached (--cache). Split 60/20/20 stratified (--seed), StandardScaler on "
@@ -21,12 +22,16 @@ def add_parser(sub) -> None:
         "and its model card (metrics on the test split, curves, confusion matrix, every file's SHA-256) are "
         "written into MODEL_DIR, which must be new or empty. Exit 0 when every clip was used, 3 when some were "
         "left out (listed on stderr and in the card), 2 on usage errors (nothing written).",
-    )  # fmt: skip
+    )
     p.add_argument("dataset", metavar="DATASET", help="folder with stalking/ and non_stalking/ clips")
     p.add_argument("--out", required=True, metavar="MODEL_DIR", help="new (or empty) model folder")
-    p.add_argument("--architecture", choices=ARCHITECTURES, default="fusion",
-                   help="fusion (the paper's CNN-LSTM-MLP, default), convlstm (without fusion), vgg16 (CNN alone, "
-                   "frame level), vgg16_mlp (VGG16 + MLP with fusion, frame level)")  # fmt: skip
+    p.add_argument(
+        "--architecture",
+        choices=ARCHITECTURES,
+        default="fusion",
+        help="fusion (the paper's CNN-LSTM-MLP, default), convlstm (without fusion), vgg16 (CNN alone, "
+        "frame level), vgg16_mlp (VGG16 + MLP with fusion, frame level)",
+    )
     add_training_options(p, defaults=True)
     p.add_argument("--name", help="model name recorded in the card (default: ARCHITECTURE-DATASETHASH-seedS)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
@@ -36,23 +41,42 @@ def add_parser(sub) -> None:
 def add_training_options(p: argparse.ArgumentParser, defaults: bool) -> None:
     """Options shared with ``evaluate --ablation`` (there, unset ones come from --model's card)."""
     g = p.add_argument_group("training")
-    g.add_argument("--epochs", type=int, default=50 if defaults else None,
-                   help="most epochs; early stopping usually ends sooner (default 50)")  # fmt: skip
+    g.add_argument(
+        "--epochs",
+        type=int,
+        default=50 if defaults else None,
+        help="most epochs; early stopping usually ends sooner (default 50)",
+    )
     g.add_argument("--batch-size", type=int, default=8 if defaults else None, help="batch size (default 8)")
-    g.add_argument("--seed", type=int, default=42 if defaults else None,
-                   help="seed of the split and of training (default 42)")  # fmt: skip
-    g.add_argument("--patience", type=int, default=5 if defaults else None,
-                   help="epochs without a better validation loss before stopping (default 5)")  # fmt: skip
-    g.add_argument("--vgg16-weights", metavar="PATH",
-                   help="VGG16 'notop' weights file for vgg16 / vgg16_mlp (ImageNet weights cannot be downloaded "
-                   "here; default: trained from scratch)")  # fmt: skip
+    g.add_argument(
+        "--seed", type=int, default=42 if defaults else None, help="seed of the split and of training (default 42)"
+    )
+    g.add_argument(
+        "--patience",
+        type=int,
+        default=5 if defaults else None,
+        help="epochs without a better validation loss before stopping (default 5)",
+    )
+    g.add_argument(
+        "--vgg16-weights",
+        metavar="PATH",
+        help="VGG16 'notop' weights file for vgg16 / vgg16_mlp (ImageNet weights cannot be downloaded "
+        "here; default: trained from scratch)",
+    )
     f = p.add_argument_group("features")
-    f.add_argument("--segmenter", choices=SEGMENTERS, default="auto" if defaults else None,
-                   help="background removal for the frames: pixellib (Mask R-CNN, needs the COCO weights), the "
-                   "embedded hog-face-grabcut, or auto (pixellib when the weights exist; default)")  # fmt: skip
+    f.add_argument(
+        "--segmenter",
+        choices=SEGMENTERS,
+        default="auto" if defaults else None,
+        help="background removal for the frames: pixellib (Mask R-CNN, needs the COCO weights), the "
+        "embedded hog-face-grabcut, or auto (pixellib when the weights exist; default)",
+    )
     f.add_argument("--maskrcnn-weights", metavar="PATH", help="mask_rcnn_coco.h5 (default models/mask_rcnn_coco.h5)")
-    f.add_argument("--cache", metavar="DIR",
-                   help="feature cache folder, never inside DATASET (default: MODEL_DIR/../.forensic-cache)")  # fmt: skip
+    f.add_argument(
+        "--cache",
+        metavar="DIR",
+        help="feature cache folder, never inside DATASET (default: MODEL_DIR/../.forensic-cache)",
+    )
 
 
 def progress_printer(quiet: bool):
@@ -69,13 +93,27 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     try:
         if not os.path.isdir(args.dataset):
             raise FileNotFoundError(f"no such data set folder: {args.dataset}")
-        config = TrainConfig(architecture=args.architecture, epochs=args.epochs, batch_size=args.batch_size,
-                             seed=args.seed, patience=args.patience, vgg16_weights=args.vgg16_weights)  # fmt: skip
+        config = TrainConfig(
+            architecture=args.architecture,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            seed=args.seed,
+            patience=args.patience,
+            vgg16_weights=args.vgg16_weights,
+        )
         config.check()
         settings = resolve_settings(args.segmenter, args.maskrcnn_weights)
         cache = os.path.abspath(args.cache or default_cache_dir(args.out))
-        outcome = train(args.dataset, args.out, config, settings, cache, progress_printer(args.quiet),
-                        ["forensic", *argv], args.name)  # fmt: skip
+        outcome = train(
+            args.dataset,
+            args.out,
+            config,
+            settings,
+            cache,
+            progress_printer(args.quiet),
+            ["forensic", *argv],
+            args.name,
+        )
     except (FileNotFoundError, FileExistsError, DatasetError, ValueError) as exc:
         print(f"forensic: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -86,14 +124,19 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     assert card is not None
     print(f"model {card['name']} written to {outcome.model_dir}")
     t = card["training"]
-    print(f"sha256 {card['card_sha256']}; segmenter {card['segmenter']['name']}; {t['epochs_run']} epoch(s) in "
-          f"{t['seconds']:.1f} s (first {t['epoch_seconds'][0]:.1f} s); weights of epoch {t['best_epoch']} kept")  # fmt: skip
+    print(
+        f"sha256 {card['card_sha256']}; segmenter {card['segmenter']['name']}; {t['epochs_run']} epoch(s) in "
+        f"{t['seconds']:.1f} s (first {t['epoch_seconds'][0]:.1f} s); weights of epoch {t['best_epoch']} kept"
+    )
     print("test split:")
     print(format_metrics(outcome.metrics["test"]))
     left = outcome.dataset.left_out
     if left:
-        print(f"forensic: {len(left)} clip(s) left out (see {os.path.join(outcome.model_dir, 'model_card.txt')}): "
-              + "; ".join(f"{os.path.relpath(c.path, outcome.dataset.root)}: {c.status}" for c in left[:10])
-              + (" ..." if len(left) > 10 else ""), file=sys.stderr)  # fmt: skip
+        print(
+            f"forensic: {len(left)} clip(s) left out (see {os.path.join(outcome.model_dir, 'model_card.txt')}): "
+            + "; ".join(f"{os.path.relpath(c.path, outcome.dataset.root)}: {c.status}" for c in left[:10])
+            + (" ..." if len(left) > 10 else ""),
+            file=sys.stderr,
+        )
         return EXIT_SOME_FAILED
     return EXIT_OK

@@ -10,17 +10,21 @@ from forensic._cli.common import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
-        "verify", help="re-hash the evidence and the case folder and compare with the records",
+        "verify",
+        help="re-hash the evidence and the case folder and compare with the records",
         description="Re-hash every evidence file listed in evidence.csv (read-only), every case folder file "
         "recorded in manifest.json, and every report file recorded in manifest.json and report/report.sha256; "
         "report files no record lists; check manifest.json for internal consistency and, with "
         "--manifest-sha256, against the SHA-256 the scan printed as its last line. Exit 0 when everything "
         "matches, 3 with the list of mismatches otherwise, 2 on usage errors.",
-    )  # fmt: skip
+    )
     p.add_argument("case_dir", metavar="CASE_DIR")
-    p.add_argument("--manifest-sha256", metavar="HEX",
-                   help="the manifest's SHA-256 as `forensic scan` or `forensic report` printed it last "
-                   "(`manifest sha256: <hex>`): a manifest.json rewritten since fails, however consistent")
+    p.add_argument(
+        "--manifest-sha256",
+        metavar="HEX",
+        help="the manifest's SHA-256 as `forensic scan` or `forensic report` printed it last "
+        "(`manifest sha256: <hex>`): a manifest.json rewritten since fails, however consistent",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     p.set_defaults(func=run)
 
@@ -42,12 +46,16 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     for note in res.notes:
         print(f"note: {note}", file=sys.stderr)
     if res.ok:
-        print(f"OK: {res.evidence_checked} evidence file(s) and {res.files_checked} case folder file(s) match their "
-              "records" + ("; manifest.json matches the SHA-256 given" if want else ""))
+        print(
+            f"OK: {res.evidence_checked} evidence file(s) and {res.files_checked} case folder file(s) match their "
+            "records" + ("; manifest.json matches the SHA-256 given" if want else "")
+        )
         print(f"manifest sha256: {res.manifest_sha256}")
         return EXIT_OK
-    print(f"MISMATCH: {len(res.mismatches)} problem(s) found "
-          f"({res.evidence_checked} evidence file(s), {res.files_checked} case folder file(s) checked):")  # fmt: skip
+    print(
+        f"MISMATCH: {len(res.mismatches)} problem(s) found "
+        f"({res.evidence_checked} evidence file(s), {res.files_checked} case folder file(s) checked):"
+    )
     for mm in res.mismatches:
         print(f"  {mm}")
     return EXIT_SOME_FAILED

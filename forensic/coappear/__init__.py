@@ -62,10 +62,14 @@ class CoappearSettings:
             raise ValueError("a co-appearance needs at least 2 segments (--min-segments 2 or more)")
 
     def describe(self) -> str:
-        how = {"connected": "single-linkage agglomerative clustering (connected components, shortest edges first)",
-               "chinese-whispers": "dlib's chinese whispers graph clustering"}[self.method]
-        return (f"{how} of dlib face descriptors at a Euclidean distance threshold of {self.threshold:g}; "
-                "the two people of one segment are never put in one identity")
+        how = {
+            "connected": "single-linkage agglomerative clustering (connected components, shortest edges first)",
+            "chinese-whispers": "dlib's chinese whispers graph clustering",
+        }[self.method]
+        return (
+            f"{how} of dlib face descriptors at a Euclidean distance threshold of {self.threshold:g}; "
+            "the two people of one segment are never put in one identity"
+        )
 
 
 @dataclass
@@ -106,16 +110,23 @@ def identity_rows(sightings: list[Sighting]) -> list[dict[str, Any]]:
         walls = [s.wall_start_utc for s in ss if s.wall_start_utc]
         ends = [s.wall_end_utc for s in ss if s.wall_end_utc]
         best = min(ss, key=lambda s: (s.distance or 0.0) - 0.001 * (s.face_px or 0))  # central and large
-        rows.append({
-            "identity": ident, "sightings": len(ss), "segments": len({s.key for s in ss}),
-            "files": len({s.sha256 for s in ss}), "cameras": len({s.camera for s in ss}),
-            "flagged_segments": len({s.key for s in ss if s.flagged}),
-            "first_seen_utc": min(walls) if walls else "", "last_seen_utc": max(ends) if ends else "",
-            "wall_clock_known": f"{sum(1 for s in ss if s.wall_start_utc)}/{len(ss)}",
-            "max_distance_to_mean": max(s.distance or 0.0 for s in ss),
-            "thumbnail_features_dir": best.features_dir, "thumbnail_person": best.person,
-            "thumbnail_segment_key": best.key,
-        })
+        rows.append(
+            {
+                "identity": ident,
+                "sightings": len(ss),
+                "segments": len({s.key for s in ss}),
+                "files": len({s.sha256 for s in ss}),
+                "cameras": len({s.camera for s in ss}),
+                "flagged_segments": len({s.key for s in ss if s.flagged}),
+                "first_seen_utc": min(walls) if walls else "",
+                "last_seen_utc": max(ends) if ends else "",
+                "wall_clock_known": f"{sum(1 for s in ss if s.wall_start_utc)}/{len(ss)}",
+                "max_distance_to_mean": max(s.distance or 0.0 for s in ss),
+                "thumbnail_features_dir": best.features_dir,
+                "thumbnail_person": best.person,
+                "thumbnail_segment_key": best.key,
+            }
+        )
     return rows
 
 
@@ -138,32 +149,83 @@ def _cell(v: Any) -> Any:
     return v
 
 
-SEGMENT_COLUMNS = ["path", "sha256", "camera", "segment_index", "key", *TIME_COLUMNS, "wall_start_utc",
-                   "wall_end_utc", "wall_clock_source", "status", "score", "flagged"]
-PAIR_COLUMNS = ["pair", "identity_1", "identity_2", "pair_segments", "pair_files", "pair_cameras", "pair_flagged",
-                "pair_first_utc", "pair_last_utc", "pair_span_s", "pair_span_clock", "occurrence"]
+SEGMENT_COLUMNS = [
+    "path",
+    "sha256",
+    "camera",
+    "segment_index",
+    "key",
+    *TIME_COLUMNS,
+    "wall_start_utc",
+    "wall_end_utc",
+    "wall_clock_source",
+    "status",
+    "score",
+    "flagged",
+]
+PAIR_COLUMNS = [
+    "pair",
+    "identity_1",
+    "identity_2",
+    "pair_segments",
+    "pair_files",
+    "pair_cameras",
+    "pair_flagged",
+    "pair_first_utc",
+    "pair_last_utc",
+    "pair_span_s",
+    "pair_span_clock",
+    "occurrence",
+]
 OCC_COLUMNS = ["identity_1_person", "identity_1_distance", "identity_2_person", "identity_2_distance"]
 SIGHTING_COLUMNS = ["identity", "person", "distance_to_mean", "face_px", "spread", "features_dir"]
 
 
 def _segment_cells(s: Sighting, wall_source: str) -> dict[str, Any]:
-    return {"path": s.path, "sha256": s.sha256, "camera": s.camera, "segment_index": s.segment_index, "key": s.key,
-            **s.times, "wall_start_utc": s.wall_start_utc, "wall_end_utc": s.wall_end_utc,
-            "wall_clock_source": wall_source if s.wall_start_utc else "none", "status": s.status, "score": s.score,
-            "flagged": "yes" if s.flagged else "no"}
+    return {
+        "path": s.path,
+        "sha256": s.sha256,
+        "camera": s.camera,
+        "segment_index": s.segment_index,
+        "key": s.key,
+        **s.times,
+        "wall_start_utc": s.wall_start_utc,
+        "wall_end_utc": s.wall_end_utc,
+        "wall_clock_source": wall_source if s.wall_start_utc else "none",
+        "status": s.status,
+        "score": s.score,
+        "flagged": "yes" if s.flagged else "no",
+    }
 
 
 def pair_rows(pairs: list[Pair], wall_source: str) -> list[dict[str, Any]]:
     rows = []
     for p in pairs:
-        head = {"pair": p.name, "identity_1": p.first, "identity_2": p.second, "pair_segments": p.segments,
-                "pair_files": p.files, "pair_cameras": p.cameras, "pair_flagged": p.flagged,
-                "pair_first_utc": p.first_utc, "pair_last_utc": p.last_utc, "pair_span_s": p.span_s,
-                "pair_span_clock": p.span_clock}
+        head = {
+            "pair": p.name,
+            "identity_1": p.first,
+            "identity_2": p.second,
+            "pair_segments": p.segments,
+            "pair_files": p.files,
+            "pair_cameras": p.cameras,
+            "pair_flagged": p.flagged,
+            "pair_first_utc": p.first_utc,
+            "pair_last_utc": p.last_utc,
+            "pair_span_s": p.span_s,
+            "pair_span_clock": p.span_clock,
+        }
         for n, o in enumerate(p.occurrences, 1):
-            rows.append({**head, "occurrence": n, **_segment_cells(o.segment, wall_source),
-                         "identity_1_person": o.first.person, "identity_1_distance": o.first.distance,
-                         "identity_2_person": o.second.person, "identity_2_distance": o.second.distance})
+            rows.append(
+                {
+                    **head,
+                    "occurrence": n,
+                    **_segment_cells(o.segment, wall_source),
+                    "identity_1_person": o.first.person,
+                    "identity_1_distance": o.first.distance,
+                    "identity_2_person": o.second.person,
+                    "identity_2_distance": o.second.distance,
+                }
+            )
     return rows
 
 
@@ -180,8 +242,13 @@ def _update_manifest(case_dir: str, record: dict[str, Any]) -> None:
     CaseFolder(case_dir).write_manifest(manifest)
 
 
-def run(case_dir: str, settings: CoappearSettings = CoappearSettings(), argv: list[str] | None = None,
-        write: bool = True, lock: bool = True) -> CoappearResult:
+def run(
+    case_dir: str,
+    settings: CoappearSettings = CoappearSettings(),
+    argv: list[str] | None = None,
+    write: bool = True,
+    lock: bool = True,
+) -> CoappearResult:
     """Cluster, list the pairs, write the CSVs and the manifest record. Raises
     :class:`CoappearError` for a folder that is not a scanned case folder or one in use by
     another process (``lock``: take the case folder's lock while writing; the scan, which holds
@@ -209,17 +276,31 @@ def _run(case_dir: str, settings: CoappearSettings, argv: list[str] | None, writ
     info = assign(loaded, settings)
     pairs = find_pairs(loaded.sightings, settings.min_segments)
     idents = identity_rows(loaded.sightings)
-    counts = {**loaded.counts, **info, "identities": len(idents), "pairs": len(pairs),
-              "pair_occurrences": sum(p.segments for p in pairs)}
-    result = CoappearResult(case_dir, settings, loaded.sightings, pairs, idents, counts, list(loaded.notes),
-                            loaded.model_sha256)
+    counts = {
+        **loaded.counts,
+        **info,
+        "identities": len(idents),
+        "pairs": len(pairs),
+        "pair_occurrences": sum(p.segments for p in pairs),
+    }
+    result = CoappearResult(
+        case_dir, settings, loaded.sightings, pairs, idents, counts, list(loaded.notes), loaded.model_sha256
+    )
     if not write:
         return result
     seg_cols = SEGMENT_COLUMNS
-    sighting_rows = [{**_segment_cells(s, loaded.wall_clock_source), "identity": s.identity, "person": s.person,
-                      "distance_to_mean": s.distance, "face_px": s.face_px, "spread": s.spread,
-                      "features_dir": s.features_dir}
-                     for s in sorted(loaded.sightings, key=lambda s: (int(s.identity[1:]), s.path, s.segment_index))]
+    sighting_rows = [
+        {
+            **_segment_cells(s, loaded.wall_clock_source),
+            "identity": s.identity,
+            "person": s.person,
+            "distance_to_mean": s.distance,
+            "face_px": s.face_px,
+            "spread": s.spread,
+            "features_dir": s.features_dir,
+        }
+        for s in sorted(loaded.sightings, key=lambda s: (int(s.identity[1:]), s.path, s.segment_index))
+    ]
     blobs = {
         COAPPEARANCE: _csv(PAIR_COLUMNS + seg_cols + OCC_COLUMNS, pair_rows(pairs, loaded.wall_clock_source)),
         IDENTITIES: _csv(list(idents[0]) if idents else ["identity"], idents),
@@ -229,11 +310,14 @@ def _run(case_dir: str, settings: CoappearSettings, argv: list[str] | None, writ
         write_atomic(os.path.join(case_dir, name), data)
         result.files[name] = sha256_path(os.path.join(case_dir, name))
     record = {
-        "utc": utc_now(), "command_line": list(argv or []),
+        "utc": utc_now(),
+        "command_line": list(argv or []),
         "settings": {**asdict(settings), "cameras": [list(c) for c in settings.cameras]},
-        "method": settings.describe(), "face_model": {"name": "dlib_face_recognition_resnet_model_v1",
-                                                      "sha256": loaded.model_sha256},
-        "wall_clock_source": loaded.wall_clock_source, "counts": counts, "notes": result.notes,
+        "method": settings.describe(),
+        "face_model": {"name": "dlib_face_recognition_resnet_model_v1", "sha256": loaded.model_sha256},
+        "wall_clock_source": loaded.wall_clock_source,
+        "counts": counts,
+        "notes": result.notes,
         "files": dict(result.files),
     }
     _update_manifest(case_dir, record)
@@ -246,15 +330,18 @@ def after_scan(case_dir: str, progress=None, settings: CoappearSettings = Coappe
     try:
         res = run(case_dir, settings, argv=["forensic scan (co-appearance step)"], lock=False)
         if progress is not None:
-            progress(f"co-appearance: {res.counts['identities']} identities, {res.counts['pairs']} pair(s) seen "
-                     f"together in {settings.min_segments}+ segments: {os.path.join(case_dir, COAPPEARANCE)}")
+            progress(
+                f"co-appearance: {res.counts['identities']} identities, {res.counts['pairs']} pair(s) seen "
+                f"together in {settings.min_segments}+ segments: {os.path.join(case_dir, COAPPEARANCE)}"
+            )
     except Exception as exc:  # noqa: BLE001 - recorded, and the report can be made without it
         from forensic.records import Problem, Severity
         from forensic.store.case import CaseFolder
 
         case = CaseFolder(case_dir)
-        case.record_problem(Problem(Severity.ERROR, "coappear", f"co-appearance step failed: {exc!r}; "
-                                    "run `forensic coappear CASE_DIR`"))
+        case.record_problem(
+            Problem(Severity.ERROR, "coappear", f"co-appearance step failed: {exc!r}; run `forensic coappear CASE_DIR`")
+        )
         with open(case.path("manifest.json"), encoding="utf-8") as f:
             manifest = json.load(f)
         manifest["outputs_sha256"] = case.output_hashes()  # problems.jsonl changed

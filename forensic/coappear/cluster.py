@@ -26,8 +26,9 @@ DEFAULT_METHOD = "connected"
 DEFAULT_THRESHOLD = 0.6
 
 
-def edges_below(x: np.ndarray, threshold: float, groups: Sequence[str] | None = None,
-                block: int = 1024) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def edges_below(
+    x: np.ndarray, threshold: float, groups: Sequence[str] | None = None, block: int = 1024
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(i, j, distance) with i < j for every pair closer than ``threshold``, except pairs of the
     same group (segment)."""
     x = np.asarray(x, dtype=np.float32)
@@ -79,8 +80,9 @@ def _connected(n: int, i: np.ndarray, j: np.ndarray, d: np.ndarray, groups: Sequ
     return np.array([find(k) for k in range(n)])
 
 
-def _chinese_whispers(x: np.ndarray, n: int, i: np.ndarray, j: np.ndarray,
-                      groups: Sequence[str] | None) -> tuple[np.ndarray, int]:
+def _chinese_whispers(
+    x: np.ndarray, n: int, i: np.ndarray, j: np.ndarray, groups: Sequence[str] | None
+) -> tuple[np.ndarray, int]:
     import dlib
 
     edges = [(k, k) for k in range(n)] + list(zip(i.tolist(), j.tolist()))
@@ -104,8 +106,12 @@ def _chinese_whispers(x: np.ndarray, n: int, i: np.ndarray, j: np.ndarray,
     return labels, split
 
 
-def cluster(x: np.ndarray, groups: Sequence[str] | None = None, method: str = DEFAULT_METHOD,
-            threshold: float = DEFAULT_THRESHOLD) -> tuple[np.ndarray, dict[str, int]]:
+def cluster(
+    x: np.ndarray,
+    groups: Sequence[str] | None = None,
+    method: str = DEFAULT_METHOD,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> tuple[np.ndarray, dict[str, int]]:
     """Labels 0..k-1 (0 the largest identity; ties by first member) and a few counts."""
     if method not in METHODS:
         raise ValueError(f"unknown clustering method {method!r}: {', '.join(METHODS)}")

@@ -10,14 +10,25 @@ import math
 import os
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
 
 # the segment's times, in every clock (forensic.records), copied from the findings row
-TIME_COLUMNS = ("start_frame", "end_frame", "start_s", "end_s", "start_pts", "end_pts", "start_pts_s", "end_pts_s",
-                "time_base", "start_tc", "end_tc")
+TIME_COLUMNS = (
+    "start_frame",
+    "end_frame",
+    "start_s",
+    "end_s",
+    "start_pts",
+    "end_pts",
+    "start_pts_s",
+    "end_pts_s",
+    "time_base",
+    "start_tc",
+    "end_tc",
+)
 WALL_SOURCE = "container creation time (unverified metadata) + seconds from the first frame"
 
 
@@ -83,12 +94,12 @@ def _creation_times(case_dir: str) -> dict[str, datetime]:
                     dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
                 except ValueError:
                     continue
-                out[sha] = dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
+                out[sha] = dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
     return out
 
 
 def iso_utc(dt: datetime) -> str:
-    return dt.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return dt.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def camera_of(path: str, cameras: tuple[tuple[str, str], ...]) -> str:
@@ -158,31 +169,46 @@ def load_sightings(case_dir: str, cameras: tuple[tuple[str, str], ...] = ()) -> 
         start = created.get(str(row.get("sha256")))
         wall = (None, None)
         if start is not None and times["start_s"] is not None and times["end_s"] is not None:
-            wall = (iso_utc(start + timedelta(seconds=float(times["start_s"]))),
-                    iso_utc(start + timedelta(seconds=float(times["end_s"]))))
+            wall = (
+                iso_utc(start + timedelta(seconds=float(times["start_s"]))),
+                iso_utc(start + timedelta(seconds=float(times["end_s"]))),
+            )
         for p in ident.get("people") or []:
             if not p.get("descriptor"):
                 counts["people_without_descriptor"] += 1
                 continue
             score = _plain(row.get("score"))
             s = Sighting(
-                key=str(row["key"]), sha256=str(row["sha256"]), path=str(row["path"]),
-                segment_index=int(row["segment_index"]), person=str(p.get("person")),
-                camera=camera_of(str(row["path"]), cameras), times=times, status=str(row.get("status")),
-                score=None if score is None else float(score), flagged=_flagged(row),
-                descriptor=np.asarray(p["descriptor"], dtype=np.float64), features_dir=features_dir,
-                face_px=max(p.get("face_px") or [0]) or None, spread=p.get("spread"),
-                wall_start_utc=wall[0], wall_end_utc=wall[1],
+                key=str(row["key"]),
+                sha256=str(row["sha256"]),
+                path=str(row["path"]),
+                segment_index=int(row["segment_index"]),
+                person=str(p.get("person")),
+                camera=camera_of(str(row["path"]), cameras),
+                times=times,
+                status=str(row.get("status")),
+                score=None if score is None else float(score),
+                flagged=_flagged(row),
+                descriptor=np.asarray(p["descriptor"], dtype=np.float64),
+                features_dir=features_dir,
+                face_px=max(p.get("face_px") or [0]) or None,
+                spread=p.get("spread"),
+                wall_start_utc=wall[0],
+                wall_end_utc=wall[1],
             )
             by_model.setdefault(str(ident.get("model_sha256")), []).append(s)
     model = max(by_model, key=lambda k: len(by_model[k])) if by_model else None
     for other, ss in by_model.items():
         if other != model:
-            notes.append(f"{len(ss)} descriptor(s) from another face model (SHA-256 {other}) left out: descriptors "
-                         "of different models cannot be compared")
+            notes.append(
+                f"{len(ss)} descriptor(s) from another face model (SHA-256 {other}) left out: descriptors "
+                "of different models cannot be compared"
+            )
     if counts["analysed_without_descriptors"]:
-        notes.append(f"{counts['analysed_without_descriptors']} analysed segment(s) have no face descriptors "
-                     "(scanned by a version without them): their people are not in the co-appearance tables")
+        notes.append(
+            f"{counts['analysed_without_descriptors']} analysed segment(s) have no face descriptors "
+            "(scanned by a version without them): their people are not in the co-appearance tables"
+        )
     sightings = by_model.get(model, []) if model else []
     counts["sightings"] = len(sightings)
     return Loaded(sightings, model, dict(counts), notes)

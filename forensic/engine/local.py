@@ -20,9 +20,15 @@ def default_maskrcnn_weights() -> str:
     return os.path.join(here, "models", "mask_rcnn_coco.h5")
 
 
-def features_of_segment(video: str, segment_index: int, out_dir: str, segmenter: str = "auto",
-                        maskrcnn_weights: str | None = None, config: ScanConfig | None = None,
-                        face_detector: str = "auto") -> dict[str, Any]:
+def features_of_segment(
+    video: str,
+    segment_index: int,
+    out_dir: str,
+    segmenter: str = "auto",
+    maskrcnn_weights: str | None = None,
+    config: ScanConfig | None = None,
+    face_detector: str = "auto",
+) -> dict[str, Any]:
     """intake -> segments -> features -> store for one segment of one file, written to ``out_dir``.
 
     Raises FileNotFoundError / CaseFolderError for usage errors (``out_dir`` may not lie among
@@ -30,8 +36,7 @@ def features_of_segment(video: str, segment_index: int, out_dir: str, segmenter:
     """
     import os
 
-    from forensic.features import make_segmenter
-    from forensic.features import FeatureConfig
+    from forensic.features import FeatureConfig, make_segmenter
     from forensic.features.segment import segment_features
     from forensic.store.case import check_location
     from forensic.store.features import write_segment_features
@@ -42,8 +47,10 @@ def features_of_segment(video: str, segment_index: int, out_dir: str, segmenter:
     if result is None:
         raise ValueError(f"{video}: {item.status}: {item.reason}")
     if not 0 <= segment_index < len(result.segments):
-        raise ValueError(f"{video} has {len(result.segments)} segments (0..{len(result.segments) - 1}); "
-                         f"there is no segment {segment_index}")  # fmt: skip
+        raise ValueError(
+            f"{video} has {len(result.segments)} segments (0..{len(result.segments) - 1}); "
+            f"there is no segment {segment_index}"
+        )
     segment = result.segments[segment_index]
     from forensic.features import DEFAULT_FACE_DETECTOR
 
@@ -52,10 +59,22 @@ def features_of_segment(video: str, segment_index: int, out_dir: str, segmenter:
     weights = maskrcnn_weights or (default_maskrcnn_weights() if segmenter in ("auto", "pixellib") else None)
     seg = make_segmenter(segmenter, weights, faces)
     feats, imgs = segment_features(segment, seg, faces, info.stream_index, item.rotation or 0, features)
-    written = write_segment_features(out_dir, segment, feats, imgs, extra={
-        "evidence": {"path": item.path, "sha256": item.sha256, "rotation": item.rotation},
-        "config_sha256": config.hash(),
-    })  # fmt: skip
-    return {"status": feats.status, "segmenter": feats.segmenter, "face_detector": feats.face_detector,
-            "people_present": feats.people_present, "written": sorted(written),
-            "timings_s": feats.timings_s, "pairs_found": int(feats.mask.sum())}  # fmt: skip
+    written = write_segment_features(
+        out_dir,
+        segment,
+        feats,
+        imgs,
+        extra={
+            "evidence": {"path": item.path, "sha256": item.sha256, "rotation": item.rotation},
+            "config_sha256": config.hash(),
+        },
+    )
+    return {
+        "status": feats.status,
+        "segmenter": feats.segmenter,
+        "face_detector": feats.face_detector,
+        "people_present": feats.people_present,
+        "written": sorted(written),
+        "timings_s": feats.timings_s,
+        "pairs_found": int(feats.mask.sum()),
+    }

@@ -52,8 +52,9 @@ def _eta_text(eta: float | None) -> str:
 
 
 class Progress:
-    def __init__(self, mode: str = "human", stream: TextIO | None = None, every_s: float = 2.0,
-                 live: bool | None = None):  # fmt: skip
+    def __init__(
+        self, mode: str = "human", stream: TextIO | None = None, every_s: float = 2.0, live: bool | None = None
+    ):
         """``live``: bars (True), plain lines (False), or bars when ``stream`` is a terminal (None)."""
         if mode not in ("human", "quiet", "json"):
             raise ValueError(f"unknown progress mode {mode!r}")
@@ -75,8 +76,9 @@ class Progress:
 
     def event(self, event: str, message: str = "", **fields: Any) -> None:
         if self.mode == "json":
-            self.stream.write(json.dumps({"time_utc": utc_now(), "event": event, "message": message, **fields},
-                                         default=str) + "\n")  # fmt: skip
+            self.stream.write(
+                json.dumps({"time_utc": utc_now(), "event": event, "message": message, **fields}, default=str) + "\n"
+            )
             self.stream.flush()
         elif self.mode == "human" and message:
             if self._bars is not None:
@@ -101,13 +103,22 @@ class Progress:
     def _ensure_bars(self):
         if self._bars is None:
             from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bars, TextColumn, TimeElapsedColumn
+            from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+            from rich.progress import Progress as Bars
 
             console = Console(file=self.stream, force_terminal=True)
-            self._bars = Bars(TextColumn("{task.description:<18}"), BarColumn(), MofNCompleteColumn(),
-                              TextColumn("{task.fields[rate]}"), TextColumn("ETA {task.fields[eta]}"),
-                              TimeElapsedColumn(), TextColumn("{task.fields[current]}", style="dim"),
-                              console=console, transient=False, refresh_per_second=4)  # fmt: skip
+            self._bars = Bars(
+                TextColumn("{task.description:<18}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[rate]}"),
+                TextColumn("ETA {task.fields[eta]}"),
+                TimeElapsedColumn(),
+                TextColumn("{task.fields[current]}", style="dim"),
+                console=console,
+                transient=False,
+                refresh_per_second=4,
+            )
             self._bars.start()
         return self._bars
 
@@ -144,8 +155,16 @@ class Progress:
         elif self.mode == "json":
             if now - self._last >= self.every_s or st.done >= st.total:
                 self._last = now
-                self.event("stage_progress", message, stage=name, done=st.done, total=st.total,
-                           footage_s_per_wall_s=round(st.rate(now), 3), eta_s=st.eta_s(now), **fields)  # fmt: skip
+                self.event(
+                    "stage_progress",
+                    message,
+                    stage=name,
+                    done=st.done,
+                    total=st.total,
+                    footage_s_per_wall_s=round(st.rate(now), 3),
+                    eta_s=st.eta_s(now),
+                    **fields,
+                )
         elif message:
             self.event("step", message)
 
@@ -157,8 +176,15 @@ class Progress:
         if self.live and st.task is not None:
             self._bars.update(st.task, completed=st.total, eta=_eta_text(0.0), current="")
         elif self.mode == "json":
-            self.event("stage_end", "", stage=name, done=st.done, total=st.total, seconds=round(now - st.started, 3),
-                       footage_s_per_wall_s=round(st.rate(now), 3))  # fmt: skip
+            self.event(
+                "stage_end",
+                "",
+                stage=name,
+                done=st.done,
+                total=st.total,
+                seconds=round(now - st.started, 3),
+                footage_s_per_wall_s=round(st.rate(now), 3),
+            )
 
     # -- the segment stage (its historical names; plain lines as before) -------------------------
 
@@ -190,6 +216,9 @@ class Progress:
         self.event(
             "progress",
             f"segments {self.done}/{self.total}  footage {rate:.2f} s per wall s  ETA {_eta_text(eta)}",
-            done=self.done, total=self.total, footage_s_per_wall_s=round(rate, 3),
-            eta_s=None if eta is None else round(eta, 1), last_status=status,
-        )  # fmt: skip
+            done=self.done,
+            total=self.total,
+            footage_s_per_wall_s=round(rate, 3),
+            eta_s=None if eta is None else round(eta, 1),
+            last_status=status,
+        )

@@ -78,8 +78,12 @@ def connect(address: str | None = None) -> None:
         os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
         os.environ.pop("RAY_AUTH_TOKEN_PATH", None)
     _refresh_auth()
-    kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "runtime_env": _env(),
-                              "configure_logging": False}  # fmt: skip
+    kwargs: dict[str, Any] = {
+        "include_dashboard": False,
+        "log_to_driver": False,
+        "runtime_env": _env(),
+        "configure_logging": False,
+    }
     if not address:
         # "local": always a new Ray of our own, sized to this machine (without it, ray.init()
         # would attach to whatever cluster `ray start` last started here)
@@ -95,8 +99,9 @@ def connect(address: str | None = None) -> None:
     except Exception as exc:  # noqa: BLE001 - mapped to a usage error with the cause
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
         if _is_auth_error(exc):
-            raise ClusterAccessError(f"the Ray cluster at {address} refused this scan: authentication failed "
-                                     f"({first}); {TOKEN_HELP}") from None  # fmt: skip
+            raise ClusterAccessError(
+                f"the Ray cluster at {address} refused this scan: authentication failed ({first}); {TOKEN_HELP}"
+            ) from None
         raise ClusterAccessError(f"cannot join the Ray cluster at {address}: {first}; {TOKEN_HELP}") from None
     _OWNED.update(owns=True, saved={})
 
@@ -143,9 +148,15 @@ def _env() -> dict[str, Any]:
 class RayRunner:
     name = "ray"
 
-    def __init__(self, settings: WorkerSettings, address: str | None = None, workers: int | None = None,
-                 gpus_per_worker: float = 0.0, max_attempts: int = MAX_ATTEMPTS,
-                 timeouts: Timeouts | None = None):  # fmt: skip
+    def __init__(
+        self,
+        settings: WorkerSettings,
+        address: str | None = None,
+        workers: int | None = None,
+        gpus_per_worker: float = 0.0,
+        max_attempts: int = MAX_ATTEMPTS,
+        timeouts: Timeouts | None = None,
+    ):
         connect(address)
         import ray
 
@@ -166,9 +177,15 @@ class RayRunner:
 
     def cluster(self) -> dict[str, Any]:
         nodes = [n for n in self.ray.nodes() if n.get("Alive")]
-        return {"engine": "ray", "nodes": len(nodes), "cpus": self.cpus, "gpus": self.gpus, "workers": self.workers,
-                "gpus_per_worker": self.gpus_per_worker,
-                "addresses": sorted({n.get("NodeManagerAddress", "") for n in nodes})}  # fmt: skip
+        return {
+            "engine": "ray",
+            "nodes": len(nodes),
+            "cpus": self.cpus,
+            "gpus": self.gpus,
+            "workers": self.workers,
+            "gpus_per_worker": self.gpus_per_worker,
+            "addresses": sorted({n.get("NodeManagerAddress", "") for n in nodes}),
+        }
 
     # -- chunks: plain tasks, retried by Ray when a worker dies
     def detect_chunks(self, chunks: list[Chunk], config: SegmentConfig) -> Iterator[ChunkResult]:
@@ -198,8 +215,9 @@ class RayRunner:
                 if attempt < self.max_attempts:
                     submit(chunk, attempt + 1)
                 else:
-                    yield failed_chunk(chunk, f"chunk {chunk.number} timed out after {bound:.0f} s, "
-                                              f"{attempt} attempt(s)")  # fmt: skip
+                    yield failed_chunk(
+                        chunk, f"chunk {chunk.number} timed out after {bound:.0f} s, {attempt} attempt(s)"
+                    )
 
     # -- segments: a pool of actors that load their models once
     def _pool(self) -> list[Any]:
@@ -262,8 +280,7 @@ class RayRunner:
                 bound = self.timeouts.segment(task.segment.duration_s) * (1 + load[i])
                 if i in restarted:
                     bound += self.timeouts.startup_s
-                inflight[actors[i].process.remote(task, attempt)] = (task, attempt, i, bound,
-                                                                     time.monotonic() + bound)  # fmt: skip
+                inflight[actors[i].process.remote(task, attempt)] = (task, attempt, i, bound, time.monotonic() + bound)
                 load[i] += 1
 
         def failed(task: SegmentTask, attempt: int, text: str) -> SegmentOutcome | None:
@@ -304,8 +321,12 @@ class RayRunner:
                     t2, a2, *_ = inflight.pop(other)
                     load[i] -= 1
                     retry.appendleft((t2, a2))
-                out = failed(task, attempt, f"TimeoutError: segment {task.segment.index} did not answer within "
-                                            f"{bound:.0f} s; its worker was restarted")  # fmt: skip
+                out = failed(
+                    task,
+                    attempt,
+                    f"TimeoutError: segment {task.segment.index} did not answer within "
+                    f"{bound:.0f} s; its worker was restarted",
+                )
                 if out is not None:
                     yield out
             submit()

@@ -19,8 +19,15 @@ from typing import Any, Protocol
 
 from forensic.config import SegmentConfig
 from forensic.engine.timeouts import Timeouts, chunk_seconds
-from forensic.engine.work import SegmentOutcome, SegmentTask, SegmentWorker, WorkerSettings
-from forensic.engine.work import describe_error, failed_outcome, format_traceback
+from forensic.engine.work import (
+    SegmentOutcome,
+    SegmentTask,
+    SegmentWorker,
+    WorkerSettings,
+    describe_error,
+    failed_outcome,
+    format_traceback,
+)
 from forensic.segments.chunks import Chunk, ChunkResult, detect_chunk
 
 MAX_ATTEMPTS = 3  # a segment that raises (or whose worker dies, or times out) is tried this many times, then failed
@@ -100,8 +107,9 @@ class _Child:
                 return self.conn.recv()
         except (EOFError, BrokenPipeError, ConnectionResetError, OSError) as exc:
             self.kill()
-            raise WorkerLost(f"the worker process died ({type(exc).__name__}, "
-                             f"exit code {self.proc.exitcode})") from None
+            raise WorkerLost(
+                f"the worker process died ({type(exc).__name__}, exit code {self.proc.exitcode})"
+            ) from None
         self.kill()
         raise TimeoutError(f"timed out after {timeout_s:.0f} s; the worker process was killed")
 
@@ -156,8 +164,9 @@ class LocalRunner:
                     break
                 reasons.append(value[0])
             else:
-                yield failed_chunk(chunk, f"chunk {chunk.number} failed after {self.max_attempts} attempt(s): "
-                                          f"{reasons[-1]}")  # fmt: skip
+                yield failed_chunk(
+                    chunk, f"chunk {chunk.number} failed after {self.max_attempts} attempt(s): {reasons[-1]}"
+                )
 
     def process_segments(self, tasks: Iterable[SegmentTask], on_error=None) -> Iterator[SegmentOutcome]:
         for task in tasks:

@@ -26,8 +26,18 @@ from forensic.config import ScanConfig
 from forensic.engine.progress import Progress
 from forensic.engine.work import SegmentOutcome, SegmentTask, WorkerSettings, features_dir_for
 from forensic.fsutil import write_atomic
-from forensic.records import CLOCKS, EvidenceItem, EvidenceStatus, FindingStatus, Problem, Segment, Severity
-from forensic.records import escape_path, unescape_path, visible
+from forensic.records import (
+    CLOCKS,
+    EvidenceItem,
+    EvidenceStatus,
+    FindingStatus,
+    Problem,
+    Segment,
+    Severity,
+    escape_path,
+    unescape_path,
+    visible,
+)
 from forensic.segments import finish_file, plan_file
 from forensic.store.case import CaseFolder, CaseFolderError
 from forensic.store.features import write_bundle
@@ -51,8 +61,15 @@ class ScanStopped(Exception):
     ``failed`` (an error). The case folder says so (manifest.json status, problems.jsonl) as far
     as it could be written (``unrecorded`` lists what could not); the same command resumes it."""
 
-    def __init__(self, status: str, exit_code: int, cause: BaseException, case_root: str,
-                 manifest_sha256: str | None = None, unrecorded: list[str] | None = None):
+    def __init__(
+        self,
+        status: str,
+        exit_code: int,
+        cause: BaseException,
+        case_root: str,
+        manifest_sha256: str | None = None,
+        unrecorded: list[str] | None = None,
+    ):
         self.status, self.exit_code, self.cause, self.case_root = status, exit_code, cause, case_root
         self.manifest_sha256 = manifest_sha256
         self.unrecorded = unrecorded or []
@@ -67,6 +84,7 @@ def describe(exc: BaseException) -> str:
         return "interrupted (Ctrl-C)"
     text = str(exc) or type(exc).__name__
     return visible(f"{type(exc).__name__}: {text}")
+
 
 SEGMENTERS = ("auto", "hog-face-grabcut", "pixellib", "mediapipe-selfie-pose")
 
@@ -153,8 +171,9 @@ def make_runner(request: ScanRequest, settings: WorkerSettings):
     if request.engine == "ray":
         from forensic.engine.ray_engine import RayRunner
 
-        return RayRunner(settings, address=request.address, workers=request.workers,
-                         gpus_per_worker=request.gpus_per_worker)  # fmt: skip
+        return RayRunner(
+            settings, address=request.address, workers=request.workers, gpus_per_worker=request.gpus_per_worker
+        )
     raise ValueError(f"unknown engine {request.engine!r}: ray or local")
 
 
@@ -201,8 +220,21 @@ def run_scan(request: ScanRequest, progress: Progress | None = None) -> ScanOutc
         connect(request.address)
     case, manifest = CaseFolder.open_for_scan(request.case_dir, request.paths, identity)  # locked from here
     try:
-        return _run_in(case, manifest, items, hashes, model, model_dir, segmenter, weights, threshold, identity,
-                       request, progress, face_detector)
+        return _run_in(
+            case,
+            manifest,
+            items,
+            hashes,
+            model,
+            model_dir,
+            segmenter,
+            weights,
+            threshold,
+            identity,
+            request,
+            progress,
+            face_detector,
+        )
     except ScanStopped:
         raise
     except KeyboardInterrupt as exc:  # before the scan's own handling began
@@ -214,18 +246,43 @@ def run_scan(request: ScanRequest, progress: Progress | None = None) -> ScanOutc
         case.close()
 
 
-def _run_in(case: CaseFolder, manifest: dict[str, Any] | None, items: list[EvidenceItem], hashes, model,
-            model_dir: str, segmenter: str, weights: str | None, threshold: float, identity: dict[str, Any],
-            request: ScanRequest, progress: Progress, face_detector: str | None = None) -> ScanOutcome:
+def _run_in(
+    case: CaseFolder,
+    manifest: dict[str, Any] | None,
+    items: list[EvidenceItem],
+    hashes,
+    model,
+    model_dir: str,
+    segmenter: str,
+    weights: str | None,
+    threshold: float,
+    identity: dict[str, Any],
+    request: ScanRequest,
+    progress: Progress,
+    face_detector: str | None = None,
+) -> ScanOutcome:
     config = request.config
     argv = [visible(a) for a in request.argv]
     resumed = manifest is not None
-    settings = WorkerSettings(model_dir=os.path.abspath(model_dir), model_sha256=model.sha256, model_name=model.name,
-                              segmenter=segmenter, maskrcnn_weights=weights if segmenter == "pixellib" else None,
-                              threshold=threshold, config_sha256=config.hash(),
-                              face_detector=face_detector)
-    session = {"started_utc": utc_now(), "ended_utc": None, "status": "running", "resumed": resumed,
-               "command_line": argv, "engine": request.engine, "pid": os.getpid()}  # fmt: skip
+    settings = WorkerSettings(
+        model_dir=os.path.abspath(model_dir),
+        model_sha256=model.sha256,
+        model_name=model.name,
+        segmenter=segmenter,
+        maskrcnn_weights=weights if segmenter == "pixellib" else None,
+        threshold=threshold,
+        config_sha256=config.hash(),
+        face_detector=face_detector,
+    )
+    session = {
+        "started_utc": utc_now(),
+        "ended_utc": None,
+        "status": "running",
+        "resumed": resumed,
+        "command_line": argv,
+        "engine": request.engine,
+        "pid": os.getpid(),
+    }
     if manifest is None:
         manifest = {
             "format": "forensic-case/1",
@@ -243,8 +300,14 @@ def _run_in(case: CaseFolder, manifest: dict[str, Any] | None, items: list[Evide
             "config": config.to_dict(),
             "config_sha256": config.hash(),
             "clocks": CLOCKS,
-            "model": {"name": model.name, "sha256": model.sha256, "dir": escape_path(os.path.abspath(model_dir)),
-                      "segmenter": model.segmenter, "threshold": threshold, "card": model.card},  # fmt: skip
+            "model": {
+                "name": model.name,
+                "sha256": model.sha256,
+                "dir": escape_path(os.path.abspath(model_dir)),
+                "segmenter": model.segmenter,
+                "threshold": threshold,
+                "card": model.card,
+            },
             "segmenter": segmenter,
             "face_detector": face_detector,
             "sessions": [],
@@ -259,8 +322,10 @@ def _run_in(case: CaseFolder, manifest: dict[str, Any] | None, items: list[Evide
         case.record_problem(Problem(Severity.INFO, "scan", "scan resumed into the same case folder"))
         earlier = manifest["sessions"][:-1]
         if earlier and isinstance(earlier[-1], dict) and earlier[-1].get("status") == "running":
-            msg = (f"the session started {earlier[-1].get('started_utc')} ended without recording how (killed, power "
-                   "cut, or a full disk); what it finished is kept")
+            msg = (
+                f"the session started {earlier[-1].get('started_utc')} ended without recording how (killed, power "
+                "cut, or a full disk); what it finished is kept"
+            )
             case.record_problem(Problem(Severity.WARNING, "scan", msg))
     writer = FindingsWriter(case.root)
     runner = None
@@ -325,9 +390,15 @@ def _run_in(case: CaseFolder, manifest: dict[str, Any] | None, items: list[Evide
     with _signals_deferred():  # a second Ctrl-C or SIGTERM must not cut the record of the first short
         if stop is not None:
             how = "interrupted" if isinstance(stop, KeyboardInterrupt) else "stopped by an error"
-            attempt("problems.jsonl", case.record_problem, Problem(
-                Severity.ERROR if isinstance(stop, KeyboardInterrupt) else Severity.CRITICAL, "scan",
-                f"scan {how}: {describe(stop)}; nothing finished is lost: run the same command to resume"))
+            attempt(
+                "problems.jsonl",
+                case.record_problem,
+                Problem(
+                    Severity.ERROR if isinstance(stop, KeyboardInterrupt) else Severity.CRITICAL,
+                    "scan",
+                    f"scan {how}: {describe(stop)}; nothing finished is lost: run the same command to resume",
+                ),
+            )
         if runner is not None:
             attempt("closing the runner", runner.close)
         attempt("access times", _restore_access_times, items, atimes, case)
@@ -365,10 +436,23 @@ def _run_in(case: CaseFolder, manifest: dict[str, Any] | None, items: list[Evide
             with _signals_interrupt():
                 _report(case, progress, request)
         except KeyboardInterrupt as exc:
-            attempt("problems.jsonl", case.record_problem, Problem(Severity.ERROR, "report", (
-                f"report {describe(exc)}: the scan is complete; run `forensic report CASE_DIR` to write it")))
-            raise ScanStopped("interrupted", EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED,
-                              exc, case.root, attempt("manifest.json", case.manifest_sha256), unrecorded) from exc
+            attempt(
+                "problems.jsonl",
+                case.record_problem,
+                Problem(
+                    Severity.ERROR,
+                    "report",
+                    (f"report {describe(exc)}: the scan is complete; run `forensic report CASE_DIR` to write it"),
+                ),
+            )
+            raise ScanStopped(
+                "interrupted",
+                EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED,
+                exc,
+                case.root,
+                attempt("manifest.json", case.manifest_sha256),
+                unrecorded,
+            ) from exc
     manifest_sha = case.manifest_sha256()
     return ScanOutcome(case, items, segment_count, exit_code, manifest, findings, manifest_sha)
 
@@ -429,13 +513,19 @@ def _changed_between_sessions(case: CaseFolder, items: list[EvidenceItem], manif
     for item in items:
         old = before.get(item.path)
         if old and item.sha256 and old != item.sha256:
-            msg = (f"EVIDENCE CHANGED BETWEEN SESSIONS of this scan: SHA-256 was {old} in an earlier session, now "
-                   f"{item.sha256}; findings of the earlier content are set aside, this content is analysed")
+            msg = (
+                f"EVIDENCE CHANGED BETWEEN SESSIONS of this scan: SHA-256 was {old} in an earlier session, now "
+                f"{item.sha256}; findings of the earlier content are set aside, this content is analysed"
+            )
             item.warnings.append(msg)
             case.record_problem(Problem(Severity.CRITICAL, "hash", msg, item.path, item.sha256))
             print(f"forensic: {escape_path(item.path)}: {msg}", file=sys.stderr)
-            record = {"path": escape_path(item.path), "sha256_before": old, "sha256_now": item.sha256,
-                      "detected_utc": utc_now()}
+            record = {
+                "path": escape_path(item.path),
+                "sha256_before": old,
+                "sha256_now": item.sha256,
+                "detected_utc": utc_now(),
+            }
             manifest.setdefault("evidence_changed_between_sessions", []).append(record)
             changed.append(item.path)
     return changed
@@ -445,38 +535,58 @@ def _record_superseded(case: CaseFolder, superseded) -> None:
     if superseded is None or not len(superseded):
         return
     for (path, sha), group in superseded.groupby(["path", "sha256"], sort=True):
-        case.record_problem(Problem(Severity.WARNING, "store", (
-            f"{len(group)} finding(s) of content {sha} are set aside (kept in findings/ parts, left out of "
-            "findings.csv and findings.parquet): no input has that content now"), unescape_path(str(path)), str(sha)))
+        case.record_problem(
+            Problem(
+                Severity.WARNING,
+                "store",
+                (
+                    f"{len(group)} finding(s) of content {sha} are set aside (kept in findings/ parts, left out of "
+                    "findings.csv and findings.parquet): no input has that content now"
+                ),
+                unescape_path(str(path)),
+                str(sha),
+            )
+        )
 
 
-def _check_hash_list(items: list[EvidenceItem], hashes, case: CaseFolder, manifest: dict[str, Any],
-                     progress: Progress) -> None:
+def _check_hash_list(
+    items: list[EvidenceItem], hashes, case: CaseFolder, manifest: dict[str, Any], progress: Progress
+) -> None:
     from forensic.intake import hashlist as hashlists
 
     res = hashlists.check(items, hashes)
-    manifest["hash_list"] = {"path": escape_path(hashes.path), "sha256": hashes.sha256,
-                             "entries": len(hashes.entries), "ok": res.ok, **res.to_dict()}
+    manifest["hash_list"] = {
+        "path": escape_path(hashes.path),
+        "sha256": hashes.sha256,
+        "entries": len(hashes.entries),
+        "ok": res.ok,
+        **res.to_dict(),
+    }
     for mm in res.mismatched:
         msg = f"DOES NOT MATCH THE ACQUISITION HASH LIST {escape_path(hashes.path)}: {mm['detail']}"
         case.record_problem(Problem(Severity.CRITICAL, "hash", msg, unescape_path(mm["path"])))
         print(f"forensic: {mm['path']}: {msg}", file=sys.stderr)
     for miss in res.missing:
-        msg = (f"the acquisition hash list {escape_path(hashes.path)} (line {miss['line']}) lists {miss['name']}, "
-               "which is not among the evidence given")
+        msg = (
+            f"the acquisition hash list {escape_path(hashes.path)} (line {miss['line']}) lists {miss['name']}, "
+            "which is not among the evidence given"
+        )
         case.record_problem(Problem(Severity.CRITICAL, "hash", msg))
         print(f"forensic: {msg}", file=sys.stderr)
     for path in res.not_listed:
         case.record_problem(Problem(Severity.WARNING, "hash", "not in the acquisition hash list", unescape_path(path)))
-    progress(f"hash list: {len(res.matched)} match, {len(res.mismatched)} MISMATCH, {len(res.missing)} missing, "
-             f"{len(res.not_listed)} not listed")
+    progress(
+        f"hash list: {len(res.matched)} match, {len(res.mismatched)} MISMATCH, {len(res.missing)} missing, "
+        f"{len(res.not_listed)} not listed"
+    )
 
 
 # -- intake -----------------------------------------------------------------------------------
 
 
-def _intake(items: list[EvidenceItem], progress: Progress, case: CaseFolder | None = None,
-            seen: dict[str, Any] | None = None) -> dict[str, Any]:
+def _intake(
+    items: list[EvidenceItem], progress: Progress, case: CaseFolder | None = None, seen: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Hash everything, then probe each distinct file once; returns the probes by path. Each
     item's problems go to problems.jsonl as soon as they are known."""
     probes: dict[str, Any] = {}
@@ -506,14 +616,31 @@ def _segment_cache(case: CaseFolder, sha256: str) -> str:
 
 
 _CACHED_FIELDS = (
-    "status", "reason", "time_base", "avg_fps", "variable_frame_rate", "frame_interval_min_s",
-    "frame_interval_max_s", "frame_count", "duration_s", "start_pts", "start_pts_s", "decode_errors",
+    "status",
+    "reason",
+    "time_base",
+    "avg_fps",
+    "variable_frame_rate",
+    "frame_interval_min_s",
+    "frame_interval_max_s",
+    "frame_count",
+    "duration_s",
+    "start_pts",
+    "start_pts_s",
+    "decode_errors",
     "segment_count",
-)  # fmt: skip
+)
 
 
-def _segment_all(items: list[EvidenceItem], probes: dict[str, Any], case: CaseFolder, config: ScanConfig, runner,
-                 progress: Progress, seen: dict[str, Any] | None = None) -> int:  # fmt: skip
+def _segment_all(
+    items: list[EvidenceItem],
+    probes: dict[str, Any],
+    case: CaseFolder,
+    config: ScanConfig,
+    runner,
+    progress: Progress,
+    seen: dict[str, Any] | None = None,
+) -> int:
     """Segment every pending footage file: from the case folder's cache when a previous run of
     this scan did it, else by chunks on the runner. Returns the number of segments."""
     todo: dict[str, tuple[EvidenceItem, list, float | None]] = {}
@@ -552,8 +679,11 @@ def _segment_all(items: list[EvidenceItem], probes: dict[str, Any], case: CaseFo
         if seg.timeline is not None:
             case.write_timeline(item.sha256, seg.timeline)
         cache = {
-            "item": {**{name: getattr(item, name) for name in _CACHED_FIELDS}, "status": str(item.status),
-                     "warnings": item.warnings},  # fmt: skip
+            "item": {
+                **{name: getattr(item, name) for name in _CACHED_FIELDS},
+                "status": str(item.status),
+                "warnings": item.warnings,
+            },
             "detector": seg.detector,
             "cuts": seg.cuts,
             "segments": [s.to_dict() for s in seg.segments],
@@ -589,8 +719,15 @@ def _write_segments_csv(case: CaseFolder, items: list[EvidenceItem]) -> None:
 # -- features and model -----------------------------------------------------------------------
 
 
-def _analyse_segments(items, probes: dict[str, Any], case: CaseFolder, runner, writer: FindingsWriter,
-                      settings: WorkerSettings, progress: Progress) -> None:  # fmt: skip
+def _analyse_segments(
+    items,
+    probes: dict[str, Any],
+    case: CaseFolder,
+    runner,
+    writer: FindingsWriter,
+    settings: WorkerSettings,
+    progress: Progress,
+) -> None:
     done = writer.done_keys()
     todo: list[tuple[EvidenceItem, int]] = []
     total = 0
@@ -616,9 +753,15 @@ def _analyse_segments(items, probes: dict[str, Any], case: CaseFolder, runner, w
                 yield SegmentTask(seg, stream, item.rotation or 0, features_dir_for(seg))
 
     def on_error(task: SegmentTask, attempt: int, text: str) -> None:
-        case.record_problem(Problem(Severity.WARNING, "segment",
-                                    f"segment {task.segment.index} attempt {attempt} failed: {text}",
-                                    task.segment.path, task.segment.sha256))  # fmt: skip
+        case.record_problem(
+            Problem(
+                Severity.WARNING,
+                "segment",
+                f"segment {task.segment.index} attempt {attempt} failed: {text}",
+                task.segment.path,
+                task.segment.sha256,
+            )
+        )
 
     for outcome in runner.process_segments(tasks(), on_error=on_error):
         _store_outcome(case, writer, outcome)
@@ -630,9 +773,16 @@ def _store_outcome(case: CaseFolder, writer: FindingsWriter, outcome: SegmentOut
     if outcome.bundle is not None:
         write_bundle(case.path(outcome.task.features_dir), outcome.bundle)  # features before the row
     if outcome.finding.status == FindingStatus.FAILED:
-        case.record_problem(Problem(Severity.ERROR, "segment", f"segment {outcome.finding.segment_index} failed after "
-                                    f"{outcome.finding.attempts} attempt(s): {outcome.finding.error}",
-                                    outcome.finding.path, outcome.finding.sha256))  # fmt: skip
+        case.record_problem(
+            Problem(
+                Severity.ERROR,
+                "segment",
+                f"segment {outcome.finding.segment_index} failed after "
+                f"{outcome.finding.attempts} attempt(s): {outcome.finding.error}",
+                outcome.finding.path,
+                outcome.finding.sha256,
+            )
+        )
     writer.add(outcome.finding)
 
 
@@ -652,7 +802,7 @@ def _record_item_problems(item: EvidenceItem, case: CaseFolder, seen: dict[str, 
             case.record_problem(Problem(Severity.ERROR, "intake", msg, item.path, item.sha256))
         elif item.status == EvidenceStatus.SKIPPED:
             case.record_problem(Problem(Severity.INFO, "intake", f"skipped: {item.reason}", item.path, item.sha256))
-    for warning in item.warnings[state["warnings"]:]:
+    for warning in item.warnings[state["warnings"] :]:
         if not warning.startswith("EVIDENCE CHANGED BETWEEN SESSIONS"):  # recorded (critical) when found
             case.record_problem(Problem(Severity.WARNING, "intake", warning, item.path, item.sha256))
     state["warnings"] = len(item.warnings)
@@ -701,8 +851,9 @@ def summarize(items: list[EvidenceItem], segment_count: int, findings=None) -> d
     return out
 
 
-def _finish(case: CaseFolder, manifest: dict[str, Any], items: list[EvidenceItem], segments: int, exit_code: int,
-            findings) -> str:  # fmt: skip
+def _finish(
+    case: CaseFolder, manifest: dict[str, Any], items: list[EvidenceItem], segments: int, exit_code: int, findings
+) -> str:
     """evidence.csv and the final manifest.json; returns the manifest's SHA-256."""
     case.write_evidence(items)
     manifest["ended_utc"] = utc_now()
@@ -720,8 +871,9 @@ def _report(case: CaseFolder, progress: Progress, request: ScanRequest) -> None:
         build_report(case.root, agency=request.agency, argv=list(request.argv))
         progress("report written: " + case.path(os.path.join("report", "report.html")))
     except Exception as exc:  # noqa: BLE001 - the scan's results stand; the report can be rebuilt
-        case.record_problem(Problem(Severity.ERROR, "report", f"report could not be built: {exc!r}; "
-                                    "run `forensic report CASE_DIR`"))  # fmt: skip
+        case.record_problem(
+            Problem(Severity.ERROR, "report", f"report could not be built: {exc!r}; run `forensic report CASE_DIR`")
+        )
         # problems.jsonl changed after the manifest recorded its hash: record it again
         manifest = json.loads(open(case.path("manifest.json"), encoding="utf-8").read())
         manifest["outputs_sha256"] = case.output_hashes()
@@ -729,5 +881,16 @@ def _report(case: CaseFolder, progress: Progress, request: ScanRequest) -> None:
         print(f"forensic: report could not be built: {exc}", file=sys.stderr)
 
 
-__all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_SOME_FAILED", "EXIT_TERMINATED", "EXIT_USAGE",
-           "CaseFolderError", "ScanOutcome", "ScanRequest", "ScanStopped", "run_scan"]
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_SOME_FAILED",
+    "EXIT_TERMINATED",
+    "EXIT_USAGE",
+    "CaseFolderError",
+    "ScanOutcome",
+    "ScanRequest",
+    "ScanStopped",
+    "run_scan",
+]

@@ -63,16 +63,23 @@ class SegmentWorker:
         self.segmenter = make_segmenter(settings.segmenter, settings.maskrcnn_weights, self.faces)
         self.model = load_model(settings.model_dir)
         if self.model.sha256 != settings.model_sha256:
-            raise RuntimeError(f"the model in {settings.model_dir} changed since the scan started "
-                               f"({settings.model_sha256} -> {self.model.sha256})")  # fmt: skip
+            raise RuntimeError(
+                f"the model in {settings.model_dir} changed since the scan started "
+                f"({settings.model_sha256} -> {self.model.sha256})"
+            )
 
     def _finding(self, seg: Segment, status: FindingStatus, **kw: Any) -> Finding:
         return Finding.from_segment(
-            seg, status, model_sha256=self.model.sha256, model_name=self.model.name,
-            segmenter=self.segmenter.name, face_detector=self.faces.name, config_sha256=self.settings.config_sha256,
+            seg,
+            status,
+            model_sha256=self.model.sha256,
+            model_name=self.model.name,
+            segmenter=self.segmenter.name,
+            face_detector=self.faces.name,
+            config_sha256=self.settings.config_sha256,
             threshold=self.settings.threshold,
             **kw,
-        )  # fmt: skip
+        )
 
     def process(self, task: SegmentTask) -> SegmentOutcome:
         """Features and score of one segment. Raises on errors (the engine retries, then records
@@ -91,8 +98,7 @@ class SegmentWorker:
             raise RuntimeError(f"simulated worker failure (FORENSIC_FAULT_FAIL_SEGMENT={seg.index})")
         if SHORT_SHOT in seg.flags:
             return SegmentOutcome(task, self._finding(seg, FindingStatus.SHORT_SHOT), None, time.perf_counter() - t0)
-        feats, imgs = segment_features(seg, self.segmenter, self.faces, task.stream_index, task.rotation,
-                                       self.features)  # fmt: skip
+        feats, imgs = segment_features(seg, self.segmenter, self.faces, task.stream_index, task.rotation, self.features)
         people = max(feats.people_present, default=0)
         pair_frames = int(feats.mask.sum())
         extra: dict[str, Any] = {"model": {"name": self.model.name, "sha256": self.model.sha256}}
@@ -107,8 +113,9 @@ class SegmentWorker:
             score = float(self.model.predict(feats.frames128[None], feats.vector[None].astype(np.float64))[0])
             label = "stalking" if score >= self.settings.threshold else "non_stalking"
             extra.update(score=score, label=label)
-            finding = self._finding(seg, FindingStatus.ANALYSED, score=score, label=label, people=people,
-                                    pair_frames=pair_frames)  # fmt: skip
+            finding = self._finding(
+                seg, FindingStatus.ANALYSED, score=score, label=label, people=people, pair_frames=pair_frames
+            )
         bundle = make_bundle(seg, feats, imgs, extra)
         keyframes = tuple(os.path.join(task.features_dir, rel) for rel, _ in bundle.keyframes)
         finding = _replace(finding, features_dir=task.features_dir, keyframes=keyframes)
@@ -119,11 +126,17 @@ class SegmentWorker:
 
 def failed_outcome(task: SegmentTask, settings: WorkerSettings, error: str, attempts: int) -> SegmentOutcome:
     finding = Finding.from_segment(
-        task.segment, FindingStatus.FAILED, error=error[-2000:], attempts=attempts, model_sha256=settings.model_sha256,
-        model_name=settings.model_name, segmenter=settings.segmenter, face_detector=settings.face_detector,
+        task.segment,
+        FindingStatus.FAILED,
+        error=error[-2000:],
+        attempts=attempts,
+        model_sha256=settings.model_sha256,
+        model_name=settings.model_name,
+        segmenter=settings.segmenter,
+        face_detector=settings.face_detector,
         config_sha256=settings.config_sha256,
         threshold=settings.threshold,
-    )  # fmt: skip
+    )
     return SegmentOutcome(task, finding, None)
 
 

@@ -26,7 +26,7 @@ import pandas as pd
 
 from forensic.features import motion, pose, table
 from forensic.features.background import PeopleMask, Segmenter, remove_background
-from forensic.features.detectors import BLAZEFACE, DLIB_HOG, FACE_DETECTORS
+from forensic.features.detectors import BLAZEFACE, DLIB_HOG
 from forensic.features.faces import Face, FaceFinder, SmallFace, pick_two
 
 FRAME_SIZE = 128  # the paper's ConvLSTM input: 5 x 128 x 128 x 3
@@ -48,9 +48,14 @@ class FeatureConfig:
     identity_descriptors: bool = True  # face descriptors of A and B (forensic.features.identity), ok segments only
 
     def face_finder(self) -> FaceFinder:
-        return FaceFinder(upsample=self.face_upsample, min_size=self.min_face_px, min_score=self.min_face_score,
-                          detect_width=self.face_detect_width, detector=self.face_detector,
-                          min_landmark_px=self.min_landmark_px)
+        return FaceFinder(
+            upsample=self.face_upsample,
+            min_size=self.min_face_px,
+            min_score=self.min_face_score,
+            detect_width=self.face_detect_width,
+            detector=self.face_detector,
+            min_landmark_px=self.min_landmark_px,
+        )
 
 
 @dataclass
@@ -74,8 +79,9 @@ class SegmentFeatures:
     @property
     def people_present(self) -> list[int]:
         """Faces found per frame, those too small for landmarks included."""
-        return [len(fs) + (len(self.small_faces[i]) if i < len(self.small_faces) else 0)
-                for i, fs in enumerate(self.faces)]
+        return [
+            len(fs) + (len(self.small_faces[i]) if i < len(self.small_faces) else 0) for i, fs in enumerate(self.faces)
+        ]
 
     @property
     def still(self) -> bool:
@@ -93,8 +99,14 @@ class SegmentFeatures:
         return self.table["has_pair"].to_numpy(dtype=bool)
 
 
-def extract(images: list[np.ndarray], frame_indices: list[int], seconds: list[float], segmenter: Segmenter,
-            faces: FaceFinder, config: FeatureConfig = FeatureConfig()) -> SegmentFeatures:  # fmt: skip
+def extract(
+    images: list[np.ndarray],
+    frame_indices: list[int],
+    seconds: list[float],
+    segmenter: Segmenter,
+    faces: FaceFinder,
+    config: FeatureConfig = FeatureConfig(),
+) -> SegmentFeatures:
     """Features of one segment from its sample frames (full-size BGR images, upright)."""
     timings = {"faces": 0.0, "background": 0.0, "pose": 0.0, "resize": 0.0}
     t = time.perf_counter()
@@ -111,9 +123,15 @@ def extract(images: list[np.ndarray], frame_indices: list[int], seconds: list[fl
         for i, (img, fs) in enumerate(zip(images, found)):
             pm = segmenter.people_given_faces(img, [*fs, *small[i]] if segmenter.uses_small_faces else fs)
             people[i] = pm
-            kept = [f for f in fs if pm.mask[_clip(int(f.nose[1]), pm.mask.shape[0]), _clip(int(f.nose[0]), pm.mask.shape[1])]]
+            kept = [
+                f
+                for f in fs
+                if pm.mask[_clip(int(f.nose[1]), pm.mask.shape[0]), _clip(int(f.nose[0]), pm.mask.shape[1])]
+            ]
             if len(kept) < len(fs):
-                warnings.append(f"frame {frame_indices[i]}: {len(fs) - len(kept)} face(s) outside every person mask ignored")
+                warnings.append(
+                    f"frame {frame_indices[i]}: {len(fs) - len(kept)} face(s) outside every person mask ignored"
+                )
             found[i] = kept
         timings["background"] = time.perf_counter() - t
         t = time.perf_counter()
@@ -127,11 +145,17 @@ def extract(images: list[np.ndarray], frame_indices: list[int], seconds: list[fl
         rows.append(table.frame_row(pair, w, h, len(fs), lambda f, w=w, h=h: pose.yaw_pitch(f.six, w, h)))
     timings["pose"] = time.perf_counter() - t
     df = table.to_frame(rows, list(frame_indices), list(seconds))
-    status = "ok" if enough and int(df["has_pair"].sum()) >= min(config.min_pair_frames, len(images)) else INSUFFICIENT_SUBJECTS
+    status = (
+        "ok"
+        if enough and int(df["has_pair"].sum()) >= min(config.min_pair_frames, len(images))
+        else INSUFFICIENT_SUBJECTS
+    )
     n_small = sum(len(sm) for sm in small)
     if n_small:
-        warnings.append(f"{n_small} face(s) under {faces.min_landmark_px} px wide in the sample frames: counted as "
-                        "people present, not used for landmarks or pose")
+        warnings.append(
+            f"{n_small} face(s) under {faces.min_landmark_px} px wide in the sample frames: counted as "
+            "people present, not used for landmarks or pose"
+        )
     ident = None
     if config.identity_descriptors and status == "ok":  # co-appearance across segments (forensic.coappear)
         from forensic.features import identity
@@ -140,8 +164,21 @@ def extract(images: list[np.ndarray], frame_indices: list[int], seconds: list[fl
         ident = identity.describe(images, list(frame_indices), pairs)
         timings["identity"] = time.perf_counter() - t
     change = motion.frame_change(images)  # still segments are not classified (forensic.engine.work)
-    return SegmentFeatures(segmenter.name, df, frames128, status, found, pairs, people, timings, warnings, ident,
-                           change, face_detector=faces.name, small_faces=small)
+    return SegmentFeatures(
+        segmenter.name,
+        df,
+        frames128,
+        status,
+        found,
+        pairs,
+        people,
+        timings,
+        warnings,
+        ident,
+        change,
+        face_detector=faces.name,
+        small_faces=small,
+    )
 
 
 def _clip(v: int, n: int) -> int:

@@ -15,8 +15,14 @@ COLORS = {"A": (0, 200, 255), "B": (255, 120, 0)}  # BGR: amber, blue
 MASK_TINT = (80, 200, 80)
 
 
-def annotate(image_bgr: np.ndarray, pair: tuple[Face | None, Face | None], people: PeopleMask | None = None,
-             others: list[Face] = (), frame_index: int | None = None, time_text: str = "") -> np.ndarray:  # fmt: skip
+def annotate(
+    image_bgr: np.ndarray,
+    pair: tuple[Face | None, Face | None],
+    people: PeopleMask | None = None,
+    others: list[Face] = (),
+    frame_index: int | None = None,
+    time_text: str = "",
+) -> np.ndarray:
     out = image_bgr.copy()
     h, w = out.shape[:2]
     scale = max(1.0, w / 640.0)
@@ -39,8 +45,13 @@ def annotate(image_bgr: np.ndarray, pair: tuple[Face | None, Face | None], peopl
         cv2.rectangle(out, (x0, y0), (x1, y1), color, thick)
         for i, (x, y) in enumerate(face.landmarks):
             big = i in POINT_INDEX0
-            cv2.circle(out, (int(round(x)), int(round(y))), (3 if big else 1) * max(1, round(scale)),
-                       (0, 0, 255) if big else (255, 255, 255), -1)  # fmt: skip
+            cv2.circle(
+                out,
+                (int(round(x)), int(round(y))),
+                (3 if big else 1) * max(1, round(scale)),
+                (0, 0, 255) if big else (255, 255, 255),
+                -1,
+            )
         line = pose.direction_line(face.six, w, h, length=0.8 * max(1, y1 - y0) * 330 / 100)
         yp = pose.yaw_pitch(face.six, w, h)
         if line is not None:

@@ -77,8 +77,10 @@ class DlibHog(FaceDetector):
         small, scale = _at_most(image_bgr, self.detect_width)
         rects, scores, _ = self.hog.run(np.ascontiguousarray(small[:, :, ::-1]), self.upsample, 0.0)
         # dlib's right and bottom are inclusive: the box here ends one pixel after them
-        return [Detection((r.left() / scale, r.top() / scale, r.right() / scale + 1, r.bottom() / scale + 1), float(s))
-                for r, s in zip(rects, scores)]
+        return [
+            Detection((r.left() / scale, r.top() / scale, r.right() / scale + 1, r.bottom() / scale + 1), float(s))
+            for r, s in zip(rects, scores)
+        ]
 
     def dlib_box(self, det: Detection) -> tuple[int, int, int, int]:
         x0, y0, x1, y1 = det.box
@@ -119,7 +121,7 @@ def letterbox(image_bgr: np.ndarray, size: int) -> tuple[np.ndarray, float, floa
     resized = cv2.resize(image_bgr, (nw, nh), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
     canvas = np.zeros((size, size, 3), np.uint8)
     px, py = (size - nw) // 2, (size - nh) // 2
-    canvas[py:py + nh, px:px + nw] = resized
+    canvas[py : py + nh, px : px + nw] = resized
     x = canvas[:, :, ::-1].astype(np.float32) / 127.5 - 1.0
     return x, scale, float(px), float(py)
 
@@ -159,8 +161,11 @@ def weighted_nms(dets: list[tuple[np.ndarray, float]], threshold: float = 0.3) -
         best = rest[0]
         cluster = [d for d in rest if iou(best[0], d[0]) > threshold]
         # nested boxes (a face cut by a tile's edge, or seen at two scales) are the same face
-        rest = [d for d in rest if iou(best[0], d[0]) <= threshold and _inside(d[0], best[0]) < 0.6
-                and _inside(best[0], d[0]) < 0.6]
+        rest = [
+            d
+            for d in rest
+            if iou(best[0], d[0]) <= threshold and _inside(d[0], best[0]) < 0.6 and _inside(best[0], d[0]) < 0.6
+        ]
         w = np.array([d[1] for d in cluster])
         box = (np.stack([d[0] for d in cluster]) * w[:, None]).sum(axis=0) / w.sum()
         out.append((box, best[1]))
@@ -198,7 +203,7 @@ class BlazeFace(FaceDetector):
         h, w = image_bgr.shape[:2]
         found: list[tuple[np.ndarray, float]] = []
         for x0, y0, side in self._views(h, w):
-            crop = image_bgr[y0:y0 + side, x0:x0 + side]
+            crop = image_bgr[y0 : y0 + side, x0 : x0 + side]
             x, scale, px, py = letterbox(crop, BLAZE_SIZE)
             raw_boxes, raw_scores = self.model.run(x[None])
             for box, score in decode_blazeface(raw_boxes, raw_scores, self.candidate_score):
@@ -229,8 +234,7 @@ class Mtcnn(FaceDetector):
 
     def detect(self, image_bgr: np.ndarray) -> list[Detection]:
         rgb = np.ascontiguousarray(image_bgr[:, :, ::-1])
-        got = self.net.detect_faces(rgb, min_face_size=max(12, self.min_face_px), box_format="xyxy",
-                                    threshold_onet=0.5)
+        got = self.net.detect_faces(rgb, min_face_size=max(12, self.min_face_px), box_format="xyxy", threshold_onet=0.5)
         return [Detection(tuple(float(v) for v in d["box"]), float(d["confidence"])) for d in got]
 
 
@@ -268,6 +272,8 @@ def resolve_face_detector(requested: str, model_detector: str) -> str:
     if requested not in ("auto", *FACE_DETECTORS):
         raise ValueError(f"unknown face detector {requested!r}: auto, {', '.join(FACE_DETECTORS)}")
     if requested != "auto" and requested != model_detector:
-        raise ValueError(f"the model was trained on faces found by {model_detector!r}; scanning with {requested!r} "
-                         "would give meaningless scores. Use --face-detector auto, or a model trained with it")
+        raise ValueError(
+            f"the model was trained on faces found by {model_detector!r}; scanning with {requested!r} "
+            "would give meaningless scores. Use --face-detector auto, or a model trained with it"
+        )
     return model_detector

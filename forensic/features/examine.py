@@ -41,11 +41,20 @@ def load_picture(path: str, frame: int = 0) -> np.ndarray:
 
 
 def describe_face(face: Face | SmallFace, width: int, height: int) -> dict[str, Any]:
-    out: dict[str, Any] = {"box": [int(v) for v in face.box], "width_px": int(face.box[2] - face.box[0]),
-                           "detector": face.detector, "score": round(float(face.score), 4)}
+    out: dict[str, Any] = {
+        "box": [int(v) for v in face.box],
+        "width_px": int(face.box[2] - face.box[0]),
+        "detector": face.detector,
+        "score": round(float(face.score), 4),
+    }
     if isinstance(face, SmallFace):
-        out.update(landmarks=None, six=None, yaw=None, pitch=None,
-                   note="too small for landmarks: a person present, not used for pose")
+        out.update(
+            landmarks=None,
+            six=None,
+            yaw=None,
+            pitch=None,
+            note="too small for landmarks: a person present, not used for pose",
+        )
         return out
     yp = pose.yaw_pitch(face.six, width, height)
     out.update(
@@ -61,8 +70,12 @@ def examine(image_bgr: np.ndarray, finder: FaceFinder) -> dict[str, Any]:
     """Every face in the picture, largest first; faces too small for landmarks last."""
     h, w = image_bgr.shape[:2]
     faces, small = finder.find(image_bgr)
-    return {"width": w, "height": h, "face_detector": finder.name,
-            "faces": [describe_face(f, w, h) for f in [*faces, *small]]}
+    return {
+        "width": w,
+        "height": h,
+        "face_detector": finder.name,
+        "faces": [describe_face(f, w, h) for f in [*faces, *small]],
+    }
 
 
 def draw(image_bgr: np.ndarray, result: dict[str, Any]) -> np.ndarray:
@@ -79,8 +92,9 @@ def draw(image_bgr: np.ndarray, result: dict[str, Any]) -> np.ndarray:
         for x, y in (f["six"] or {}).values():
             cv2.circle(out, (int(x), int(y)), max(2, round(3 * s)), (0, 0, 255), -1, cv2.LINE_AA)
         text = f"{i}" if f["yaw"] is None else f"{i} yaw {f['yaw']:+.0f} pitch {f['pitch']:+.0f}"
-        cv2.putText(out, text, (x0, max(12, y0 - 4)), cv2.FONT_HERSHEY_SIMPLEX, 0.45 * s, colour,
-                    max(1, round(s)), cv2.LINE_AA)
+        cv2.putText(
+            out, text, (x0, max(12, y0 - 4)), cv2.FONT_HERSHEY_SIMPLEX, 0.45 * s, colour, max(1, round(s)), cv2.LINE_AA
+        )
     return out
 
 

@@ -104,8 +104,15 @@ class FaceFinder:
     :class:`SmallFace` (people present, no landmarks, no pose).
     """
 
-    def __init__(self, upsample: int = 1, min_size: int = 20, min_score: float | None = None, detect_width: int = 960,
-                 detector: str = DLIB_HOG, min_landmark_px: int = 40):
+    def __init__(
+        self,
+        upsample: int = 1,
+        min_size: int = 20,
+        min_score: float | None = None,
+        detect_width: int = 960,
+        detector: str = DLIB_HOG,
+        min_landmark_px: int = 40,
+    ):
         self.face_detector = make_detector(detector, upsample=upsample, detect_width=detect_width, min_face_px=min_size)
         self.predictor = _predictor()
         self.upsample = upsample

@@ -109,8 +109,12 @@ def thumbnail(rgb: np.ndarray, face: Face, size: int = 72) -> str:
     return base64.b64encode(jpg.tobytes()).decode("ascii") if ok else ""
 
 
-def describe(images: list[np.ndarray], frame_indices: list[int], pairs: list[tuple[Face | None, Face | None]],
-             config: IdentityConfig = IdentityConfig()) -> dict[str, Any]:
+def describe(
+    images: list[np.ndarray],
+    frame_indices: list[int],
+    pairs: list[tuple[Face | None, Face | None]],
+    config: IdentityConfig = IdentityConfig(),
+) -> dict[str, Any]:
     """Descriptors of a segment's people A and B (plain JSON-ready dict, stored in features.json
     under ``identity``). ``images`` are the full-size BGR sample frames, ``pairs`` the features
     stage's (A, B) per frame."""
@@ -132,11 +136,17 @@ def describe(images: list[np.ndarray], frame_indices: list[int], pairs: list[tup
         skipped_total += skipped
         usable.sort(key=lambda x: (-width[x[0]], x[0]))
         chosen = sorted(usable[: max(1, config.max_frames)], key=lambda x: x[0])
-        rec: dict[str, Any] = {"person": label, "frames_seen": len(seen), "skipped_small": skipped,
-                               "frames_used": [int(frame_indices[i]) for i, _ in chosen],
-                               "face_px": [width[i] for i, _ in chosen],
-                               "nose": [[round(float(v), 1) for v in f.nose] for _, f in chosen],
-                               "descriptor": None, "spread": None, "thumb_jpeg_b64": None}
+        rec: dict[str, Any] = {
+            "person": label,
+            "frames_seen": len(seen),
+            "skipped_small": skipped,
+            "frames_used": [int(frame_indices[i]) for i, _ in chosen],
+            "face_px": [width[i] for i, _ in chosen],
+            "nose": [[round(float(v), 1) for v in f.nose] for _, f in chosen],
+            "descriptor": None,
+            "spread": None,
+            "thumb_jpeg_b64": None,
+        }
         if chosen:
             vecs = np.stack([descriptor(rgb(i), f, config.padding) for i, f in chosen])
             mean = vecs.mean(axis=0)

@@ -29,8 +29,9 @@ def _contains(box, point) -> bool:
 class HogFaceGrabCut(Segmenter):
     name = "hog-face-grabcut"
 
-    def __init__(self, work_width: int = 320, grabcut_iterations: int = 2, hog_min_weight: float = 0.5,
-                 face_finder=None):  # fmt: skip
+    def __init__(
+        self, work_width: int = 320, grabcut_iterations: int = 2, hog_min_weight: float = 0.5, face_finder=None
+    ):
         self.work_width = work_width
         self.iterations = grabcut_iterations
         self.hog_min_weight = hog_min_weight
@@ -65,7 +66,12 @@ class HogFaceGrabCut(Segmenter):
         for face in faces:
             x0, y0, x1, y1 = face.box
             fw, fh = x1 - x0, y1 - y0
-            body = (max(0, int(x0 - 1.6 * fw)), max(0, int(y0 - 0.5 * fh)), min(w, int(x1 + 1.6 * fw)), min(h, int(y1 + 5 * fh)))
+            body = (
+                max(0, int(x0 - 1.6 * fw)),
+                max(0, int(y0 - 0.5 * fh)),
+                min(w, int(x1 + 1.6 * fw)),
+                min(h, int(y1 + 5 * fh)),
+            )
             boxes.append(body)
             scores.append(face.score)
         # HOG bodies that no face already accounts for are further people
@@ -99,7 +105,7 @@ class HogFaceGrabCut(Segmenter):
             gc = np.full((ry1 - ry0, rx1 - rx0), cv2.GC_PR_BGD, dtype=np.uint8)
             gc[[0, -1], :] = cv2.GC_BGD
             gc[:, [0, -1]] = cv2.GC_BGD
-            gc[int(y0 * s) - ry0:int(y1 * s) - ry0 + 1, int(x0 * s) - rx0:int(x1 * s) - rx0 + 1] = cv2.GC_PR_FGD
+            gc[int(y0 * s) - ry0 : int(y1 * s) - ry0 + 1, int(x0 * s) - rx0 : int(x1 * s) - rx0 + 1] = cv2.GC_PR_FGD
             for face in faces:
                 fx0, fy0, fx1, fy1 = face.box
                 if not (x0 <= (fx0 + fx1) / 2 <= x1 and y0 <= (fy0 + fy1) / 2 <= y1):

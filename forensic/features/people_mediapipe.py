@@ -34,8 +34,15 @@ class MediaPipeSelfiePose(Segmenter):
     name = "mediapipe-selfie-pose"
     uses_small_faces = True  # faces too small for landmarks still anchor a pose crop
 
-    def __init__(self, face_finder=None, crop_face_heights: float = 8.0, threshold: float = 0.5,
-                 presence_threshold: float = 0.3, min_region: float = 0.01, keep_faces: bool = True):
+    def __init__(
+        self,
+        face_finder=None,
+        crop_face_heights: float = 8.0,
+        threshold: float = 0.5,
+        presence_threshold: float = 0.3,
+        min_region: float = 0.01,
+        keep_faces: bool = True,
+    ):
         from forensic.features import tflite
 
         self.selfie = tflite.load("selfie_segmentation")
@@ -80,7 +87,7 @@ class MediaPipeSelfiePose(Segmenter):
         canvas = np.zeros((side, side, 3), np.uint8)
         sx0, sy0, sx1, sy1 = max(0, cx0), max(0, cy0), min(w, cx0 + side), min(h, cy0 + side)
         if sx1 > sx0 and sy1 > sy0:
-            canvas[sy0 - cy0:sy1 - cy0, sx0 - cx0:sx1 - cx0] = image_bgr[sy0:sy1, sx0:sx1]
+            canvas[sy0 - cy0 : sy1 - cy0, sx0 - cx0 : sx1 - cx0] = image_bgr[sy0:sy1, sx0:sx1]
         interp = cv2.INTER_AREA if side > POSE_SIZE else cv2.INTER_LINEAR
         x = cv2.resize(canvas, (POSE_SIZE, POSE_SIZE), interpolation=interp)[:, :, ::-1].astype(np.float32) / 255.0
         _landmarks, presence, seg, _heatmap, _world = self.pose.run(x[None])
@@ -102,17 +109,24 @@ class MediaPipeSelfiePose(Segmenter):
             sx0, sy0, sx1, sy1 = max(0, cx0), max(0, cy0), min(w, cx0 + side), min(h, cy0 + side)
             if sx1 <= sx0 or sy1 <= sy0:
                 continue
-            part = prob[sy0 - cy0:sy1 - cy0, sx0 - cx0:sx1 - cx0] >= self.threshold
+            part = prob[sy0 - cy0 : sy1 - cy0, sx0 - cx0 : sx1 - cx0] >= self.threshold
             if presence >= self.presence_threshold and part.any():
                 mask[sy0:sy1, sx0:sx1] |= part
                 ys, xs = np.nonzero(part)
-                boxes.append((sx0 + int(xs.min()), sy0 + int(ys.min()), sx0 + int(xs.max()) + 1,
-                              sy0 + int(ys.max()) + 1))
+                boxes.append(
+                    (sx0 + int(xs.min()), sy0 + int(ys.min()), sx0 + int(xs.max()) + 1, sy0 + int(ys.max()) + 1)
+                )
             else:  # the pose model saw no one here: the face's head and shoulders, from the selfie mask
                 fx0, fy0, fx1, fy1 = face.box
                 fw, fh = fx1 - fx0, fy1 - fy0
-                boxes.append((max(0, int(fx0 - fw)), max(0, int(fy0 - 0.3 * fh)), min(w, int(fx1 + fw)),
-                              min(h, int(fy1 + 2 * fh))))
+                boxes.append(
+                    (
+                        max(0, int(fx0 - fw)),
+                        max(0, int(fy0 - 0.3 * fh)),
+                        min(w, int(fx1 + fw)),
+                        min(h, int(fy1 + 2 * fh)),
+                    )
+                )
             scores.append(presence)
             if self.keep_faces:
                 fx0, fy0, fx1, fy1 = face.box
@@ -127,8 +141,9 @@ class MediaPipeSelfiePose(Segmenter):
             x, y, bw, bh, area = (int(v) for v in stats[i])
             if area < self.min_region * w * h:
                 continue
-            if any(x <= (f.box[0] + f.box[2]) / 2 <= x + bw and y <= (f.box[1] + f.box[3]) / 2 <= y + bh
-                   for f in faces):
+            if any(
+                x <= (f.box[0] + f.box[2]) / 2 <= x + bw and y <= (f.box[1] + f.box[3]) / 2 <= y + bh for f in faces
+            ):
                 continue
             boxes.append((x, y, x + bw, y + bh))
             scores.append(float(area) / (w * h))

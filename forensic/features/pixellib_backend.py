@@ -36,13 +36,13 @@ import contextlib
 import hashlib
 import http.client
 import os
-import socket
 import sys
 import tempfile
 import threading
 import urllib.error
 import urllib.request
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
@@ -219,8 +219,7 @@ def load_weights_by_name(maskrcnn: Any, path: str, allow_partial: bool = False) 
             raise ValueError(
                 f"{path} holds weights for only {len(matched)} of the {len(model_layers)} layers of "
                 f"PixelLib's Mask R-CNN (missing e.g. {missing[:8]}): the rest would stay random. "
-                "Is it really PixelLib's mask_rcnn_coco.h5 (COCO, 81 classes, ResNet-101)? "
-                + _HOW_TO_GET_WEIGHTS
+                "Is it really PixelLib's mask_rcnn_coco.h5 (COCO, 81 classes, ResNet-101)? " + _HOW_TO_GET_WEIGHTS
             )
         with model_scope(maskrcnn):
             try:
@@ -309,7 +308,9 @@ class PixelLibSegmenter(Segmenter):
 
     name = "pixellib-maskrcnn-coco"
 
-    def __init__(self, weights_path: str, min_score: float = 0.5, image_max_dim: int = 512, *, allow_partial: bool = False):
+    def __init__(
+        self, weights_path: str, min_score: float = 0.5, image_max_dim: int = 512, *, allow_partial: bool = False
+    ):
         path = os.fspath(weights_path)
         if not os.path.isfile(path):
             what = "is a directory, not a file" if os.path.isdir(path) else "does not exist"
@@ -333,7 +334,7 @@ class PixelLibSegmenter(Segmenter):
         """Free the TensorFlow session (the segmenter cannot be used afterwards)."""
         self.model.forensic_session.close()
 
-    def __enter__(self) -> "PixelLibSegmenter":
+    def __enter__(self) -> PixelLibSegmenter:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -461,7 +462,7 @@ def fetch_coco_weights(
                     out.write(chunk)
                     h.update(chunk)
                     got += len(chunk)
-        except (urllib.error.URLError, OSError, http.client.HTTPException, socket.timeout, ValueError) as exc:
+        except (TimeoutError, urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as exc:
             if isinstance(exc, urllib.error.HTTPError):
                 reason = f"HTTP {exc.code} {exc.reason}"
             else:

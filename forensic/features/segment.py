@@ -34,7 +34,13 @@ def sample_images(segment: Segment, stream_index: int | None = None, rotation: i
     return SegmentImages([got[k] for k in keys], list(segment.sample_frames), list(segment.sample_s))
 
 
-def segment_features(segment: Segment, segmenter: Segmenter, faces: FaceFinder, stream_index: int | None = None,
-                     rotation: int = 0, config: FeatureConfig = FeatureConfig()) -> tuple[SegmentFeatures, SegmentImages]:  # fmt: skip
+def segment_features(
+    segment: Segment,
+    segmenter: Segmenter,
+    faces: FaceFinder,
+    stream_index: int | None = None,
+    rotation: int = 0,
+    config: FeatureConfig = FeatureConfig(),
+) -> tuple[SegmentFeatures, SegmentImages]:
     imgs = sample_images(segment, stream_index, rotation)
     return extract(imgs.images, imgs.frame_indices, imgs.seconds, segmenter, faces, config), imgs

@@ -34,15 +34,24 @@ class ModelFile:
 MODEL_FILES: dict[str, ModelFile] = {
     m.name: m
     for m in (
-        ModelFile("selfie_segmentation", "selfie_segmentation.tflite",
-                  "9ee168ec7c8f2a16c56fe8e1cfbc514974cbbb7e434051b455635f1bd1462f5c",
-                  "selfie segmentation (general, 256x256): person probability per pixel"),
-        ModelFile("pose_landmark_full", "pose_landmark_full.tflite",
-                  "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f",
-                  "BlazePose full (256x256 crop): 33 landmarks, presence, person segmentation"),
-        ModelFile("face_detection_full_range", "face_detection_full_range_sparse.tflite",
-                  "2c3728e6da56f21e21a320433396fb06d40d9088f2247c05e5635a688d45dfe1",
-                  "BlazeFace full range (192x192): 2304 SSD anchors, box and 6 keypoints each"),
+        ModelFile(
+            "selfie_segmentation",
+            "selfie_segmentation.tflite",
+            "9ee168ec7c8f2a16c56fe8e1cfbc514974cbbb7e434051b455635f1bd1462f5c",
+            "selfie segmentation (general, 256x256): person probability per pixel",
+        ),
+        ModelFile(
+            "pose_landmark_full",
+            "pose_landmark_full.tflite",
+            "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f",
+            "BlazePose full (256x256 crop): 33 landmarks, presence, person segmentation",
+        ),
+        ModelFile(
+            "face_detection_full_range",
+            "face_detection_full_range_sparse.tflite",
+            "2c3728e6da56f21e21a320433396fb06d40d9088f2247c05e5635a688d45dfe1",
+            "BlazeFace full range (192x192): 2304 SSD anchors, box and 6 keypoints each",
+        ),
     )
 }
 
@@ -66,8 +75,9 @@ def verified_bytes(name: str, directory: str | None = None) -> tuple[str, bytes]
     m = MODEL_FILES[name]
     path = os.path.join(directory or MODELS_DIR, m.filename)
     if not os.path.isfile(path):
-        raise FileNotFoundError(f"model file missing: {path} ({m.what}; from the {SOURCE}, "
-                                "see models/mediapipe/NOTICE)")
+        raise FileNotFoundError(
+            f"model file missing: {path} ({m.what}; from the {SOURCE}, see models/mediapipe/NOTICE)"
+        )
     with open(path, "rb") as f:
         content = f.read()
     got = hashlib.sha256(content).hexdigest()

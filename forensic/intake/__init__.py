@@ -6,7 +6,7 @@ Plain functions over :class:`forensic.records.EvidenceItem`; nothing here writes
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from forensic.intake.discover import discover
 from forensic.intake.hashing import sha256_file
@@ -14,8 +14,16 @@ from forensic.intake.probe import ProbeError, ProbeInfo, probe
 from forensic.intake.signature import claims_video
 from forensic.records import EvidenceItem, EvidenceStatus, fraction_str
 
-__all__ = ["access_times", "copy_outcome", "discover", "hash_item", "mark_duplicates", "probe_item", "rehash",
-           "restore_access_times"]
+__all__ = [
+    "access_times",
+    "copy_outcome",
+    "discover",
+    "hash_item",
+    "mark_duplicates",
+    "probe_item",
+    "rehash",
+    "restore_access_times",
+]
 
 
 def hash_item(item: EvidenceItem) -> bool:
@@ -111,12 +119,35 @@ def mark_duplicates(items: list[EvidenceItem]) -> dict[str, list[EvidenceItem]]:
 
 
 _ANALYSIS_FIELDS = (
-    "status", "reason", "container", "codec", "width", "height", "rotation", "time_base",
-    "nominal_fps", "avg_fps", "variable_frame_rate", "frame_interval_min_s", "frame_interval_max_s",
-    "frame_count", "frame_count_container", "duration_s", "duration_container_s", "start_pts",
-    "start_pts_s", "stream_start_time_s", "format_start_time_s", "creation_time_utc", "video_streams",
-    "audio_streams", "decode_errors", "segment_count", "claims_video", "signature",
-)  # fmt: skip
+    "status",
+    "reason",
+    "container",
+    "codec",
+    "width",
+    "height",
+    "rotation",
+    "time_base",
+    "nominal_fps",
+    "avg_fps",
+    "variable_frame_rate",
+    "frame_interval_min_s",
+    "frame_interval_max_s",
+    "frame_count",
+    "frame_count_container",
+    "duration_s",
+    "duration_container_s",
+    "start_pts",
+    "start_pts_s",
+    "stream_start_time_s",
+    "format_start_time_s",
+    "creation_time_utc",
+    "video_streams",
+    "audio_streams",
+    "decode_errors",
+    "segment_count",
+    "claims_video",
+    "signature",
+)
 
 
 def copy_outcome(source: EvidenceItem, duplicate: EvidenceItem) -> None:
@@ -144,7 +175,7 @@ def rehash(item: EvidenceItem) -> bool | None:
 
 
 def _utc(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def access_times(items: list[EvidenceItem]) -> dict[str, int]:

@@ -67,11 +67,14 @@ def _add(path: str, items: dict[str, EvidenceItem]) -> None:
         item.reason = f"symbolic link to a folder, not followed (-> {item.link_target})"
     elif not stat.S_ISREG(st.st_mode):
         kind = (
-            "FIFO" if stat.S_ISFIFO(st.st_mode)
-            else "socket" if stat.S_ISSOCK(st.st_mode)
-            else "device" if (stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode))
+            "FIFO"
+            if stat.S_ISFIFO(st.st_mode)
+            else "socket"
+            if stat.S_ISSOCK(st.st_mode)
+            else "device"
+            if (stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode))
             else "special file"
-        )  # fmt: skip
+        )
         item.status = EvidenceStatus.SKIPPED
         item.reason = f"not a regular file ({kind}); not read"
     items[path] = item

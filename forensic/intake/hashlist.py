@@ -58,8 +58,12 @@ class CheckResult:
     missing: list[dict] = field(default_factory=list)  # entries no input matched
 
     def to_dict(self) -> dict:
-        return {"matched": len(self.matched), "mismatched": self.mismatched, "not_listed": self.not_listed,
-                "missing_from_evidence": self.missing}
+        return {
+            "matched": len(self.matched),
+            "mismatched": self.mismatched,
+            "not_listed": self.not_listed,
+            "missing_from_evidence": self.missing,
+        }
 
     @property
     def ok(self) -> bool:

@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any
 
@@ -105,8 +105,8 @@ def parse_creation_time(text: str | None) -> str | None:
     except ValueError:
         return None
     if dt.tzinfo is None:  # MP4/MOV creation_time is UTC by specification
-        dt = dt.replace(tzinfo=timezone.utc)
-    dt = dt.astimezone(timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
+    dt = dt.astimezone(UTC)
     if dt.year <= 1904:  # an unset MP4 creation time (epoch 1904-01-01)
         return None
     return dt.isoformat(timespec="microseconds").replace("+00:00", "Z")
@@ -125,9 +125,15 @@ def _hms(text: str | None) -> float | None:
 
 def run_ffprobe(path: str, timeout: float = PROBE_TIMEOUT_S) -> dict[str, Any]:
     cmd = [
-        "ffprobe", "-v", "error", "-print_format", "json",
-        "-show_format", "-show_streams", ffmpeg_url(path),
-    ]  # fmt: skip
+        "ffprobe",
+        "-v",
+        "error",
+        "-print_format",
+        "json",
+        "-show_format",
+        "-show_streams",
+        ffmpeg_url(path),
+    ]
     try:
         proc = subprocess.run(cmd, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired as exc:
@@ -159,9 +165,8 @@ def probe(path: str) -> ProbeInfo:
     fmt = data.get("format") or {}
     streams = data.get("streams") or []
     videos = [
-        s for s in streams
-        if s.get("codec_type") == "video" and not (s.get("disposition") or {}).get("attached_pic")
-    ]  # fmt: skip
+        s for s in streams if s.get("codec_type") == "video" and not (s.get("disposition") or {}).get("attached_pic")
+    ]
     audios = [s for s in streams if s.get("codec_type") == "audio"]
     container = fmt.get("format_name", "") or ""
     info = ProbeInfo(

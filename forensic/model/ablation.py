@@ -31,13 +31,26 @@ class Ablation:
     rows: list[dict[str, Any]]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"dataset": {"root": self.dataset.root, "dataset_sha256": self.dataset.fingerprint(),
-                            "clips": self.dataset.counts()},
-                "split": self.split.describe(self.dataset.labels), "rows": self.rows}
+        return {
+            "dataset": {
+                "root": self.dataset.root,
+                "dataset_sha256": self.dataset.fingerprint(),
+                "clips": self.dataset.counts(),
+            },
+            "split": self.split.describe(self.dataset.labels),
+            "rows": self.rows,
+        }
 
 
-def ablation(dataset_dir: str, settings: FeatureSettings, config, cache_dir: str, out_dir: str | None = None,
-             progress: Progress = _quiet, argv: list[str] | None = None) -> Ablation:
+def ablation(
+    dataset_dir: str,
+    settings: FeatureSettings,
+    config,
+    cache_dir: str,
+    out_dir: str | None = None,
+    progress: Progress = _quiet,
+    argv: list[str] | None = None,
+) -> Ablation:
     """Train and measure the four models of Table 2 on one split with the same settings
     (``config``: a :class:`forensic.model.train.TrainConfig`; its architecture is replaced).
     With ``out_dir``, each model is saved as OUT_DIR/<architecture>/ (a full MODEL_DIR)."""
@@ -48,23 +61,34 @@ def ablation(dataset_dir: str, settings: FeatureSettings, config, cache_dir: str
     dataset, split = training.prepare(dataset_dir, settings, cache_dir, config.seed, progress)
     rows = []
     for arch, (cnn, lstm, mlp) in TABLE2_ROWS:
-        cfg = dataclasses.replace(config, architecture=arch,
-                                  vgg16_weights=config.vgg16_weights if arch in FRAME_LEVEL else None)
+        cfg = dataclasses.replace(
+            config, architecture=arch, vgg16_weights=config.vgg16_weights if arch in FRAME_LEVEL else None
+        )
         progress(f"ablation: training {arch}")
         keras().backend.clear_session()  # free the previous model; fresh layer names
         model_dir = os.path.join(out_dir, arch) if out_dir else None
         outcome = training.train_on(dataset, split, cfg, model_dir, progress, argv)
         m = outcome.metrics
-        rows.append({
-            "architecture": arch, "cnn": cnn, "lstm": lstm, "mlp": mlp, "frame_level": arch in FRAME_LEVEL,
-            "train_accuracy": m["train"].accuracy, "val_accuracy": m["val"].accuracy,
-            "test_accuracy": m["test"].accuracy,
-            "test_macro": m["test"].macro, "test_frame_accuracy": m["test"].frame_accuracy,
-            "epochs_run": outcome.fit.epochs_run, "best_epoch": outcome.fit.best_epoch,
-            "mean_epoch_s": float(np.mean(outcome.fit.epoch_seconds)) if outcome.fit.epoch_seconds else None,
-            "test": m["test"].to_dict(), "model_dir": outcome.model_dir,
-            "model_sha256": outcome.card["card_sha256"] if outcome.card else None,
-        })
+        rows.append(
+            {
+                "architecture": arch,
+                "cnn": cnn,
+                "lstm": lstm,
+                "mlp": mlp,
+                "frame_level": arch in FRAME_LEVEL,
+                "train_accuracy": m["train"].accuracy,
+                "val_accuracy": m["val"].accuracy,
+                "test_accuracy": m["test"].accuracy,
+                "test_macro": m["test"].macro,
+                "test_frame_accuracy": m["test"].frame_accuracy,
+                "epochs_run": outcome.fit.epochs_run,
+                "best_epoch": outcome.fit.best_epoch,
+                "mean_epoch_s": float(np.mean(outcome.fit.epoch_seconds)) if outcome.fit.epoch_seconds else None,
+                "test": m["test"].to_dict(),
+                "model_dir": outcome.model_dir,
+                "model_sha256": outcome.card["card_sha256"] if outcome.card else None,
+            }
+        )
         del outcome
     if out_dir:
         result = Ablation(dataset, split, rows)
@@ -77,8 +101,10 @@ def format_table2(ab: Ablation) -> str:
     """The paper's Table 2: training, validation and testing accuracy of the four models (clip level;
     the frame-level models' clip score is the mean of their 5 frame scores)."""
     ds, sp = ab.dataset, ab.split
-    head = (f"{'CNN':<5}{'LSTM':<6}{'MLP':<5}{'model':<11}{'train acc':>11}{'val acc':>11}{'test acc':>11}"
-            f"{'test macro F1':>15}{'test frame acc':>16}")
+    head = (
+        f"{'CNN':<5}{'LSTM':<6}{'MLP':<5}{'model':<11}{'train acc':>11}{'val acc':>11}{'test acc':>11}"
+        f"{'test macro F1':>15}{'test frame acc':>16}"
+    )
     lines = [
         f"Table 2: {len(ds.clips)} clips {ds.counts()}, split seed {sp.seed}: train {sp.train.size}, "
         f"validation {sp.val.size}, test {sp.test.size}",
@@ -87,8 +113,10 @@ def format_table2(ab: Ablation) -> str:
     tick = lambda b: "✓" if b else ""  # noqa: E731
     for r in ab.rows:
         frame = f"{r['test_frame_accuracy'] * 100:.2f}%" if r["test_frame_accuracy"] is not None else "-"
-        lines.append(f"{tick(r['cnn']):<5}{tick(r['lstm']):<6}{tick(r['mlp']):<5}{r['architecture']:<11}"
-                     f"{r['train_accuracy'] * 100:>10.2f}%{r['val_accuracy'] * 100:>10.2f}%"
-                     f"{r['test_accuracy'] * 100:>10.2f}%"
-                     f"{r['test_macro']['f1']:>15.4f}{frame:>16}")
+        lines.append(
+            f"{tick(r['cnn']):<5}{tick(r['lstm']):<6}{tick(r['mlp']):<5}{r['architecture']:<11}"
+            f"{r['train_accuracy'] * 100:>10.2f}%{r['val_accuracy'] * 100:>10.2f}%"
+            f"{r['test_accuracy'] * 100:>10.2f}%"
+            f"{r['test_macro']['f1']:>15.4f}{frame:>16}"
+        )
     return "\n".join(lines)

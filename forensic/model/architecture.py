@@ -101,31 +101,61 @@ class ArchitectureConfig:
 
 # Where the paper is silent: what is done here, and why. Written into every model card.
 CHOICES: tuple[dict[str, str], ...] = (
-    {"topic": "pooling padding", "choice": "MaxPooling3D pool (1, 2, 2), padding 'same'",
-     "why": "the only setting that reproduces the paper's sizes 61 -> 31, 29 -> 15, 13 -> 7 and the Flatten of 3920"},
-    {"topic": "TimeDistributed layer of each block", "choice": "TimeDistributed(Dropout(0.2)) after each MaxPooling3D, in all 4 blocks",
-     "why": "the paper names a TimeDistributed layer in every block but not what it wraps; per-frame dropout is the common "
-            "ConvLSTM recipe with these filter counts (4, 8, 14, 16); no recurrent dropout (twice the CPU time)"},
+    {
+        "topic": "pooling padding",
+        "choice": "MaxPooling3D pool (1, 2, 2), padding 'same'",
+        "why": "the only setting that reproduces the paper's sizes 61 -> 31, 29 -> 15, 13 -> 7 and the Flatten of 3920",
+    },
+    {
+        "topic": "TimeDistributed layer of each block",
+        "choice": "TimeDistributed(Dropout(0.2)) after each MaxPooling3D, in all 4 blocks",
+        "why": "the paper names a TimeDistributed layer in every block but not what it wraps; per-frame dropout is the common "
+        "ConvLSTM recipe with these filter counts (4, 8, 14, 16); no recurrent dropout (twice the CPU time)",
+    },
     {"topic": "ConvLSTM activations", "choice": "tanh (Keras default), recurrent sigmoid", "why": "paper silent"},
-    {"topic": "stream outputs", "choice": "Dense 1024 ReLU; both 4-neuron stream outputs ReLU",
-     "why": "the paper says the MLP stream uses ReLU; the ConvLSTM stream is given the same for symmetry"},
-    {"topic": "MLP widths", "choice": "Flatten 145 -> Dense 64 -> Dense 32 -> Dense 4, all ReLU",
-     "why": "the paper gives three hidden layers, the last of 4, not the other two widths"},
-    {"topic": "fusion widths", "choice": "concatenate (8) -> Dense 16 -> Dense 8, ReLU -> Dense 1 sigmoid",
-     "why": "the paper gives two Dense ReLU layers and a sigmoid neuron, not their widths"},
-    {"topic": "comparison models' heads", "choice": "every model of Table 2 ends in the same head (Dense 16, Dense 8, Dense 1 sigmoid)",
-     "why": "so that the models differ only in their streams; models without the MLP feed only the CNN stream's 4 neurons"},
-    {"topic": "VGG16 stream", "choice": "VGG16's 13 conv + 5 pool layers at 128 x 128, Flatten 8192, Dense 512, Dense 512 "
-     "(dropout 0.5 each), Dense 4 (ReLU): the paper's '3 fully connected layers' with a 4-neuron output like the ConvLSTM stream",
-     "why": "the paper names VGG16 but not its input size or fully connected widths (4096 at 224 px)"},
-    {"topic": "VGG16 weights", "choice": "trained from scratch (weights=None) unless a weights file is given",
-     "why": "ImageNet weights cannot be downloaded on this machine"},
-    {"topic": "frame-level models", "choice": "VGG16 and VGG16+MLP are trained on single frames labelled with their clip's "
-     "label; a clip's score is the mean of its 5 frame scores",
-     "why": "the paper: the CNN and CNN-MLP models classify individual frames"},
-    {"topic": "input scaling", "choice": "frames enter as uint8 RGB and are scaled inside the model: x / 255 (VGG16 with "
-     "supplied ImageNet weights: RGB -> BGR and ImageNet mean subtracted, as Keras' VGG16 expects)",
-     "why": "the saved model then needs no outside preprocessing for its frames"},
+    {
+        "topic": "stream outputs",
+        "choice": "Dense 1024 ReLU; both 4-neuron stream outputs ReLU",
+        "why": "the paper says the MLP stream uses ReLU; the ConvLSTM stream is given the same for symmetry",
+    },
+    {
+        "topic": "MLP widths",
+        "choice": "Flatten 145 -> Dense 64 -> Dense 32 -> Dense 4, all ReLU",
+        "why": "the paper gives three hidden layers, the last of 4, not the other two widths",
+    },
+    {
+        "topic": "fusion widths",
+        "choice": "concatenate (8) -> Dense 16 -> Dense 8, ReLU -> Dense 1 sigmoid",
+        "why": "the paper gives two Dense ReLU layers and a sigmoid neuron, not their widths",
+    },
+    {
+        "topic": "comparison models' heads",
+        "choice": "every model of Table 2 ends in the same head (Dense 16, Dense 8, Dense 1 sigmoid)",
+        "why": "so that the models differ only in their streams; models without the MLP feed only the CNN stream's 4 neurons",
+    },
+    {
+        "topic": "VGG16 stream",
+        "choice": "VGG16's 13 conv + 5 pool layers at 128 x 128, Flatten 8192, Dense 512, Dense 512 "
+        "(dropout 0.5 each), Dense 4 (ReLU): the paper's '3 fully connected layers' with a 4-neuron output like the ConvLSTM stream",
+        "why": "the paper names VGG16 but not its input size or fully connected widths (4096 at 224 px)",
+    },
+    {
+        "topic": "VGG16 weights",
+        "choice": "trained from scratch (weights=None) unless a weights file is given",
+        "why": "ImageNet weights cannot be downloaded on this machine",
+    },
+    {
+        "topic": "frame-level models",
+        "choice": "VGG16 and VGG16+MLP are trained on single frames labelled with their clip's "
+        "label; a clip's score is the mean of its 5 frame scores",
+        "why": "the paper: the CNN and CNN-MLP models classify individual frames",
+    },
+    {
+        "topic": "input scaling",
+        "choice": "frames enter as uint8 RGB and are scaled inside the model: x / 255 (VGG16 with "
+        "supplied ImageNet weights: RGB -> BGR and ImageNet mean subtracted, as Keras' VGG16 expects)",
+        "why": "the saved model then needs no outside preprocessing for its frames",
+    },
 )
 
 
@@ -208,8 +238,9 @@ def head(streams: list, config: ArchitectureConfig):
     return L.Dense(1, activation="sigmoid", name="score")(x)
 
 
-def build_model(architecture: str = "fusion", config: ArchitectureConfig = ArchitectureConfig(),
-                vgg16_weights: str | None = None):  # fmt: skip
+def build_model(
+    architecture: str = "fusion", config: ArchitectureConfig = ArchitectureConfig(), vgg16_weights: str | None = None
+):
     """A new, uncompiled tf-keras model with named inputs ``frames`` (and ``vectors`` for the
     models with an MLP stream) and one sigmoid output, P(stalking)."""
     if architecture not in ARCHITECTURES:
@@ -238,9 +269,14 @@ def layer_table(model) -> list[dict[str, Any]]:
         shape = layer.output_shape
         if isinstance(shape, list):
             shape = shape[0]
-        out.append({"name": layer.name, "class": type(layer).__name__,
-                    "output_shape": [int(s) for s in shape[1:]] if shape is not None else None,
-                    "parameters": int(layer.count_params())})  # fmt: skip
+        out.append(
+            {
+                "name": layer.name,
+                "class": type(layer).__name__,
+                "output_shape": [int(s) for s in shape[1:]] if shape is not None else None,
+                "parameters": int(layer.count_params()),
+            }
+        )
     return out
 
 

@@ -22,8 +22,10 @@ import numpy as np
 from forensic.model.metrics import compute_metrics
 
 BINS = 10
-THRESHOLD_RULE = ("the candidate with the highest validation macro F1 among 0.5 and every midpoint between two "
-                  "neighbouring distinct validation scores; ties: closest to 0.5, then the lower")
+THRESHOLD_RULE = (
+    "the candidate with the highest validation macro F1 among 0.5 and every midpoint between two "
+    "neighbouring distinct validation scores; ties: closest to 0.5, then the lower"
+)
 
 
 @dataclass
@@ -40,9 +42,15 @@ class Reliability:
 
     def to_dict(self) -> dict[str, Any]:
         nan = lambda v: None if v != v else round(float(v), 6)  # noqa: E731 - JSON has no NaN
-        return {"bins": len(self.count), "edges": [round(e, 6) for e in self.edges], "count": self.count,
-                "mean_score": [nan(v) for v in self.mean_score],
-                "fraction_stalking": [nan(v) for v in self.fraction_positive], "ece": round(self.ece, 6), "n": self.n}
+        return {
+            "bins": len(self.count),
+            "edges": [round(e, 6) for e in self.edges],
+            "count": self.count,
+            "mean_score": [nan(v) for v in self.mean_score],
+            "fraction_stalking": [nan(v) for v in self.fraction_positive],
+            "ece": round(self.ece, 6),
+            "n": self.n,
+        }
 
 
 def reliability(labels: np.ndarray, scores: np.ndarray, bins: int = BINS) -> Reliability:
@@ -83,10 +91,16 @@ class ThresholdChoice:
     n: int
 
     def to_dict(self) -> dict[str, Any]:
-        return {"threshold": self.threshold, "chosen_on": "validation split", "rule": THRESHOLD_RULE,
-                "val_macro_f1": self.macro_f1, "val_accuracy": self.accuracy,
-                "val_macro_f1_at_0.5": self.macro_f1_at_half, "val_accuracy_at_0.5": self.accuracy_at_half,
-                "val_clips": self.n}
+        return {
+            "threshold": self.threshold,
+            "chosen_on": "validation split",
+            "rule": THRESHOLD_RULE,
+            "val_macro_f1": self.macro_f1,
+            "val_accuracy": self.accuracy,
+            "val_macro_f1_at_0.5": self.macro_f1_at_half,
+            "val_accuracy_at_0.5": self.accuracy_at_half,
+            "val_clips": self.n,
+        }
 
 
 def choose_threshold(labels: np.ndarray, scores: np.ndarray) -> ThresholdChoice:
@@ -108,14 +122,18 @@ def choose_threshold(labels: np.ndarray, scores: np.ndarray) -> ThresholdChoice:
     return ThresholdChoice(best, at.macro["f1"], at.accuracy, half.macro["f1"], half.accuracy, int(y.size))
 
 
-def calibration_summary(labels_by_split: dict[str, np.ndarray], scores_by_split: dict[str, np.ndarray],
-                        choice: ThresholdChoice | None, applied: float) -> dict[str, Any]:
+def calibration_summary(
+    labels_by_split: dict[str, np.ndarray],
+    scores_by_split: dict[str, np.ndarray],
+    choice: ThresholdChoice | None,
+    applied: float,
+) -> dict[str, Any]:
     """What the model card records: ECE and the reliability table per split, the threshold chosen
     on validation, and the threshold the model applies."""
     return {
         "reliability": {k: reliability(labels_by_split[k], scores_by_split[k]).to_dict() for k in scores_by_split},
         "ece_rule": "expected calibration error over 10 equal-width bins of P(stalking): sum of (clips in bin / "
-                    "clips) x |fraction stalking - mean score|",
+        "clips) x |fraction stalking - mean score|",
         "threshold_on_validation": choice.to_dict() if choice else None,
         "threshold_applied": applied,
     }

@@ -15,12 +15,27 @@ import numpy as np
 
 from forensic.features.table import FEATURE_COLUMNS
 from forensic.model.architecture import (
-    CHOICES, FRAME_LEVEL, PAPER_SIZES, TABLE2_ROWS, USES_VECTORS, layer_table, output_sizes,
-)  # fmt: skip
+    CHOICES,
+    FRAME_LEVEL,
+    PAPER_SIZES,
+    TABLE2_ROWS,
+    USES_VECTORS,
+    layer_table,
+    output_sizes,
+)
 from forensic.model.data import CLASSES, FRACTIONS, Dataset, Split
 from forensic.model.metrics import Metrics, format_metrics
 from forensic.model.scaler import MISSING_RULE
-from forensic.model.store import CARD_FORMAT, CONFUSION_PNG, CURVES_PNG, HISTORY_CSV, MODEL_FILE, PROBLEMS, SCALER_FILE, SPLIT_CSV
+from forensic.model.store import (
+    CARD_FORMAT,
+    CONFUSION_PNG,
+    CURVES_PNG,
+    HISTORY_CSV,
+    MODEL_FILE,
+    PROBLEMS,
+    SCALER_FILE,
+    SPLIT_CSV,
+)
 from forensic.records import Problem
 from forensic.store.provenance import dependency_versions, tool_source, utc_now
 
@@ -32,11 +47,11 @@ PAPER = {
 
 DESCRIPTIONS = {
     "fusion": "CNN-LSTM-MLP hybrid fusion (the paper's proposed model): ConvLSTM stream on 5 frames + MLP stream on "
-              "5 x 29 numbers, concatenated, two Dense ReLU, Dense 1 sigmoid",
+    "5 x 29 numbers, concatenated, two Dense ReLU, Dense 1 sigmoid",
     "convlstm": "CNN-LSTM without fusion: the ConvLSTM stream alone, then the same head",
     "vgg16": "CNN (VGG16) alone, frame level: one frame at a time; a clip's score is the mean of its 5 frame scores",
     "vgg16_mlp": "CNN-MLP with fusion (VGG16 + MLP), frame level: one frame and its 29 numbers at a time; a clip's "
-                 "score is the mean of its 5 frame scores",
+    "score is the mean of its 5 frame scores",
 }
 
 
@@ -46,29 +61,67 @@ def _name_default(config, dataset: Dataset) -> str:
 
 def versions() -> dict[str, Any]:
     deps = dependency_versions()
-    key = {k: deps.get(k) or deps.get(k.replace("-", "_")) for k in ("tensorflow-cpu", "tensorflow", "tf-keras", "keras", "numpy", "h5py", "opencv-python",
-                                    "opencv-contrib-python-headless", "dlib-bin", "scenedetect", "av", "pixellib")}  # fmt: skip
-    return {"forensic": tool_source(), "python": platform.python_version(), "platform": platform.platform(),
-            "key": {k: v for k, v in key.items() if v}, "dependencies": deps}  # fmt: skip
+    key = {
+        k: deps.get(k) or deps.get(k.replace("-", "_"))
+        for k in (
+            "tensorflow-cpu",
+            "tensorflow",
+            "tf-keras",
+            "keras",
+            "numpy",
+            "h5py",
+            "opencv-python",
+            "opencv-contrib-python-headless",
+            "dlib-bin",
+            "scenedetect",
+            "av",
+            "pixellib",
+        )
+    }
+    return {
+        "forensic": tool_source(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "key": {k: v for k, v in key.items() if v},
+        "dependencies": deps,
+    }
 
 
-def build_card(*, name: str | None, config, dataset: Dataset, split: Split, fit, metrics: dict[str, Any],
-               argv: list[str], calibration: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+def build_card(
+    *,
+    name: str | None,
+    config,
+    dataset: Dataset,
+    split: Split,
+    fit,
+    metrics: dict[str, Any],
+    argv: list[str],
+    calibration: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Everything but ``self_test``, ``files`` and ``card_sha256`` (added by forensic.model.store)."""
     arch = config.architecture
     model = fit.keras_model
     sizes = output_sizes(model)
-    checked = {k: {"paper": list(v), "model": list(sizes[k]), "same": tuple(sizes[k]) == v}
-               for k, v in PAPER_SIZES.items() if k in sizes}  # fmt: skip
+    checked = {
+        k: {"paper": list(v), "model": list(sizes[k]), "same": tuple(sizes[k]) == v}
+        for k, v in PAPER_SIZES.items()
+        if k in sizes
+    }
     ticks = dict(TABLE2_ROWS)[arch]
     settings = dataset.settings
     vgg = None
     if arch in FRAME_LEVEL:
         from forensic.fsutil import sha256_path
 
-        vgg = ({"weights": "a file supplied by the user", "path": config.vgg16_weights,
-                "sha256": sha256_path(config.vgg16_weights)} if config.vgg16_weights else
-               {"weights": "none: trained from scratch (ImageNet weights cannot be downloaded on this machine)"})  # fmt: skip
+        vgg = (
+            {
+                "weights": "a file supplied by the user",
+                "path": config.vgg16_weights,
+                "sha256": sha256_path(config.vgg16_weights),
+            }
+            if config.vgg16_weights
+            else {"weights": "none: trained from scratch (ImageNet weights cannot be downloaded on this machine)"}
+        )
     mean_epoch = float(np.mean(fit.epoch_seconds)) if fit.epoch_seconds else None
     # the first epoch also builds the TensorFlow graph: the later ones are the steady cost
     steady = float(np.median(fit.epoch_seconds[1:])) if len(fit.epoch_seconds) > 1 else None
@@ -92,17 +145,23 @@ def build_card(*, name: str | None, config, dataset: Dataset, split: Split, fit,
         "choices": [*CHOICES, *training_choices(config)],
         "inputs": {
             "frames": "(n, 5, 128, 128, 3) uint8 RGB: the 5 sample frames of a segment, background removed by the "
-                      "segmenter below, resized to 128 x 128 (forensic.features)",
-            "vectors": {"shape": "(n, 5, 29) float, NaN where missing", "columns": list(FEATURE_COLUMNS),
-                        "scaling": f"StandardScaler fitted on the training split only ({SCALER_FILE})",
-                        "missing_values": MISSING_RULE},
+            "segmenter below, resized to 128 x 128 (forensic.features)",
+            "vectors": {
+                "shape": "(n, 5, 29) float, NaN where missing",
+                "columns": list(FEATURE_COLUMNS),
+                "scaling": f"StandardScaler fitted on the training split only ({SCALER_FILE})",
+                "missing_values": MISSING_RULE,
+            },
             "score": "sigmoid output: probability that the clip shows stalking",
             "classes": {str(i): c for i, c in enumerate(CLASSES)},
-        },  # fmt: skip
+        },
         "threshold": config.threshold,
-        "segmenter": {"name": settings.segmenter_name, "choice": settings.segmenter,
-                      **{k: v for k, v in settings.describe().items() if k not in ("segmenter", "segmenter_name")},
-                      "note": "a scan must make its frames and numbers with this segmenter and these settings"},  # fmt: skip
+        "segmenter": {
+            "name": settings.segmenter_name,
+            "choice": settings.segmenter,
+            **{k: v for k, v in settings.describe().items() if k not in ("segmenter", "segmenter_name")},
+            "note": "a scan must make its frames and numbers with this segmenter and these settings",
+        },
         "data": {
             "root": dataset.root,
             "dataset_sha256": dataset.fingerprint(),
@@ -112,25 +171,40 @@ def build_card(*, name: str | None, config, dataset: Dataset, split: Split, fit,
             "feature_cache": dataset.cache_dir,
         },
         "split": {**split.describe(dataset.labels), "file": SPLIT_CSV},
-        "scaler": {"file": SCALER_FILE, "fitted_on": f"training split only: {split.train.size} clips, "
-                   f"{split.train.size * 5} frames", "missing_values": MISSING_RULE},  # fmt: skip
+        "scaler": {
+            "file": SCALER_FILE,
+            "fitted_on": f"training split only: {split.train.size} clips, {split.train.size * 5} frames",
+            "missing_values": MISSING_RULE,
+        },
         "training": {
             "optimizer": "Adam",
-            "learning_rate": {"schedule": "InverseTimeDecay", "initial": config.learning_rate, "decay_rate": config.decay,
-                              "decay_steps": 1, "formula": f"lr = {config.learning_rate:g} / (1 + {config.decay:g} * step), "
-                              "one step per batch (Keras' old Adam 'decay')"},  # fmt: skip
+            "learning_rate": {
+                "schedule": "InverseTimeDecay",
+                "initial": config.learning_rate,
+                "decay_rate": config.decay,
+                "decay_steps": 1,
+                "formula": f"lr = {config.learning_rate:g} / (1 + {config.decay:g} * step), "
+                "one step per batch (Keras' old Adam 'decay')",
+            },
             "loss": "binary cross-entropy",
             "batch_size": config.batch_size,
             "epochs_requested": config.epochs,
             "epochs_run": fit.epochs_run,
             "best_epoch": fit.best_epoch,
-            "early_stopping": {"monitor": "val_loss", "patience": config.patience, "restore_best_weights": True,
-                               "stopped_early": fit.epochs_run < config.epochs},  # fmt: skip
+            "early_stopping": {
+                "monitor": "val_loss",
+                "patience": config.patience,
+                "restore_best_weights": True,
+                "stopped_early": fit.epochs_run < config.epochs,
+            },
             "seed": config.seed,
             "determinism": "Python, numpy and TensorFlow seeded with the seed; tf.config.experimental."
-                           "enable_op_determinism(); same data, seed and machine give the same weights",
-            "samples_per_epoch": {"train": fit.train_samples, "val": fit.val_samples,
-                                  "unit": "frames" if arch in FRAME_LEVEL else "clips"},  # fmt: skip
+            "enable_op_determinism(); same data, seed and machine give the same weights",
+            "samples_per_epoch": {
+                "train": fit.train_samples,
+                "val": fit.val_samples,
+                "unit": "frames" if arch in FRAME_LEVEL else "clips",
+            },
             "seconds": fit.seconds,
             "epoch_seconds": fit.epoch_seconds,
             "mean_epoch_seconds": mean_epoch,
@@ -170,25 +244,41 @@ def generator_of(dataset_root: str) -> dict[str, Any] | None:
 def training_data(dataset: Dataset, split: Split) -> str:
     """What the model was trained on, in plain words."""
     sizes = {"train": int(split.train.size), "val": int(split.val.size), "test": int(split.test.size)}
-    return training_data_text(dataset.root, dataset.counts(), len(dataset.left_out), sizes,
-                              dataset.settings.segmenter_name, generator_of(dataset.root))
+    return training_data_text(
+        dataset.root,
+        dataset.counts(),
+        len(dataset.left_out),
+        sizes,
+        dataset.settings.segmenter_name,
+        generator_of(dataset.root),
+    )
 
 
-def training_data_text(root: str, counts: dict[str, int], left_out: int, sizes: dict[str, int], segmenter_name: str,
-                       gen: dict[str, Any] | None) -> str:
-    text = (f"{sum(counts.values())} clips ({counts['stalking']} labelled stalking, {counts['non_stalking']} "
-            f"non_stalking; {left_out} more left out) from {root}, split {sizes['train']} for training, "
-            f"{sizes['val']} for validation and {sizes['test']} for testing; frames made with the {segmenter_name} "
-            "people segmenter.")
+def training_data_text(
+    root: str,
+    counts: dict[str, int],
+    left_out: int,
+    sizes: dict[str, int],
+    segmenter_name: str,
+    gen: dict[str, Any] | None,
+) -> str:
+    text = (
+        f"{sum(counts.values())} clips ({counts['stalking']} labelled stalking, {counts['non_stalking']} "
+        f"non_stalking; {left_out} more left out) from {root}, split {sizes['train']} for training, "
+        f"{sizes['val']} for validation and {sizes['test']} for testing; frames made with the {segmenter_name} "
+        "people segmenter."
+    )
     if gen is None:
         return text + " The labels are whoever assembled the folder's; forensic knows nothing more about these clips."
     faces = ", ".join(f.get("face", "?") for f in gen.get("faces", []))
     scenarios = lambda d: ", ".join(d or {})  # noqa: E731
-    return text + (f" Every clip was generated by forensic itself ({gen['generator']}, `forensic synth clips`): real "
-                   f"face photos ({faces}) re-posed in 3D on drawn bodies, over drawn streets, rooms and parks or "
-                   "photographs, moving as the generator's scenarios say (stalking: "
-                   f"{scenarios(gen.get('stalking_scenarios'))}; not stalking: "
-                   f"{scenarios(gen.get('non_stalking_scenarios'))}). No real footage.")
+    return text + (
+        f" Every clip was generated by forensic itself ({gen['generator']}, `forensic synth clips`): real "
+        f"face photos ({faces}) re-posed in 3D on drawn bodies, over drawn streets, rooms and parks or "
+        "photographs, moving as the generator's scenarios say (stalking: "
+        f"{scenarios(gen.get('stalking_scenarios'))}; not stalking: "
+        f"{scenarios(gen.get('non_stalking_scenarios'))}). No real footage."
+    )
 
 
 def limits(dataset: Dataset, segmenter_name: str) -> list[str]:
@@ -220,18 +310,31 @@ def limits_text(root: str, segmenter_name: str, gen: dict[str, Any] | None) -> l
 
 def training_choices(config) -> list[dict[str, str]]:
     return [
-        {"topic": "labels", "choice": "non_stalking = 0, stalking = 1; the score is P(stalking); 'stalking' when score >= "
-         f"{config.threshold:g}", "why": "the paper's two classes and a sigmoid output"},
+        {
+            "topic": "labels",
+            "choice": "non_stalking = 0, stalking = 1; the score is P(stalking); 'stalking' when score >= "
+            f"{config.threshold:g}",
+            "why": "the paper's two classes and a sigmoid output",
+        },
         {"topic": "missing values", "choice": MISSING_RULE, "why": "the paper does not say; no number is invented"},
-        {"topic": "split", "choice": f"{int(FRACTIONS[0] * 100)}/{int(FRACTIONS[1] * 100)}/{int(FRACTIONS[2] * 100)}, "
-         f"stratified by class, seed {config.seed}, at least one clip of each class in each split",
-         "why": "the paper gives 60/20/20, not how"},
-        {"topic": "early stopping patience", "choice": f"{config.patience} epochs, best weights restored",
-         "why": "the paper uses early stopping on validation loss without a patience"},
-        {"topic": "batch size and epochs", "choice": f"batch {config.batch_size}, at most {config.epochs} epochs",
-         "why": "the paper stops at 35 epochs and gives no batch size"},
+        {
+            "topic": "split",
+            "choice": f"{int(FRACTIONS[0] * 100)}/{int(FRACTIONS[1] * 100)}/{int(FRACTIONS[2] * 100)}, "
+            f"stratified by class, seed {config.seed}, at least one clip of each class in each split",
+            "why": "the paper gives 60/20/20, not how",
+        },
+        {
+            "topic": "early stopping patience",
+            "choice": f"{config.patience} epochs, best weights restored",
+            "why": "the paper uses early stopping on validation loss without a patience",
+        },
+        {
+            "topic": "batch size and epochs",
+            "choice": f"batch {config.batch_size}, at most {config.epochs} epochs",
+            "why": "the paper stops at 35 epochs and gives no batch size",
+        },
         {"topic": "class balance", "choice": "no class weights or resampling", "why": "the paper mentions none"},
-    ]  # fmt: skip
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -245,7 +348,7 @@ def card_text(card: dict[str, Any]) -> str:
         f"MODEL CARD  {card['name']}",
         f"created {card['created_utc']} by forensic {card['versions']['forensic'].get('version')} "
         f"(commit {card['versions']['forensic'].get('commit')}, dirty {card['versions']['forensic'].get('dirty')})",
-        f"paper: {card['paper']['authors']}, \"{card['paper']['title']}\"",
+        f'paper: {card["paper"]["authors"]}, "{card["paper"]["title"]}"',
         "",
         f"ARCHITECTURE  {a['name']}: {a['description']}",
         f"  parameters {a['parameters']:,}; CNN {a['table2']['cnn']}, LSTM {a['table2']['lstm']}, MLP {a['table2']['mlp']}",
@@ -254,7 +357,9 @@ def card_text(card: dict[str, Any]) -> str:
         out.append(f"  VGG16 weights: {a['vgg16']['weights']}")
     out.append("  layer sizes the paper states (paper = model):")
     for k, v in a["paper_sizes"].items():
-        out.append(f"    {k:<11} {'x'.join(map(str, v['paper'])):>14}  {'ok' if v['same'] else 'DIFFERENT: ' + str(v['model'])}")
+        out.append(
+            f"    {k:<11} {'x'.join(map(str, v['paper'])):>14}  {'ok' if v['same'] else 'DIFFERENT: ' + str(v['model'])}"
+        )
     out.append("  layers:")
     for layer in a["layers"]:
         shape = "x".join(map(str, layer["output_shape"] or []))
@@ -267,14 +372,19 @@ def card_text(card: dict[str, Any]) -> str:
         "",
         f"INPUTS  frames {card['inputs']['frames']}",
         f"  vectors {card['inputs']['vectors']['shape']}; missing values: {card['inputs']['vectors']['missing_values']}",
-        f"  segmenter {seg['name']}" + (f" (Mask R-CNN weights sha256 {seg['maskrcnn_weights_sha256']})"
-                                         if seg.get("maskrcnn_weights_sha256") else "") + f"; {seg['note']}",
+        f"  segmenter {seg['name']}"
+        + (
+            f" (Mask R-CNN weights sha256 {seg['maskrcnn_weights_sha256']})"
+            if seg.get("maskrcnn_weights_sha256")
+            else ""
+        )
+        + f"; {seg['note']}",
         f"  feature settings {json.dumps(seg['feature_config'])}, {seg['samples']} frames per clip, code {json.dumps(seg['code'])}",
         f"  decision threshold {card['threshold']:g}",
         "",
         f"DATA  {d['root']}",
         f"  dataset sha256 {d['dataset_sha256']}; usable clips per class {d['clips']}; left out {len(d['left_out'])}",
-    ]  # fmt: skip
+    ]
     for c in d["left_out"]:
         out.append(f"    left out {c['path']}: {c['status']}: {c['reason']}")
     sp = card["split"]
@@ -293,18 +403,24 @@ def card_text(card: dict[str, Any]) -> str:
         f"METRICS (threshold {m['threshold']:g})",
         f"  accuracy: train {m['train']['accuracy']:.4f}, validation {m['val']['accuracy']:.4f}, test {m['test']['accuracy']:.4f}",
         "  test split:",
-    ]  # fmt: skip
+    ]
     test = {k: v for k, v in m["test"].items() if k != "confusion_axes"}
     out += ["    " + line for line in format_metrics(Metrics(**test)).splitlines()]
     v = card["versions"]
-    out += ["", f"VERSIONS  python {v['python']} on {v['platform']}",
-            "  " + ", ".join(f"{k} {ver}" for k, ver in v["key"].items()),
-            "", "FILES  (SHA-256; model_card.json holds them all and its own card_sha256)"]  # fmt: skip
+    out += [
+        "",
+        f"VERSIONS  python {v['python']} on {v['platform']}",
+        "  " + ", ".join(f"{k} {ver}" for k, ver in v["key"].items()),
+        "",
+        "FILES  (SHA-256; model_card.json holds them all and its own card_sha256)",
+    ]
     for name, digest in card.get("files", {}).items():
         out.append(f"  {digest}  {name}")
     st = card.get("self_test")
     if st:
-        out.append(f"SELF-TEST  scores {st['scores']} (seed {st['seed']}, tolerance {st['tolerance']:g}), checked at every load")
+        out.append(
+            f"SELF-TEST  scores {st['scores']} (seed {st['seed']}, tolerance {st['tolerance']:g}), checked at every load"
+        )
     out.append("COMMAND  " + " ".join(card["command_line"]))
     return "\n".join(out) + "\n"
 
@@ -400,8 +516,11 @@ def text_sections(card: dict[str, Any]) -> list[str]:
 
     out = []
     if card.get("training_data"):
-        out += ["", "TRAINING DATA", *textwrap.wrap(card["training_data"], 100, initial_indent="  ",
-                                                     subsequent_indent="  ")]
+        out += [
+            "",
+            "TRAINING DATA",
+            *textwrap.wrap(card["training_data"], 100, initial_indent="  ", subsequent_indent="  "),
+        ]
     if card.get("limits"):
         out += ["", "LIMITS"]
         for item in card["limits"]:
@@ -413,7 +532,9 @@ def text_sections(card: dict[str, Any]) -> list[str]:
             out.append(f"  {part}: ECE {rel['ece']:.4f} over {rel['n']} clips")
         ch = cal.get("threshold_on_validation")
         if ch:
-            out.append(f"  threshold chosen on validation {ch['threshold']:.4f} (validation macro F1 "
-                       f"{ch['val_macro_f1']:.4f}, {ch['val_macro_f1_at_0.5']:.4f} at 0.5); "
-                       f"applied: {cal.get('threshold_applied')}")
+            out.append(
+                f"  threshold chosen on validation {ch['threshold']:.4f} (validation macro F1 "
+                f"{ch['val_macro_f1']:.4f}, {ch['val_macro_f1_at_0.5']:.4f} at 0.5); "
+                f"applied: {cal.get('threshold_applied')}"
+            )
     return out

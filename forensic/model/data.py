@@ -43,8 +43,8 @@ import numpy as np
 import forensic
 from forensic.features import FeatureConfig
 from forensic.features.table import FEATURE_COLUMNS
-from forensic.records import EvidenceStatus, Problem, Severity
 from forensic.fsutil import sha256_path, write_atomic
+from forensic.records import EvidenceStatus, Problem, Severity
 from forensic.store.provenance import utc_now
 
 CLASSES: tuple[str, ...] = ("non_stalking", "stalking")  # label 0 and 1; the model's score is P(stalking)
@@ -58,7 +58,14 @@ Progress = Callable[[str], None]
 
 # clip status (besides the features stage's "ok" and "insufficient_subjects")
 OK, INSUFFICIENT, FAILED, SKIPPED, DUPLICATE, CONFLICT, ERROR = (
-    "ok", "insufficient_subjects", "failed", "skipped", "duplicate", "conflict", "error")  # fmt: skip
+    "ok",
+    "insufficient_subjects",
+    "failed",
+    "skipped",
+    "duplicate",
+    "conflict",
+    "error",
+)
 
 
 class DatasetError(ValueError):
@@ -133,8 +140,9 @@ def segmenter_name(choice: str) -> str:
     raise ValueError(f"unknown segmenter {choice!r}")
 
 
-def resolve_settings(segmenter: str = "auto", maskrcnn_weights: str | None = None,
-                     feature_config: FeatureConfig | None = None) -> FeatureSettings:  # fmt: skip
+def resolve_settings(
+    segmenter: str = "auto", maskrcnn_weights: str | None = None, feature_config: FeatureConfig | None = None
+) -> FeatureSettings:
     """``auto`` is pixellib when the Mask R-CNN COCO weights exist (``maskrcnn_weights`` or
     models/mask_rcnn_coco.h5), else the embedded hog-face-grabcut (as the features stage)."""
     if segmenter not in SEGMENTERS:
@@ -148,8 +156,10 @@ def resolve_settings(segmenter: str = "auto", maskrcnn_weights: str | None = Non
     config = feature_config or FeatureConfig()
     if segmenter == "pixellib":
         if not maskrcnn_weights or not os.path.isfile(maskrcnn_weights):
-            raise FileNotFoundError(f"the pixellib segmenter needs the Mask R-CNN COCO weights: {maskrcnn_weights} "
-                                    "not found (forensic models fetch, or --maskrcnn-weights PATH)")  # fmt: skip
+            raise FileNotFoundError(
+                f"the pixellib segmenter needs the Mask R-CNN COCO weights: {maskrcnn_weights} "
+                "not found (forensic models fetch, or --maskrcnn-weights PATH)"
+            )
         path = os.path.abspath(maskrcnn_weights)
         return FeatureSettings("pixellib", path, sha256_path(path), config)
     return FeatureSettings(HOG_SEGMENTER, None, None, config)
@@ -236,8 +246,9 @@ def find_clips(root: str) -> list[tuple[str, Any]]:
         raise FileNotFoundError(f"no such data set folder: {root}")
     missing = [c for c in CLASSES if not os.path.isdir(os.path.join(root, c))]
     if missing:
-        raise FileNotFoundError(f"{root} must hold one folder per class: {', '.join(CLASSES)} "
-                                f"(missing: {', '.join(missing)})")  # fmt: skip
+        raise FileNotFoundError(
+            f"{root} must hold one folder per class: {', '.join(CLASSES)} (missing: {', '.join(missing)})"
+        )
     found = [(label, item) for label in CLASSES for item in intake.discover([os.path.join(root, label)])]
     sidecars = ground_truth_sidecars([item.path for _label, item in found])
     return [(label, item) for label, item in found if item.path not in sidecars]
@@ -251,8 +262,9 @@ def ground_truth_sidecars(paths: list[str]) -> set[str]:
     return {p for p in paths if p.lower().endswith(".json") and os.path.splitext(p)[0] in stems}
 
 
-def load_dataset(root: str, settings: FeatureSettings, cache_dir: str, progress: Progress = _quiet,
-                 isolate: bool | None = None) -> Dataset:  # fmt: skip
+def load_dataset(
+    root: str, settings: FeatureSettings, cache_dir: str, progress: Progress = _quiet, isolate: bool | None = None
+) -> Dataset:
     """Every clip of DATASET -> cached features -> arrays. ``isolate``: extract features in a
     spawned process (default: only for the pixellib segmenter)."""
     from forensic import intake
@@ -263,8 +275,13 @@ def load_dataset(root: str, settings: FeatureSettings, cache_dir: str, progress:
     results: list[ClipResult] = []
     for label, item in found:
         intake.hash_item(item)
-        r = ClipResult(item.path, label, item.sha256, OK if item.status == EvidenceStatus.PENDING else str(item.status),
-                       "" if item.status == EvidenceStatus.PENDING else item.reason)  # fmt: skip
+        r = ClipResult(
+            item.path,
+            label,
+            item.sha256,
+            OK if item.status == EvidenceStatus.PENDING else str(item.status),
+            "" if item.status == EvidenceStatus.PENDING else item.reason,
+        )
         results.append(r)
     _mark_copies(results)
     todo = [r for r in results if r.status == OK]
@@ -273,13 +290,18 @@ def load_dataset(root: str, settings: FeatureSettings, cache_dir: str, progress:
         for r in todo
     }  # a missing or damaged entry is a miss, made again
     misses = [r for r in todo if entries[id(r)] is None]
-    progress(f"{len(found)} file(s) in {root}: {len(todo)} to use, {len(todo) - len(misses)} already in the "
-             f"feature cache {cache_dir}")  # fmt: skip
+    progress(
+        f"{len(found)} file(s) in {root}: {len(todo)} to use, {len(todo) - len(misses)} already in the "
+        f"feature cache {cache_dir}"
+    )
     if misses:
         tasks = [(r.path, r.sha256, r.label) for r in misses]
         isolate = settings.segmenter == "pixellib" if isolate is None else isolate
-        outcomes = _extract_isolated(tasks, settings, cache_dir) if isolate else extract_to_cache(
-            tasks, settings, cache_dir, progress)  # fmt: skip
+        outcomes = (
+            _extract_isolated(tasks, settings, cache_dir)
+            if isolate
+            else extract_to_cache(tasks, settings, cache_dir, progress)
+        )
         for r, out in zip(misses, outcomes, strict=True):
             if out["status"] not in (OK, INSUFFICIENT):
                 r.status, r.reason = out["status"], out["reason"]
@@ -317,8 +339,18 @@ def load_dataset(root: str, settings: FeatureSettings, cache_dir: str, progress:
     frames = np.stack([r.frames128 for r in usable]) if n else np.zeros((0, SAMPLES, 128, 128, 3), np.uint8)
     vectors = np.stack([r.vector for r in usable]) if n else np.zeros((0, SAMPLES, len(FEATURE_COLUMNS)))
     labels = np.array([CLASSES.index(r.label) for r in usable], dtype=np.int64)
-    return Dataset(root, settings, usable, left_out, problems, frames.astype(np.uint8), vectors.astype(np.float64),
-                   labels, os.path.abspath(cache_dir), hits)  # fmt: skip
+    return Dataset(
+        root,
+        settings,
+        usable,
+        left_out,
+        problems,
+        frames.astype(np.uint8),
+        vectors.astype(np.float64),
+        labels,
+        os.path.abspath(cache_dir),
+        hits,
+    )
 
 
 def _mark_copies(results: list[ClipResult]) -> None:
@@ -332,8 +364,12 @@ def _mark_copies(results: list[ClipResult]) -> None:
         if len(labels) > 1:
             for r in same:
                 r.status = CONFLICT
-                r.reason = "the same clip (SHA-256) is labelled both " + " and ".join(sorted(labels)) + \
-                    ": " + ", ".join(x.path for x in same)  # fmt: skip
+                r.reason = (
+                    "the same clip (SHA-256) is labelled both "
+                    + " and ".join(sorted(labels))
+                    + ": "
+                    + ", ".join(x.path for x in same)
+                )
         else:
             for r in same[1:]:
                 r.status = DUPLICATE
@@ -341,7 +377,9 @@ def _mark_copies(results: list[ClipResult]) -> None:
 
 
 def _problem(r: ClipResult) -> Problem:
-    severity = {SKIPPED: Severity.INFO, DUPLICATE: Severity.INFO, INSUFFICIENT: Severity.WARNING}.get(r.status, Severity.ERROR)
+    severity = {SKIPPED: Severity.INFO, DUPLICATE: Severity.INFO, INSUFFICIENT: Severity.WARNING}.get(
+        r.status, Severity.ERROR
+    )
     return Problem(severity, "model", f"{r.label} clip left out: {r.status}: {r.reason}", r.path, r.sha256)
 
 
@@ -349,8 +387,9 @@ def _problem(r: ClipResult) -> Problem:
 # feature extraction into the cache
 
 
-def extract_to_cache(tasks: list[tuple[str, str | None, str]], settings: FeatureSettings, cache_dir: str,
-                     progress: Progress = _quiet) -> list[dict[str, Any]]:  # fmt: skip
+def extract_to_cache(
+    tasks: list[tuple[str, str | None, str]], settings: FeatureSettings, cache_dir: str, progress: Progress = _quiet
+) -> list[dict[str, Any]]:
     """Features of each (path, sha256, label), written into the cache; one outcome per task
     ({"status", "reason"}). Never raises for a bad clip."""
     from forensic import intake
@@ -359,8 +398,11 @@ def extract_to_cache(tasks: list[tuple[str, str | None, str]], settings: Feature
     from forensic.features.segment import segment_features
     from forensic.segments import clip_segment
 
-    faces = FaceFinder(upsample=settings.feature_config.face_upsample, min_size=settings.feature_config.min_face_px,
-                       min_score=settings.feature_config.min_face_score)  # fmt: skip
+    faces = FaceFinder(
+        upsample=settings.feature_config.face_upsample,
+        min_size=settings.feature_config.min_face_px,
+        min_score=settings.feature_config.min_face_score,
+    )
     here = feature_code_version()
     if here != settings.code:
         reason = f"the features code changed during the run ({settings.code} at the start, {here} now); run again"
@@ -376,30 +418,45 @@ def extract_to_cache(tasks: list[tuple[str, str | None, str]], settings: Feature
                 status = SKIPPED if item.status == EvidenceStatus.SKIPPED else FAILED
                 outcomes.append({"status": status, "reason": item.reason or str(item.status)})
             elif sha and item.sha256 != sha:
-                outcomes.append({"status": ERROR, "reason": "the file changed while it was being read "
-                                 f"(SHA-256 {sha} then {item.sha256})"})  # fmt: skip
+                outcomes.append(
+                    {
+                        "status": ERROR,
+                        "reason": f"the file changed while it was being read (SHA-256 {sha} then {item.sha256})",
+                    }
+                )
             else:
                 info = intake.probe(path)
-                feats, _imgs = segment_features(segment, segmenter, faces, info.stream_index, item.rotation or 0,
-                                                settings.feature_config)  # fmt: skip
+                feats, _imgs = segment_features(
+                    segment, segmenter, faces, info.stream_index, item.rotation or 0, settings.feature_config
+                )
                 warnings = list(item.warnings) + list(feats.warnings)
                 if item.status == EvidenceStatus.PARTIAL:
                     warnings.append(f"only partly decodable: {item.reason}")
                 if item.duration_s is not None and not 3.0 <= item.duration_s <= 8.0:
                     warnings.append(f"clip lasts {item.duration_s:.2f} s; the paper's clips last 3-8 s")
                 meta = {
-                    "format": CACHE_FORMAT, "key": settings.key(item.sha256), "clip_sha256": item.sha256,
-                    "settings": settings.describe(), "status": feats.status, "segmenter": feats.segmenter,
-                    "reason": "" if feats.status == OK else
-                    f"{int(feats.mask.sum())} of {len(feats.mask)} sample frames show two people",
-                    "warnings": warnings, "duration_s": item.duration_s, "segment": segment.to_dict(),
-                    "timings_s": feats.timings_s, "extracted_from": path, "created_utc": utc_now(),
-                }  # fmt: skip
+                    "format": CACHE_FORMAT,
+                    "key": settings.key(item.sha256),
+                    "clip_sha256": item.sha256,
+                    "settings": settings.describe(),
+                    "status": feats.status,
+                    "segmenter": feats.segmenter,
+                    "reason": ""
+                    if feats.status == OK
+                    else f"{int(feats.mask.sum())} of {len(feats.mask)} sample frames show two people",
+                    "warnings": warnings,
+                    "duration_s": item.duration_s,
+                    "segment": segment.to_dict(),
+                    "timings_s": feats.timings_s,
+                    "extracted_from": path,
+                    "created_utc": utc_now(),
+                }
                 write_cache(cache_path(cache_dir, meta["key"]), feats.vector, feats.mask, feats.frames128, meta)
                 outcomes.append({"status": feats.status, "reason": meta["reason"]})
         except Exception as exc:  # noqa: BLE001 - one bad clip must not stop the others
-            outcomes.append({"status": FAILED if isinstance(exc, ValueError) else ERROR,
-                             "reason": f"{type(exc).__name__}: {exc}"})  # fmt: skip
+            outcomes.append(
+                {"status": FAILED if isinstance(exc, ValueError) else ERROR, "reason": f"{type(exc).__name__}: {exc}"}
+            )
         progress(f"features {i}/{len(tasks)}: {label}/{os.path.basename(path)}: {outcomes[-1]['status']}")
     return outcomes
 
@@ -420,22 +477,31 @@ def _extract_isolated(tasks, settings: FeatureSettings, cache_dir: str) -> list[
             return pool.submit(_extract_child, tasks, settings, cache_dir).result()
     except BrokenProcessPool as exc:
         reason = f"the feature extraction process died ({exc})"
-        return [{"status": OK, "reason": ""} if read_cache(cache_path(cache_dir, settings.key(sha or ""))) is not None
-                else {"status": ERROR, "reason": reason} for _path, sha, _label in tasks]  # fmt: skip
+        return [
+            {"status": OK, "reason": ""}
+            if read_cache(cache_path(cache_dir, settings.key(sha or ""))) is not None
+            else {"status": ERROR, "reason": reason}
+            for _path, sha, _label in tasks
+        ]
 
 
 def cache_path(cache_dir: str, key: str) -> str:
     return os.path.join(cache_dir, "features", key[:2], f"{key}.npz")
 
 
-def write_cache(path: str, vector: np.ndarray, mask: np.ndarray, frames128: np.ndarray | None,
-                meta: dict[str, Any]) -> None:  # fmt: skip
+def write_cache(
+    path: str, vector: np.ndarray, mask: np.ndarray, frames128: np.ndarray | None, meta: dict[str, Any]
+) -> None:
     os.makedirs(os.path.dirname(path), exist_ok=True)
     buf = io.BytesIO()
     frames = frames128 if frames128 is not None else np.zeros((0,), np.uint8)
-    np.savez_compressed(buf, vector=np.asarray(vector, np.float64), mask=np.asarray(mask, bool),
-                        frames128=np.asarray(frames, np.uint8),
-                        meta=np.frombuffer(json.dumps(meta, sort_keys=True).encode(), np.uint8))  # fmt: skip
+    np.savez_compressed(
+        buf,
+        vector=np.asarray(vector, np.float64),
+        mask=np.asarray(mask, bool),
+        frames128=np.asarray(frames, np.uint8),
+        meta=np.frombuffer(json.dumps(meta, sort_keys=True).encode(), np.uint8),
+    )
     write_atomic(path, buf.getvalue())
 
 
@@ -471,8 +537,10 @@ def _inside(child: str, parent: str) -> bool:
 def check_outside(path: str, dataset_root: str, what: str) -> None:
     """Refuse to write ``path`` inside the data set (the evidence), or the data set inside it."""
     if _inside(path, dataset_root):
-        raise DatasetError(f"{what} {path} is inside the data set {dataset_root}: nothing may be written next to "
-                         "the evidence; choose a folder elsewhere")  # fmt: skip
+        raise DatasetError(
+            f"{what} {path} is inside the data set {dataset_root}: nothing may be written next to "
+            "the evidence; choose a folder elsewhere"
+        )
     if _inside(dataset_root, path):
         raise DatasetError(f"the data set {dataset_root} is inside {what} {path}")
 
@@ -506,11 +574,13 @@ class Split:
             "seed": self.seed,
             "fractions": {"train": FRACTIONS[0], "val": FRACTIONS[1], "test": FRACTIONS[2]},
             "rule": "per class, clips sorted by SHA-256 and permuted by numpy.random.default_rng(seed) (classes in "
-                    "the order non_stalking, stalking): the first round(20%) (at least 1) are test, the next round(20%) "
-                    "(at least 1) validation, the rest training",
-            "clips": {name: {c: int((labels[getattr(self, name)] == i).sum()) for i, c in enumerate(CLASSES)}
-                      for name in ("train", "val", "test")},
-        }  # fmt: skip
+            "the order non_stalking, stalking): the first round(20%) (at least 1) are test, the next round(20%) "
+            "(at least 1) validation, the rest training",
+            "clips": {
+                name: {c: int((labels[getattr(self, name)] == i).sum()) for i, c in enumerate(CLASSES)}
+                for name in ("train", "val", "test")
+            },
+        }
 
 
 def split_dataset(labels: np.ndarray, keys: list[str], seed: int) -> Split:
@@ -524,14 +594,15 @@ def split_dataset(labels: np.ndarray, keys: list[str], seed: int) -> Split:
         idx = sorted(np.nonzero(labels == c)[0].tolist(), key=lambda i: keys[i])
         n = len(idx)
         if n < 3:
-            raise DatasetError(f"class {name} has {n} usable clip(s); at least 3 are needed for a train/validation/"
-                             "test split")  # fmt: skip
+            raise DatasetError(
+                f"class {name} has {n} usable clip(s); at least 3 are needed for a train/validation/test split"
+            )
         n_test = max(1, round(FRACTIONS[2] * n))
         n_val = max(1, round(FRACTIONS[1] * n))
         order = [idx[j] for j in rng.permutation(n)]
         parts["test"] += order[:n_test]
-        parts["val"] += order[n_test:n_test + n_val]
-        parts["train"] += order[n_test + n_val:]
+        parts["val"] += order[n_test : n_test + n_val]
+        parts["train"] += order[n_test + n_val :]
     return Split(seed, *(np.array(sorted(parts[k]), dtype=np.int64) for k in ("train", "val", "test")))
 
 

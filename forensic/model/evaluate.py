@@ -26,8 +26,19 @@ from forensic.model.data import Dataset, FeatureSettings, load_dataset, read_spl
 from forensic.model.metrics import Metrics, compute_metrics, format_metrics, frame_accuracy
 from forensic.model.store import SPLIT_CSV, clip_scores, load_model
 
-__all__ = ["Ablation", "Evaluation", "Metrics", "ablation", "compute_metrics", "evaluate_model", "format_evaluation",
-           "format_metrics", "format_table2", "frame_accuracy", "settings_from_card"]
+__all__ = [
+    "Ablation",
+    "Evaluation",
+    "Metrics",
+    "ablation",
+    "compute_metrics",
+    "evaluate_model",
+    "format_evaluation",
+    "format_metrics",
+    "format_table2",
+    "frame_accuracy",
+    "settings_from_card",
+]
 
 Progress = Callable[[str], None]
 
@@ -46,13 +57,17 @@ def settings_from_card(card: dict[str, Any], maskrcnn_weights: str | None = None
     try:
         config = FeatureConfig(**seg["feature_config"])
     except TypeError as exc:
-        raise ValueError(f"the model was trained with feature settings this version of forensic cannot make "
-                         f"({seg['feature_config']}): {exc}") from None  # fmt: skip
+        raise ValueError(
+            f"the model was trained with feature settings this version of forensic cannot make "
+            f"({seg['feature_config']}): {exc}"
+        ) from None
     if seg["choice"] == "pixellib":
         settings = resolve_settings("pixellib", maskrcnn_weights, config)
         if settings.maskrcnn_weights_sha256 != seg.get("maskrcnn_weights_sha256"):
-            raise ValueError(f"the model's frames were made with Mask R-CNN weights of SHA-256 "
-                             f"{seg.get('maskrcnn_weights_sha256')}; {settings.maskrcnn_weights} differs")  # fmt: skip
+            raise ValueError(
+                f"the model's frames were made with Mask R-CNN weights of SHA-256 "
+                f"{seg.get('maskrcnn_weights_sha256')}; {settings.maskrcnn_weights} differs"
+            )
     else:
         settings = resolve_settings(seg["choice"], None, config)
     if settings.samples != seg.get("samples", settings.samples):
@@ -77,29 +92,47 @@ class Evaluation:
     def to_dict(self) -> dict[str, Any]:
         root = self.dataset.root
         return {
-            "model": {"name": self.model_name, "sha256": self.model_sha256, "architecture": self.architecture,
-                      "segmenter": self.segmenter},
-            "dataset": {"root": root, "dataset_sha256": self.dataset.fingerprint(), "clips": self.dataset.counts(),
-                        "left_out": [c.summary(root) for c in self.dataset.left_out]},
+            "model": {
+                "name": self.model_name,
+                "sha256": self.model_sha256,
+                "architecture": self.architecture,
+                "segmenter": self.segmenter,
+            },
+            "dataset": {
+                "root": root,
+                "dataset_sha256": self.dataset.fingerprint(),
+                "clips": self.dataset.counts(),
+                "left_out": [c.summary(root) for c in self.dataset.left_out],
+            },
             "evaluated_clips": len(self.evaluated),
             "metrics": self.metrics.to_dict(),
             "by_split": {k: v.to_dict() for k, v in self.by_split.items()},
-            "clips": [{**c.summary(root), "split": s, "score": float(x)}
-                      for c, s, x in zip(self.dataset.clips, self.split_of, self.scores, strict=True)],
+            "clips": [
+                {**c.summary(root), "split": s, "score": float(x)}
+                for c, s, x in zip(self.dataset.clips, self.split_of, self.scores, strict=True)
+            ],
             "warnings": self.warnings,
-        }  # fmt: skip
+        }
 
 
-def evaluate_model(dataset_dir: str, model_dir: str, cache_dir: str, include_all: bool = False,
-                   maskrcnn_weights: str | None = None, progress: Progress = _quiet) -> Evaluation:  # fmt: skip
+def evaluate_model(
+    dataset_dir: str,
+    model_dir: str,
+    cache_dir: str,
+    include_all: bool = False,
+    maskrcnn_weights: str | None = None,
+    progress: Progress = _quiet,
+) -> Evaluation:
     """Score DATASET with the model in MODEL_DIR (verified first) and measure it."""
     clf = load_model(model_dir)
     settings = settings_from_card(clf.card, maskrcnn_weights)
     warnings = []
     trained_code = clf.card["segmenter"].get("code")
     if trained_code and trained_code != settings.describe()["code"]:
-        warnings.append(f"the features code changed since the model was trained ({trained_code} then, "
-                        f"{settings.describe()['code']} now)")  # fmt: skip
+        warnings.append(
+            f"the features code changed since the model was trained ({trained_code} then, "
+            f"{settings.describe()['code']} now)"
+        )
     dataset = load_dataset(dataset_dir, settings, cache_dir, progress)
     with open(os.path.join(model_dir, SPLIT_CSV), "rb") as f:
         recorded = read_split_csv(f.read())
@@ -117,10 +150,23 @@ def evaluate_model(dataset_dir: str, model_dir: str, cache_dir: str, include_all
         if sel.size:
             by_split[part] = compute_metrics(dataset.labels[sel], scores[sel], clf.threshold)
     if not evaluated:
-        warnings.append("no clip of this data set is held out from the model's training and validation: "
-                        "nothing to measure (use --all to score the training clips too)")  # fmt: skip
-    return Evaluation(clf.name, clf.sha256, clf.architecture, clf.segmenter, dataset, scores, split_of, evaluated,
-                      metrics, by_split, warnings)  # fmt: skip
+        warnings.append(
+            "no clip of this data set is held out from the model's training and validation: "
+            "nothing to measure (use --all to score the training clips too)"
+        )
+    return Evaluation(
+        clf.name,
+        clf.sha256,
+        clf.architecture,
+        clf.segmenter,
+        dataset,
+        scores,
+        split_of,
+        evaluated,
+        metrics,
+        by_split,
+        warnings,
+    )
 
 
 def format_evaluation(ev: Evaluation, include_all: bool = False) -> str:
@@ -132,7 +178,9 @@ def format_evaluation(ev: Evaluation, include_all: bool = False) -> str:
         f"usable clips {len(ds.clips)} {ds.counts()}; left out {len(ds.left_out)}",
     ]
     for c in ds.left_out:
-        lines.append(f"  left out: {c.label}/{os.path.relpath(c.path, os.path.join(ds.root, c.label))}: {c.status}: {c.reason}")
+        lines.append(
+            f"  left out: {c.label}/{os.path.relpath(c.path, os.path.join(ds.root, c.label))}: {c.status}: {c.reason}"
+        )
     for w in ev.warnings:
         lines.append(f"warning: {w}")
     lines.append(f"evaluated: {len(ev.evaluated)} {counted}")

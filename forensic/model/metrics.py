@@ -27,9 +27,15 @@ class Metrics:
     frame_accuracy: float | None = None  # frame-level models: accuracy over single frames
 
     def to_dict(self) -> dict[str, Any]:
-        d = {"n": self.n, "threshold": self.threshold, "accuracy": self.accuracy, "per_class": self.per_class,
-             "macro": self.macro, "confusion": self.confusion, "confusion_axes": "rows true, columns predicted, "
-             f"order {', '.join(CLASSES)}"}
+        d = {
+            "n": self.n,
+            "threshold": self.threshold,
+            "accuracy": self.accuracy,
+            "per_class": self.per_class,
+            "macro": self.macro,
+            "confusion": self.confusion,
+            "confusion_axes": f"rows true, columns predicted, order {', '.join(CLASSES)}",
+        }
         if self.frame_accuracy is not None:
             d["frame_accuracy"] = self.frame_accuracy
         return d
@@ -86,4 +92,3 @@ def format_metrics(m: Metrics) -> str:
     for c, row in zip(CLASSES, m.confusion, strict=True):
         lines.append(f"{c:<{w}}" + "".join(f"{v:>{w}d}" for v in row))
     return "\n".join(lines)
-

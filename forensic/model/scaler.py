@@ -49,8 +49,14 @@ class StandardScaler:
             var = np.where(present, (x - mean) ** 2, 0.0).sum(axis=0) / np.maximum(count, 1)
         std = np.sqrt(var)
         scale = np.where((count > 0) & (std > np.finfo(np.float64).eps * np.maximum(1.0, np.abs(mean))), std, 1.0)
-        return cls(mean.astype(np.float64), scale.astype(np.float64), count.astype(np.int64), int(x.shape[0]),
-                   tuple(FEATURE_COLUMNS), dict(fitted_on or {}))  # fmt: skip
+        return cls(
+            mean.astype(np.float64),
+            scale.astype(np.float64),
+            count.astype(np.int64),
+            int(x.shape[0]),
+            tuple(FEATURE_COLUMNS),
+            dict(fitted_on or {}),
+        )
 
     def transform(self, vectors: np.ndarray) -> np.ndarray:
         """Scaled float32 copy of ``vectors`` (any shape ending in 29), missing values -> 0."""
@@ -79,8 +85,14 @@ class StandardScaler:
         columns = tuple(d["columns"])
         if columns != tuple(FEATURE_COLUMNS):
             raise ValueError("the scaler's columns are not forensic.features.table.FEATURE_COLUMNS in order")
-        return cls(np.array(d["mean"], np.float64), np.array(d["scale"], np.float64), np.array(d["count"], np.int64),
-                   int(d["frames"]), columns, dict(d.get("fitted_on", {})))  # fmt: skip
+        return cls(
+            np.array(d["mean"], np.float64),
+            np.array(d["scale"], np.float64),
+            np.array(d["count"], np.int64),
+            int(d["frames"]),
+            columns,
+            dict(d.get("fitted_on", {})),
+        )
 
     def to_json(self) -> bytes:
         return (json.dumps(self.to_dict(), indent=2) + "\n").encode()
@@ -99,7 +111,9 @@ def _rows(vectors: np.ndarray) -> np.ndarray:
     return x.reshape(-1, x.shape[-1])
 
 
-def fit_on_split(vectors: np.ndarray, train_index: np.ndarray, fitted_on: dict[str, Any] | None = None) -> StandardScaler:
+def fit_on_split(
+    vectors: np.ndarray, train_index: np.ndarray, fitted_on: dict[str, Any] | None = None
+) -> StandardScaler:
     """The scaler of a training run: fitted on the rows of ``vectors`` in ``train_index`` only."""
     train_index = np.asarray(train_index, dtype=np.int64)
     if train_index.size == 0:

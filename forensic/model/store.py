@@ -30,9 +30,9 @@ from typing import Any
 
 import numpy as np
 
+from forensic.fsutil import sha256_path, write_atomic
 from forensic.model.architecture import FRAME_LEVEL, FRAMES, N_FEATURES, USES_VECTORS
 from forensic.model.scaler import StandardScaler
-from forensic.fsutil import sha256_path, write_atomic
 
 MODEL_FILE = "model.h5"
 SCALER_FILE = "scaler.json"
@@ -105,8 +105,14 @@ def check_inputs(frames128: np.ndarray, vectors: np.ndarray) -> tuple[np.ndarray
     return frames, vec
 
 
-def raw_scores(keras_model, scaler: StandardScaler, architecture: str, frames128: np.ndarray,
-               vectors: np.ndarray, batch_size: int = PREDICT_BATCH) -> np.ndarray:  # fmt: skip
+def raw_scores(
+    keras_model,
+    scaler: StandardScaler,
+    architecture: str,
+    frames128: np.ndarray,
+    vectors: np.ndarray,
+    batch_size: int = PREDICT_BATCH,
+) -> np.ndarray:
     """The network's outputs: (n,) per clip, or (n, 5) per frame for frame-level models."""
     frames, vec = check_inputs(frames128, vectors)
     n = frames.shape[0]
@@ -123,8 +129,14 @@ def clip_scores(raw: np.ndarray) -> np.ndarray:
     return raw.mean(axis=1) if raw.ndim == 2 else raw
 
 
-def predict_scores(keras_model, scaler: StandardScaler, architecture: str, frames128: np.ndarray,
-                   vectors: np.ndarray, batch_size: int = PREDICT_BATCH) -> np.ndarray:  # fmt: skip
+def predict_scores(
+    keras_model,
+    scaler: StandardScaler,
+    architecture: str,
+    frames128: np.ndarray,
+    vectors: np.ndarray,
+    batch_size: int = PREDICT_BATCH,
+) -> np.ndarray:
     """Clip scores; frame-level models score the 5 frames and average them."""
     return clip_scores(raw_scores(keras_model, scaler, architecture, frames128, vectors, batch_size))
 
@@ -166,8 +178,14 @@ def self_test_inputs(scaler: StandardScaler) -> tuple[np.ndarray, np.ndarray]:
 # writing
 
 
-def write_model_dir(model_dir: str, keras_model, scaler: StandardScaler, card: dict[str, Any],
-                    files: dict[str, bytes], render_text: Callable[[dict[str, Any]], str]) -> dict[str, Any]:  # fmt: skip
+def write_model_dir(
+    model_dir: str,
+    keras_model,
+    scaler: StandardScaler,
+    card: dict[str, Any],
+    files: dict[str, bytes],
+    render_text: Callable[[dict[str, Any]], str],
+) -> dict[str, Any]:
     """Write MODEL_DIR (refusing one that holds anything) and return the final card."""
     model_dir = os.path.abspath(model_dir)
     if os.path.exists(model_dir) and (not os.path.isdir(model_dir) or os.listdir(model_dir)):
@@ -187,11 +205,14 @@ def write_model_dir(model_dir: str, keras_model, scaler: StandardScaler, card: d
         card = dict(card)
         card["self_test"] = {
             "what": "two made-up clips (numpy default_rng seed below) scored when the model was saved; loading "
-                    "scores them again and refuses the model if a score differs by more than the tolerance",
-            "seed": SELF_TEST_SEED, "tolerance": SELF_TEST_TOLERANCE,
+            "scores them again and refuses the model if a score differs by more than the tolerance",
+            "seed": SELF_TEST_SEED,
+            "tolerance": SELF_TEST_TOLERANCE,
             "scores": [float(s) for s in predict_scores(keras_model, scaler, architecture, frames, vectors)],
-        }  # fmt: skip
-        card["files"] = {name: sha256_path(os.path.join(tmp, name)) for name in sorted([MODEL_FILE, SCALER_FILE, *files])}
+        }
+        card["files"] = {
+            name: sha256_path(os.path.join(tmp, name)) for name in sorted([MODEL_FILE, SCALER_FILE, *files])
+        }
         write_atomic(os.path.join(tmp, CARD_TXT), render_text(card).encode())
         card["files"][CARD_TXT] = sha256_path(os.path.join(tmp, CARD_TXT))
         card["files"] = dict(sorted(card["files"].items()))
@@ -206,8 +227,12 @@ def write_model_dir(model_dir: str, keras_model, scaler: StandardScaler, card: d
     return card
 
 
-def amend_card(model_dir: str, fields: dict[str, Any], render_text: Callable[[dict[str, Any]], str],
-               files: dict[str, bytes] | None = None) -> dict[str, Any]:
+def amend_card(
+    model_dir: str,
+    fields: dict[str, Any],
+    render_text: Callable[[dict[str, Any]], str],
+    files: dict[str, bytes] | None = None,
+) -> dict[str, Any]:
     """Add ``fields`` (and new ``files``) to the card of an existing MODEL_DIR without retraining: the
     folder is verified first, the text card is rendered again, every hash and ``card_sha256`` are
     recomputed. The weights, scaler and self-test are untouched, so the model scores as before; its
@@ -249,8 +274,10 @@ def verify(model_dir: str) -> dict[str, Any]:
     if not isinstance(card, dict) or card.get("format") != CARD_FORMAT:
         raise ModelIntegrityError(f"{path} is not a {CARD_FORMAT} model card")
     if card.get("card_sha256") != card_digest(card):
-        raise ModelIntegrityError(f"{path} was changed after the model was saved: its content no longer matches its "
-                                  f"recorded card_sha256 {card.get('card_sha256')}; refusing to use this model")  # fmt: skip
+        raise ModelIntegrityError(
+            f"{path} was changed after the model was saved: its content no longer matches its "
+            f"recorded card_sha256 {card.get('card_sha256')}; refusing to use this model"
+        )
     files = card.get("files") or {}
     for required in (MODEL_FILE, SCALER_FILE):
         if required not in files:
@@ -265,8 +292,10 @@ def verify(model_dir: str) -> dict[str, Any]:
         elif (got := sha256_path(full)) != expected:
             bad.append(f"{name}: SHA-256 {got}, recorded {expected}")
     if bad:
-        raise ModelIntegrityError(f"refusing the model in {model_dir}: its files do not match the hashes recorded in "
-                                  f"{CARD_JSON} (" + "; ".join(bad) + ")")  # fmt: skip
+        raise ModelIntegrityError(
+            f"refusing the model in {model_dir}: its files do not match the hashes recorded in "
+            f"{CARD_JSON} (" + "; ".join(bad) + ")"
+        )
     return card
 
 
@@ -294,5 +323,5 @@ def load_model(model_dir: str) -> FusionClassifier:
             raise ModelIntegrityError(
                 f"the model in {model_dir} does not reproduce its recorded self-test scores ({want.tolist()} recorded, "
                 f"{got.tolist()} now): the weights were not loaded as saved; refusing to use it"
-            )  # fmt: skip
+            )
     return clf

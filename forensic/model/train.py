@@ -26,8 +26,8 @@ import numpy as np
 from forensic.model import card as model_card
 from forensic.model import store
 from forensic.model.architecture import ARCHITECTURES, FRAME_LEVEL, FRAMES, ArchitectureConfig, build_model, keras
-from forensic.model.data import Dataset, FeatureSettings, Split, check_outside, load_dataset, split_csv, split_dataset
 from forensic.model.calibration import calibration_summary, choose_threshold
+from forensic.model.data import Dataset, FeatureSettings, Split, check_outside, load_dataset, split_csv, split_dataset
 from forensic.model.metrics import compute_metrics, frame_accuracy
 from forensic.model.scaler import StandardScaler, fit_on_split
 from forensic.model.store import FusionClassifier, clip_scores, model_inputs
@@ -83,8 +83,10 @@ class FitResult:
 def ensure_trainable() -> None:
     """Refuse to train where PixelLib was imported (eager execution off: ConvLSTM training fails)."""
     if "pixellib" in sys.modules:
-        raise RuntimeError("training cannot run in a process where PixelLib was imported (it turns TensorFlow's eager "
-                           "execution off); extract the features in another process (forensic train does) and train here")  # fmt: skip
+        raise RuntimeError(
+            "training cannot run in a process where PixelLib was imported (it turns TensorFlow's eager "
+            "execution off); extract the features in another process (forensic train does) and train here"
+        )
     import tensorflow as tf
 
     if not tf.executing_eagerly():
@@ -103,8 +105,16 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: kilobytes
 
 
-def fit_arrays(frames: np.ndarray, vectors: np.ndarray, labels: np.ndarray, train: np.ndarray, val: np.ndarray,
-               config: TrainConfig, progress: Progress = _quiet, fitted_on: dict[str, Any] | None = None) -> FitResult:  # fmt: skip
+def fit_arrays(
+    frames: np.ndarray,
+    vectors: np.ndarray,
+    labels: np.ndarray,
+    train: np.ndarray,
+    val: np.ndarray,
+    config: TrainConfig,
+    progress: Progress = _quiet,
+    fitted_on: dict[str, Any] | None = None,
+) -> FitResult:
     """Fit the scaler on ``train`` only, then the model; early stopping watches ``val``."""
     config.check()
     ensure_trainable()
@@ -120,19 +130,40 @@ def fit_arrays(frames: np.ndarray, vectors: np.ndarray, labels: np.ndarray, trai
     y_val = np.repeat(labels[val].astype(np.float32), per)
     model = build_model(arch, config.arch, config.vgg16_weights)
     schedule = k.optimizers.schedules.InverseTimeDecay(config.learning_rate, decay_steps=1, decay_rate=config.decay)
-    model.compile(optimizer=k.optimizers.Adam(learning_rate=schedule), loss="binary_crossentropy",
-                  metrics=[k.metrics.BinaryAccuracy(name="accuracy", threshold=config.threshold)])  # fmt: skip
+    model.compile(
+        optimizer=k.optimizers.Adam(learning_rate=schedule),
+        loss="binary_crossentropy",
+        metrics=[k.metrics.BinaryAccuracy(name="accuracy", threshold=config.threshold)],
+    )
     stop = k.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True)
     timer = _EpochTimer(progress, config.epochs)
     t0 = time.perf_counter()
-    hist = model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=config.epochs,
-                     batch_size=config.batch_size, shuffle=True, callbacks=[stop, timer], verbose=0)  # fmt: skip
+    hist = model.fit(
+        x_train,
+        y_train,
+        validation_data=(x_val, y_val),
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        shuffle=True,
+        callbacks=[stop, timer],
+        verbose=0,
+    )
     seconds = time.perf_counter() - t0
     history = {key: [float(v) for v in values] for key, values in hist.history.items()}
     val_loss = history.get("val_loss", [])
     best = int(np.argmin(val_loss)) + 1 if val_loss else len(history.get("loss", []))
-    return FitResult(model, scaler, history, len(history.get("loss", [])), best, timer.seconds, seconds, peak_rss_mb(),
-                     int(y_train.shape[0]), int(y_val.shape[0]))  # fmt: skip
+    return FitResult(
+        model,
+        scaler,
+        history,
+        len(history.get("loss", [])),
+        best,
+        timer.seconds,
+        seconds,
+        peak_rss_mb(),
+        int(y_train.shape[0]),
+        int(y_val.shape[0]),
+    )
 
 
 class _EpochTimer:
@@ -153,9 +184,11 @@ class _EpochTimer:
             def on_epoch_end(self, epoch, logs=None):
                 self.seconds.append(time.perf_counter() - self._t)
                 logs = logs or {}
-                progress(f"epoch {epoch + 1}/{epochs}: {self.seconds[-1]:.1f} s, loss {logs.get('loss', float('nan')):.4f}, "
-                         f"accuracy {logs.get('accuracy', float('nan')):.3f}, val_loss {logs.get('val_loss', float('nan')):.4f}, "
-                         f"val_accuracy {logs.get('val_accuracy', float('nan')):.3f}")  # fmt: skip
+                progress(
+                    f"epoch {epoch + 1}/{epochs}: {self.seconds[-1]:.1f} s, loss {logs.get('loss', float('nan')):.4f}, "
+                    f"accuracy {logs.get('accuracy', float('nan')):.3f}, val_loss {logs.get('val_loss', float('nan')):.4f}, "
+                    f"val_accuracy {logs.get('val_accuracy', float('nan')):.3f}"
+                )
 
         return Timer()
 
@@ -168,14 +201,18 @@ def fit(dataset: Dataset, split: Split, config: TrainConfig, progress: Progress 
         "frames": int(split.train.size * FRAMES),
         "clip_sha256": sorted(dataset.clips[i].sha256 or "" for i in split.train),
     }
-    return fit_arrays(dataset.frames, dataset.vectors, dataset.labels, split.train, split.val, config, progress, fitted_on)
+    return fit_arrays(
+        dataset.frames, dataset.vectors, dataset.labels, split.train, split.val, config, progress, fitted_on
+    )
 
 
 def raw_scores_by_split(clf: FusionClassifier, dataset: Dataset, split: Split) -> dict[str, np.ndarray]:
     """The fitted model's outputs on each split, with the code the scan uses ((n,) per clip, or
     (n, 5) per frame for frame-level models)."""
-    return {name: clf.raw_scores(dataset.frames[getattr(split, name)], dataset.vectors[getattr(split, name)])
-            for name in ("train", "val", "test")}  # fmt: skip
+    return {
+        name: clf.raw_scores(dataset.frames[getattr(split, name)], dataset.vectors[getattr(split, name)])
+        for name in ("train", "val", "test")
+    }
 
 
 @dataclass
@@ -195,44 +232,68 @@ def check_model_dir(model_dir: str, dataset_dir: str) -> None:
         raise FileExistsError(f"{model_dir} exists and is not an empty folder: choose a new model folder")
 
 
-def prepare(dataset_dir: str, settings: FeatureSettings, cache_dir: str, seed: int,
-            progress: Progress = _quiet) -> tuple[Dataset, Split]:  # fmt: skip
+def prepare(
+    dataset_dir: str, settings: FeatureSettings, cache_dir: str, seed: int, progress: Progress = _quiet
+) -> tuple[Dataset, Split]:
     """DATASET -> features (cached) -> the stratified split; problems reported through ``progress``."""
     dataset = load_dataset(dataset_dir, settings, cache_dir, progress)
     for p in dataset.problems:
         progress(f"{p.severity}: {p.path}: {p.message}")
     split = split_dataset(dataset.labels, dataset.sha256, seed)
-    progress(f"{len(dataset.clips)} usable clip(s) {dataset.counts()}, {len(dataset.left_out)} left out; split "
-             f"train {split.train.size}, validation {split.val.size}, test {split.test.size} (seed {seed})")  # fmt: skip
+    progress(
+        f"{len(dataset.clips)} usable clip(s) {dataset.counts()}, {len(dataset.left_out)} left out; split "
+        f"train {split.train.size}, validation {split.val.size}, test {split.test.size} (seed {seed})"
+    )
     return dataset, split
 
 
-def train_on(dataset: Dataset, split: Split, config: TrainConfig, model_dir: str | None = None,
-             progress: Progress = _quiet, argv: list[str] | None = None, name: str | None = None) -> TrainOutcome:  # fmt: skip
+def train_on(
+    dataset: Dataset,
+    split: Split,
+    config: TrainConfig,
+    model_dir: str | None = None,
+    progress: Progress = _quiet,
+    argv: list[str] | None = None,
+    name: str | None = None,
+) -> TrainOutcome:
     """Fit one model on a prepared split, measure it on every split, and write MODEL_DIR when given."""
     result = fit(dataset, split, config, progress)
-    progress(f"{config.architecture}: {result.epochs_run} epoch(s) in {result.seconds:.1f} s; kept the weights of "
-             f"epoch {result.best_epoch}")  # fmt: skip
-    clf = FusionClassifier(result.keras_model, result.scaler, {"architecture": {"name": config.architecture},
-                                                               "threshold": config.threshold})  # fmt: skip
+    progress(
+        f"{config.architecture}: {result.epochs_run} epoch(s) in {result.seconds:.1f} s; kept the weights of "
+        f"epoch {result.best_epoch}"
+    )
+    clf = FusionClassifier(
+        result.keras_model,
+        result.scaler,
+        {"architecture": {"name": config.architecture}, "threshold": config.threshold},
+    )
     raw = raw_scores_by_split(clf, dataset, split)
     scores = {part: clip_scores(r) for part, r in raw.items()}
     labels = {part: dataset.labels[getattr(split, part)] for part in raw}
     choice = choose_threshold(labels["val"], scores["val"])
     if config.choose_threshold:
         config = dataclasses.replace(config, threshold=choice.threshold)
-        progress(f"threshold chosen on validation: {choice.threshold:.4f} (validation macro F1 {choice.macro_f1:.4f}, "
-                 f"{choice.macro_f1_at_half:.4f} at 0.5)")
+        progress(
+            f"threshold chosen on validation: {choice.threshold:.4f} (validation macro F1 {choice.macro_f1:.4f}, "
+            f"{choice.macro_f1_at_half:.4f} at 0.5)"
+        )
     calibration = calibration_summary(labels, scores, choice, config.threshold)
     metrics = {part: compute_metrics(labels[part], scores[part], config.threshold) for part in raw}
     if config.architecture in FRAME_LEVEL:
         for part, r in raw.items():
-            metrics[part].frame_accuracy = frame_accuracy(r, dataset.labels[getattr(split, part)],
-                                                                   config.threshold)  # fmt: skip
+            metrics[part].frame_accuracy = frame_accuracy(r, dataset.labels[getattr(split, part)], config.threshold)
     if model_dir is None:
         return TrainOutcome(None, None, dataset, split, result, metrics)
-    card = model_card.build_card(name=name, config=config, dataset=dataset, split=split, fit=result, metrics=metrics,
-                                 argv=argv or [], calibration=calibration)
+    card = model_card.build_card(
+        name=name,
+        config=config,
+        dataset=dataset,
+        split=split,
+        fit=result,
+        metrics=metrics,
+        argv=argv or [],
+        calibration=calibration,
+    )
     files = {
         store.CURVES_PNG: model_card.plot_training_curves(result.history, result.best_epoch),
         store.CONFUSION_PNG: model_card.plot_confusion_matrix(metrics["test"], "test split"),
@@ -244,8 +305,16 @@ def train_on(dataset: Dataset, split: Split, config: TrainConfig, model_dir: str
     return TrainOutcome(os.path.abspath(model_dir), final, dataset, split, result, metrics)
 
 
-def train(dataset_dir: str, model_dir: str, config: TrainConfig, settings: FeatureSettings, cache_dir: str,
-          progress: Progress = _quiet, argv: list[str] | None = None, name: str | None = None) -> TrainOutcome:  # fmt: skip
+def train(
+    dataset_dir: str,
+    model_dir: str,
+    config: TrainConfig,
+    settings: FeatureSettings,
+    cache_dir: str,
+    progress: Progress = _quiet,
+    argv: list[str] | None = None,
+    name: str | None = None,
+) -> TrainOutcome:
     """DATASET -> features (cached) -> split -> scaler + model -> metrics -> MODEL_DIR."""
     config.check()
     check_model_dir(model_dir, dataset_dir)

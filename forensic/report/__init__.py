@@ -31,6 +31,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from forensic.fsutil import sha256_path, swap_dir, write_atomic
 from forensic.records import FINDING_COLUMNS
 from forensic.report.context import (
     DEFAULT_TOP,
@@ -46,7 +47,6 @@ from forensic.report.context import (
     parse_clock_offsets,
     parse_clock_value,
 )
-from forensic.fsutil import sha256_path, swap_dir, write_atomic
 
 __all__ = ["ReportError", "ReportPaths", "build_report", "default_templates_dir", "render_html"]
 
@@ -96,10 +96,17 @@ def _clock_specs(clock_offsets: Mapping[str, Any] | Iterable[str] | None) -> lis
     return parse_clock_offsets([str(x) for x in clock_offsets])
 
 
-def build_report(case_dir: str, *, agency: str | None = None,
-                 clock_offsets: Mapping[str, Any] | Iterable[str] | None = None, top: int = DEFAULT_TOP,
-                 argv: list[str] | None = None, pdf: bool = True, templates_dir: str | None = None,
-                 issued_utc: str | None = None) -> ReportPaths:  # fmt: skip
+def build_report(
+    case_dir: str,
+    *,
+    agency: str | None = None,
+    clock_offsets: Mapping[str, Any] | Iterable[str] | None = None,
+    top: int = DEFAULT_TOP,
+    argv: list[str] | None = None,
+    pdf: bool = True,
+    templates_dir: str | None = None,
+    issued_utc: str | None = None,
+) -> ReportPaths:
     """Make the report of the case folder ``case_dir`` into ``case_dir/report/``.
 
     ``clock_offsets``: ``["SHA256_OR_PATH=+SECONDS", "SHA256_OR_PATH=2026-03-01T09:30:00Z"]`` or a
@@ -109,8 +116,14 @@ def build_report(case_dir: str, *, agency: str | None = None,
     Raises :class:`ReportError` (a usage error) for a folder that is not a case folder or a clock
     offset that names no file of the case."""
     case_dir = os.path.abspath(case_dir)
-    ctx = load_context(case_dir, agency=agency, clock_specs=_clock_specs(clock_offsets), top=top,
-                       issued_utc=issued_utc, report_argv=argv or ["build_report", case_dir])  # fmt: skip
+    ctx = load_context(
+        case_dir,
+        agency=agency,
+        clock_specs=_clock_specs(clock_offsets),
+        top=top,
+        issued_utc=issued_utc,
+        report_argv=argv or ["build_report", case_dir],
+    )
     templates_dir = templates_dir or default_templates_dir()
     if not os.path.isfile(os.path.join(templates_dir, TEMPLATE)):
         raise ReportError(f"report templates not found: {os.path.join(templates_dir, TEMPLATE)}")
@@ -146,11 +159,17 @@ def build_report(case_dir: str, *, agency: str | None = None,
     rel_files = {f"{REPORT_DIR}/{rel}": sha for rel, sha in sorted(files.items())}
     _record_in_manifest(ctx, rel_files, files)
     return ReportPaths(
-        folder=final, html=os.path.join(final, HTML_NAME), pdf=os.path.join(final, PDF_NAME) if pdf else None,
-        csv=os.path.join(final, CSV_NAME), sidecar=os.path.join(final, SIDECAR_NAME),
+        folder=final,
+        html=os.path.join(final, HTML_NAME),
+        pdf=os.path.join(final, PDF_NAME) if pdf else None,
+        csv=os.path.join(final, CSV_NAME),
+        sidecar=os.path.join(final, SIDECAR_NAME),
         subtitles={sha: {k: os.path.join(final, v) for k, v in d.items()} for sha, d in subs.items()},
-        sha256=rel_files, revision=ctx.revision, flagged=len(ctx.flagged), notes=list(ctx.notes),
-    )  # fmt: skip
+        sha256=rel_files,
+        revision=ctx.revision,
+        flagged=len(ctx.flagged),
+        notes=list(ctx.notes),
+    )
 
 
 def _umask() -> int:
@@ -207,7 +226,9 @@ def _keyframes_of(ctx: ReportContext, s: SegmentView) -> list[Keyframe]:
         folder = inside_case(ctx.case_dir, f.features_dir)
         kdir = os.path.join(folder, "keyframes") if folder else None
         if kdir and os.path.isdir(kdir):
-            rels = [os.path.join(f.features_dir, "keyframes", n) for n in sorted(os.listdir(kdir)) if n.endswith(".png")]
+            rels = [
+                os.path.join(f.features_dir, "keyframes", n) for n in sorted(os.listdir(kdir)) if n.endswith(".png")
+            ]
     out = []
     for rel in rels:
         frame = None
@@ -268,7 +289,9 @@ def _features_of(ctx: ReportContext, s: SegmentView) -> None:
     f = s.finding
     folder = inside_case(ctx.case_dir, f.features_dir) if f.features_dir else None
     if f.features_dir and folder is None:
-        ctx.notes.append(f"features folder {f.features_dir!r} of segment {f.key} leads outside the case folder; not read")
+        ctx.notes.append(
+            f"features folder {f.features_dir!r} of segment {f.key} leads outside the case folder; not read"
+        )
     if folder and os.path.isfile(os.path.join(folder, "features.csv")):
         with open(os.path.join(folder, "features.csv"), newline="", encoding="utf-8") as fh:
             s.table = list(csv.DictReader(fh))

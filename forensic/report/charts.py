@@ -138,8 +138,14 @@ def timeline_png(segments: Sequence[Any], duration_s: float | None, threshold: f
         if grey_done:
             handles.append(Patch(color=COLOR_GREY, label="not classified"))
         if handles:
-            ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.005, 1.0), frameon=False,
-                      borderaxespad=0.0, handlelength=1.6)  # fmt: skip
+            ax.legend(
+                handles=handles,
+                loc="upper left",
+                bbox_to_anchor=(1.005, 1.0),
+                frameon=False,
+                borderaxespad=0.0,
+                handlelength=1.6,
+            )
         return _png(fig)
 
 
@@ -173,14 +179,17 @@ def segment_chart_png(rows: list[dict[str, Any]]) -> bytes:
         ax1 = fig.add_axes((0.07, 0.25, 0.40, 0.58))
         ax3 = fig.add_axes((0.545, 0.25, 0.17, 0.58))
         ax2 = fig.add_axes((0.795, 0.25, 0.19, 0.58))
-        series = {"A": ([p.a_yaw for p in pts], [p.a_pitch for p in pts], [p.a_looks for p in pts]),
-                  "B": ([p.b_yaw for p in pts], [p.b_pitch for p in pts], [p.b_looks for p in pts])}  # fmt: skip
+        series = {
+            "A": ([p.a_yaw for p in pts], [p.a_pitch for p in pts], [p.a_looks for p in pts]),
+            "B": ([p.b_yaw for p in pts], [p.b_pitch for p in pts], [p.b_looks for p in pts]),
+        }
         for person, color in (("A", COLOR_A), ("B", COLOR_B)):
             yaw, pitch, looks = series[person]
             marker = "o" if person == "A" else "s"
             ax1.plot(x, yaw, color=color, lw=1.4, marker=marker, ms=3.5, label=f"{person} yaw")
-            ax1.plot(x, pitch, color=color, lw=1.2, ls="--", marker=marker, ms=3.5, mfc="white",
-                     label=f"{person} pitch")  # fmt: skip
+            ax1.plot(
+                x, pitch, color=color, lw=1.2, ls="--", marker=marker, ms=3.5, mfc="white", label=f"{person} pitch"
+            )
             yrow = 1 if person == "A" else 0
             for i, v in enumerate(looks):
                 if v is None:
@@ -217,10 +226,26 @@ def segment_chart_png(rows: list[dict[str, Any]]) -> bytes:
             if not p.has_pair:
                 for ax in (ax1, ax2, ax3):
                     ax.axvspan(i - 0.4, i + 0.4, color="#eeeeee", lw=0, zorder=0)
-                    ax.text(i, 0.5, "no pair", transform=ax.get_xaxis_transform(), ha="center", va="center",
-                            fontsize=6, color="#666666", rotation=90)  # fmt: skip
-        ax1.legend(loc="lower left", bbox_to_anchor=(0.0, 1.02), ncol=4, frameon=False, borderaxespad=0.0,
-                   handlelength=2.2, columnspacing=1.0)  # fmt: skip
+                    ax.text(
+                        i,
+                        0.5,
+                        "no pair",
+                        transform=ax.get_xaxis_transform(),
+                        ha="center",
+                        va="center",
+                        fontsize=6,
+                        color="#666666",
+                        rotation=90,
+                    )
+        ax1.legend(
+            loc="lower left",
+            bbox_to_anchor=(0.0, 1.02),
+            ncol=4,
+            frameon=False,
+            borderaxespad=0.0,
+            handlelength=2.2,
+            columnspacing=1.0,
+        )
         return _png(fig)
 
 

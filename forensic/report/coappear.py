@@ -164,25 +164,44 @@ def _fill(ctx: ReportContext, view: CoappearView, pairs_csv: str, ids_csv: str) 
     videos = {v.sha256: v for v in ctx.videos}
     for name, rows in list(by_pair.items())[:PAIRS_SHOWN]:
         h = rows[0]
-        pv = PairView(name, h["identity_1"], h["identity_2"], int(h["pair_segments"]), int(h["pair_files"]),
-                      int(h["pair_cameras"]), int(h["pair_flagged"]), "")
+        pv = PairView(
+            name,
+            h["identity_1"],
+            h["identity_2"],
+            int(h["pair_segments"]),
+            int(h["pair_files"]),
+            int(h["pair_cameras"]),
+            int(h["pair_flagged"]),
+            "",
+        )
         walls = []
         for r in rows:
             v = videos.get(r["sha256"])
             wall = v.clock.at(float(r["start_s"])) if v is not None else None
             walls.append(parse_utc(wall))
-            pv.occurrences.append(OccurrenceView(
-                v.n if v is not None else None, os.path.basename(r["path"]),
-                "this file" if r["camera"] == r["path"] else r["camera"], int(r["segment_index"]),
-                r["start_tc"], r["end_tc"], int(r["start_frame"]), int(r["end_frame"]), wall, r["flagged"] == "yes",
-                f"{float(r['score']):.3f}" if r["score"] else "",
-            ))
+            pv.occurrences.append(
+                OccurrenceView(
+                    v.n if v is not None else None,
+                    os.path.basename(r["path"]),
+                    "this file" if r["camera"] == r["path"] else r["camera"],
+                    int(r["segment_index"]),
+                    r["start_tc"],
+                    r["end_tc"],
+                    int(r["start_frame"]),
+                    int(r["end_frame"]),
+                    wall,
+                    r["flagged"] == "yes",
+                    f"{float(r['score']):.3f}" if r["score"] else "",
+                )
+            )
         if all(walls):
             ends = [w.timestamp() + float(r["end_s"]) - float(r["start_s"]) for w, r in zip(walls, rows)]
             pv.span = f"{_span(max(ends) - min(w.timestamp() for w in walls))} (wall clock)"
         elif pv.files == 1:
-            pv.span = f"{_span(max(float(r['end_s']) for r in rows) - min(float(r['start_s']) for r in rows))} " \
-                      "(within one file)"
+            pv.span = (
+                f"{_span(max(float(r['end_s']) for r in rows) - min(float(r['start_s']) for r in rows))} "
+                "(within one file)"
+            )
         else:
             pv.span = "unknown: not every file has a wall clock"
         try:
@@ -194,7 +213,10 @@ def _fill(ctx: ReportContext, view: CoappearView, pairs_csv: str, ids_csv: str) 
             if ident not in view.identities:
                 r = idents.get(ident, {})
                 view.identities[ident] = IdentityView(
-                    ident, int(r.get("segments") or 0), int(r.get("files") or 0), int(r.get("cameras") or 0),
+                    ident,
+                    int(r.get("segments") or 0),
+                    int(r.get("files") or 0),
+                    int(r.get("cameras") or 0),
                     int(r.get("flagged_segments") or 0),
                     _thumb(ctx, r.get("thumbnail_features_dir", ""), r.get("thumbnail_person", "")),
                 )

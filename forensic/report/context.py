@@ -22,15 +22,14 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from forensic.records import EvidenceItem, EvidenceStatus, Finding, FindingStatus
+from forensic.fsutil import sha256_path
+from forensic.records import EvidenceItem, EvidenceStatus, Finding, FindingStatus, unescape_path
+from forensic.records import record_from_row as _records_from_row
 from forensic.report.finding import LOOK_RULE, STREAMS_NOT_EXPOSED
 from forensic.report.player import player_clock
-from forensic.records import record_from_row as _records_from_row
-from forensic.records import unescape_path
-from forensic.fsutil import sha256_path
 from forensic.store.case import EVIDENCE, MANIFEST, PROBLEMS, SEGMENTS
 
 FINDINGS_PARQUET = "findings.parquet"
@@ -43,21 +42,49 @@ DEFAULT_TOP = 50
 PROBLEM_TEXT_MAX = 4000  # longer problem messages are cut in the report (full text in problems.jsonl)
 
 # the packages worth naming in the method section (every one is in the appendix)
-KEY_DEPENDENCIES = ("forensic", "numpy", "opencv-python", "opencv-contrib-python-headless", "dlib-bin",
-                    "face-recognition-models", "face_recognition_models", "scenedetect", "av", "tensorflow-cpu",
-                    "tensorflow_cpu", "keras", "tf_keras", "pixellib", "ray", "pandas", "pyarrow", "matplotlib",
-                    "jinja2", "weasyprint", "scikit-image")  # fmt: skip
+KEY_DEPENDENCIES = (
+    "forensic",
+    "numpy",
+    "opencv-python",
+    "opencv-contrib-python-headless",
+    "dlib-bin",
+    "face-recognition-models",
+    "face_recognition_models",
+    "scenedetect",
+    "av",
+    "tensorflow-cpu",
+    "tensorflow_cpu",
+    "keras",
+    "tf_keras",
+    "pixellib",
+    "ray",
+    "pandas",
+    "pyarrow",
+    "matplotlib",
+    "jinja2",
+    "weasyprint",
+    "scikit-image",
+)
 
 
 # the model card's facts shown in the method section, (label, dotted path), when present
 CARD_FACTS = (
-    ("card format", "format"), ("created (UTC)", "created_utc"), ("paper", "paper.title"),
-    ("architecture", "architecture.name"), ("architecture, in words", "architecture.description"),
-    ("parameters", "architecture.parameters"), ("segmenter trained with", "segmenter.name"),
-    ("training data: clips", "data.clips"), ("training data: SHA-256", "data.dataset_sha256"),
-    ("training data", "training_data"), ("split", "split.rule"), ("epochs run", "training.epochs_run"),
-    ("best epoch", "training.best_epoch"), ("seed", "training.seed"), ("card SHA-256", "card_sha256"),
-)  # fmt: skip
+    ("card format", "format"),
+    ("created (UTC)", "created_utc"),
+    ("paper", "paper.title"),
+    ("architecture", "architecture.name"),
+    ("architecture, in words", "architecture.description"),
+    ("parameters", "architecture.parameters"),
+    ("segmenter trained with", "segmenter.name"),
+    ("training data: clips", "data.clips"),
+    ("training data: SHA-256", "data.dataset_sha256"),
+    ("training data", "training_data"),
+    ("split", "split.rule"),
+    ("epochs run", "training.epochs_run"),
+    ("best epoch", "training.best_epoch"),
+    ("seed", "training.seed"),
+    ("card SHA-256", "card_sha256"),
+)
 CARD_SKIP = {"metrics", "limits", "choices", "name", "threshold"}
 
 
@@ -211,8 +238,9 @@ def read_findings(case_dir: str, notes: list[str]) -> tuple[list[Finding] | None
             rows = pd.read_parquet(pq).to_dict(orient="records")
             source = FINDINGS_PARQUET
         except Exception as exc:  # noqa: BLE001 - fall back to the CSV, and say so
-            notes.append(f"{FINDINGS_PARQUET} cannot be read ({type(exc).__name__}: {exc}); "
-                         f"{FINDINGS_CSV} used instead")  # fmt: skip
+            notes.append(
+                f"{FINDINGS_PARQUET} cannot be read ({type(exc).__name__}: {exc}); {FINDINGS_CSV} used instead"
+            )
     if rows is None and os.path.isfile(cs):
         with open(cs, newline="", encoding="utf-8") as f:
             rows = list(csv.DictReader(f))
@@ -272,9 +300,11 @@ def parse_clock_value(key: str, value: Any, origin: str) -> ClockSpec:
         except ValueError as exc:
             raise ReportError(f"clock offset for {key}: {text!r} is not an ISO 8601 time ({exc})") from exc
         if dt.tzinfo is None:
-            raise ReportError(f"clock offset for {key}: {text!r} has no time zone; give Z or +HH:MM "
-                              "(for example 2026-03-01T09:30:00Z)")  # fmt: skip
-        return ClockSpec(key, start_utc=dt.astimezone(timezone.utc), text=text, origin=origin)
+            raise ReportError(
+                f"clock offset for {key}: {text!r} has no time zone; give Z or +HH:MM "
+                "(for example 2026-03-01T09:30:00Z)"
+            )
+        return ClockSpec(key, start_utc=dt.astimezone(UTC), text=text, origin=origin)
     try:
         seconds = float(text)
     except ValueError:
@@ -316,12 +346,17 @@ class ClockSource:
         return iso_utc(self.start_utc + timedelta(seconds=float(seconds)))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"source": self.kind, "start_utc": iso_utc(self.start_utc) if self.start_utc else None,
-                "given": self.given or None, "origin": self.origin or None, "description": self.description}  # fmt: skip
+        return {
+            "source": self.kind,
+            "start_utc": iso_utc(self.start_utc) if self.start_utc else None,
+            "given": self.given or None,
+            "origin": self.origin or None,
+            "description": self.description,
+        }
 
 
 def iso_utc(dt: datetime) -> str:
-    return dt.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return dt.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def parse_utc(text: str | None) -> datetime | None:
@@ -331,31 +366,47 @@ def parse_utc(text: str | None) -> datetime | None:
         dt = datetime.fromisoformat(str(text))
     except ValueError:
         return None
-    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
-CREATION_CAVEAT = ("container creation time: unverified metadata written by the recording device or by "
-                   "software that later rewrote the file; taken here as the time of the first frame")  # fmt: skip
+CREATION_CAVEAT = (
+    "container creation time: unverified metadata written by the recording device or by "
+    "software that later rewrote the file; taken here as the time of the first frame"
+)
 
 
 def clock_source(item: EvidenceItem | None, spec: ClockSpec | None) -> ClockSource:
     created = parse_utc(item.creation_time_utc) if item is not None else None
     if spec is not None and spec.start_utc is not None:
-        return ClockSource("examiner_start", spec.start_utc,
-                           f"examiner-supplied wall-clock time of the first frame ({spec.origin})",
-                           spec.text, spec.origin)  # fmt: skip
+        return ClockSource(
+            "examiner_start",
+            spec.start_utc,
+            f"examiner-supplied wall-clock time of the first frame ({spec.origin})",
+            spec.text,
+            spec.origin,
+        )
     if spec is not None and spec.offset_s is not None:
         if created is None:
-            return ClockSource("none", None,
-                               f"an examiner offset of {spec.offset_s:+g} s was given ({spec.origin}), but the file "
-                               "has no creation time to apply it to: no wall-clock time",
-                               spec.text, spec.origin)  # fmt: skip
-        return ClockSource("examiner_offset", created + timedelta(seconds=spec.offset_s),
-                           f"container creation time {iso_utc(created)} (unverified metadata) corrected by the "
-                           f"examiner-supplied offset {spec.offset_s:+g} s ({spec.origin})",
-                           spec.text, spec.origin)  # fmt: skip
+            return ClockSource(
+                "none",
+                None,
+                f"an examiner offset of {spec.offset_s:+g} s was given ({spec.origin}), but the file "
+                "has no creation time to apply it to: no wall-clock time",
+                spec.text,
+                spec.origin,
+            )
+        return ClockSource(
+            "examiner_offset",
+            created + timedelta(seconds=spec.offset_s),
+            f"container creation time {iso_utc(created)} (unverified metadata) corrected by the "
+            f"examiner-supplied offset {spec.offset_s:+g} s ({spec.origin})",
+            spec.text,
+            spec.origin,
+        )
     if created is not None:
-        return ClockSource("creation_time", created, CREATION_CAVEAT, item.creation_time_utc or "", "container metadata")
+        return ClockSource(
+            "creation_time", created, CREATION_CAVEAT, item.creation_time_utc or "", "container metadata"
+        )
     return ClockSource("none", None, "no creation time in the file and no examiner offset: no wall-clock time")
 
 
@@ -564,10 +615,15 @@ class ReportContext:
             return None
         per = test.get("per_class") if isinstance(test.get("per_class"), dict) else {}
         st = per.get(STALKING) if isinstance(per.get(STALKING), dict) else {}
-        return {"n": test.get("n", test.get("clips")), "accuracy": test.get("accuracy"),
-                "precision": st.get("precision"), "recall": st.get("recall"),
-                "macro_f1": dig(test, "macro.f1") if dig(test, "macro.f1") is not None else test.get("f1"),
-                "confusion": test.get("confusion"), "confusion_axes": test.get("confusion_axes")}  # fmt: skip
+        return {
+            "n": test.get("n", test.get("clips")),
+            "accuracy": test.get("accuracy"),
+            "precision": st.get("precision"),
+            "recall": st.get("recall"),
+            "macro_f1": dig(test, "macro.f1") if dig(test, "macro.f1") is not None else test.get("f1"),
+            "confusion": test.get("confusion"),
+            "confusion_axes": test.get("confusion_axes"),
+        }
 
     @property
     def score_bands(self) -> list[tuple[str, int]]:
@@ -578,8 +634,11 @@ class ReportContext:
         for hi, lo in zip(edges, edges[1:]):
             if lo >= hi:
                 continue
-            n = sum(1 for sv in self.flagged
-                    if lo <= float(sv.finding.score) < hi or (hi == 1.0 and float(sv.finding.score) == 1.0))  # fmt: skip
+            n = sum(
+                1
+                for sv in self.flagged
+                if lo <= float(sv.finding.score) < hi or (hi == 1.0 and float(sv.finding.score) == 1.0)
+            )
             out.append((f"{lo:g} to {hi:g}", n))
         return out
 
@@ -683,7 +742,10 @@ class ReportContext:
 
 
 CASE_RECORDS = (
-    ("evidence.csv", "every input: path, SHA-256 before and after, size, container, codec, frame rates, clocks, status"),
+    (
+        "evidence.csv",
+        "every input: path, SHA-256 before and after, size, container, codec, frame rates, clocks, status",
+    ),
     ("segments.csv", "every segment: times in every clock, sample frames, flags"),
     ("findings.parquet", "every segment's result: status, score, label, people found, model and configuration hashes"),
     ("findings.csv", "the same, as text"),
@@ -691,12 +753,14 @@ CASE_RECORDS = (
     ("features/", "per segment: features.csv (5 x 29 numbers), keyframes/ (annotated), stills/ (as decoded)"),
     ("timelines/", "per file: every decoded frame's index and timestamps"),
     ("segments/", "per file: scene cuts and segments (resume cache)"),
-)  # fmt: skip
+)
 
-NO_LIMITS_WORDS = ("The model card does not state the model's limits in words. A model of this kind is only as good as "
-                   "the clips it was trained on; unless those clips are known to be real, labelled footage like the "
-                   "footage of this case, take it that the model has never been validated on real stalking: its "
-                   "scores on real footage may mean little.")  # fmt: skip
+NO_LIMITS_WORDS = (
+    "The model card does not state the model's limits in words. A model of this kind is only as good as "
+    "the clips it was trained on; unless those clips are known to be real, labelled footage like the "
+    "footage of this case, take it that the model has never been validated on real stalking: its "
+    "scores on real footage may mean little."
+)
 
 
 def _words(v: Any) -> list[str]:
@@ -705,15 +769,19 @@ def _words(v: Any) -> list[str]:
     if isinstance(v, (list, tuple)):
         return [w for x in v for w in _words(x)]
     if isinstance(v, dict):
-        return [f"{k}: {x}" if not isinstance(x, (dict, list)) else f"{k}: {json.dumps(x, ensure_ascii=False)}"
-                for k, x in v.items()]  # fmt: skip
+        return [
+            f"{k}: {x}" if not isinstance(x, (dict, list)) else f"{k}: {json.dumps(x, ensure_ascii=False)}"
+            for k, x in v.items()
+        ]
     return [] if v is None else [str(v)]
 
 
 def model_limits(card: dict[str, Any] | None) -> list[str]:
     if not card:
-        return ["No model card is recorded: nothing is known here about what the model was trained on or how well "
-                "it does; treat every score as unvalidated."]  # fmt: skip
+        return [
+            "No model card is recorded: nothing is known here about what the model was trained on or how well "
+            "it does; treat every score as unvalidated."
+        ]
     stated = _words(card.get("limits")) + _words(card.get("training_data"))
     if stated:
         return stated
@@ -722,9 +790,13 @@ def model_limits(card: dict[str, Any] | None) -> list[str]:
     seg = dig(card, "segmenter.name")
     parts = []
     if clips:
-        parts.append(f"The model was trained on {sum(int(n) for n in clips.values() if isinstance(n, int))} clips ("
-                     + ", ".join(f"{n} {k}" for k, n in clips.items()) + ")"
-                     + (f", with the {seg} people segmenter" if seg else "") + ".")  # fmt: skip
+        parts.append(
+            f"The model was trained on {sum(int(n) for n in clips.values() if isinstance(n, int))} clips ("
+            + ", ".join(f"{n} {k}" for k, n in clips.items())
+            + ")"
+            + (f", with the {seg} people segmenter" if seg else "")
+            + "."
+        )
     return parts + [NO_LIMITS_WORDS]
 
 
@@ -738,9 +810,15 @@ def config_hash(config: Any) -> str:
     return hashlib.sha256(blob).hexdigest()
 
 
-def load_context(case_dir: str, *, agency: str | None = None, clock_specs: list[ClockSpec] | None = None,
-                 top: int = DEFAULT_TOP, issued_utc: str | None = None,
-                 report_argv: list[str] | None = None) -> ReportContext:  # fmt: skip
+def load_context(
+    case_dir: str,
+    *,
+    agency: str | None = None,
+    clock_specs: list[ClockSpec] | None = None,
+    top: int = DEFAULT_TOP,
+    issued_utc: str | None = None,
+    report_argv: list[str] | None = None,
+) -> ReportContext:
     """Read the case folder. Raises :class:`ReportError` for a folder that is not a case, or a
     clock offset naming no file of the case."""
     case_dir = os.path.abspath(case_dir)
@@ -752,7 +830,7 @@ def load_context(case_dir: str, *, agency: str | None = None, clock_specs: list[
     problems = read_problems(case_dir, notes)
     findings, findings_source = read_findings(case_dir, notes)
     segments_total = count_segments(case_dir)
-    issued = issued_utc or iso_utc(datetime.now(timezone.utc))
+    issued = issued_utc or iso_utc(datetime.now(UTC))
 
     # clock statements: manifest first, the command line overrides
     specs: dict[str, ClockSpec] = {}
@@ -768,14 +846,18 @@ def load_context(case_dir: str, *, agency: str | None = None, clock_specs: list[
                 continue
             sha = _resolve_clock_key(spec.key, by_path, shas)
             if sha is None:
-                notes.append(f"manifest clock_offsets names {plain_visible(str(key))}, which is no file of this case; ignored")
+                notes.append(
+                    f"manifest clock_offsets names {plain_visible(str(key))}, which is no file of this case; ignored"
+                )
             else:
                 specs[sha] = spec
     for spec in clock_specs or []:
         sha = _resolve_clock_key(spec.key, by_path, shas)
         if sha is None:
-            raise ReportError(f"--clock-offset: {spec.key!r} is neither the SHA-256 nor the path of a file of this case "
-                              "(see evidence.csv)")  # fmt: skip
+            raise ReportError(
+                f"--clock-offset: {spec.key!r} is neither the SHA-256 nor the path of a file of this case "
+                "(see evidence.csv)"
+            )
         specs[sha] = spec
 
     # files
@@ -813,7 +895,11 @@ def load_context(case_dir: str, *, agency: str | None = None, clock_specs: list[
     video_of: dict[str, VideoView] = {}
     for fv in files:
         it = fv.item
-        if not it.sha256 or it.duplicate_of is not None or it.status not in (EvidenceStatus.ANALYSED, EvidenceStatus.PARTIAL):
+        if (
+            not it.sha256
+            or it.duplicate_of is not None
+            or it.status not in (EvidenceStatus.ANALYSED, EvidenceStatus.PARTIAL)
+        ):
             continue
         if it.sha256 in video_of:
             continue
@@ -839,8 +925,10 @@ def load_context(case_dir: str, *, agency: str | None = None, clock_specs: list[
             notes.append(f"{video_of[sha].clock.description} (file {sha})")
     orphans = sorted({f.sha256 for f in findings} - set(video_of))
     for sha in orphans:
-        notes.append(f"findings name the file {sha}, which evidence.csv does not list as analysed footage; "
-                     "they are counted but have no file details")  # fmt: skip
+        notes.append(
+            f"findings name the file {sha}, which evidence.csv does not list as analysed footage; "
+            "they are counted but have no file details"
+        )
 
     segments: list[SegmentView] = []
     for f in sorted(findings, key=lambda f: (f.path, f.sha256, f.start_frame)):
@@ -850,8 +938,10 @@ def load_context(case_dir: str, *, agency: str | None = None, clock_specs: list[
             sv.wall_start, sv.wall_end = v.clock.at(f.start_s), v.clock.at(f.end_s)
             sv.player_start, sv.player_end = v.player.at(f.start_s), v.player.at(f.end_s)
         segments.append(sv)
-    flagged = sorted((s for s in segments if s.flagged),
-                     key=lambda s: (-float(s.finding.score), s.finding.path, s.finding.start_frame))  # fmt: skip
+    flagged = sorted(
+        (s for s in segments if s.flagged),
+        key=lambda s: (-float(s.finding.score), s.finding.path, s.finding.start_frame),
+    )
     for rank, s in enumerate(flagged, 1):
         s.rank = rank
     detailed = flagged if top == 0 else flagged[:top]
@@ -864,35 +954,58 @@ def load_context(case_dir: str, *, agency: str | None = None, clock_specs: list[
     fstatus = Counter(str(f.status) for f in findings)
     unique_footage = [i for i in items if i.is_footage and i.duplicate_of is None]
     summary = Summary(
-        inputs=len(items), by_status=by_status,
-        footage_files=sum(1 for i in items if i.is_footage), unique_footage=len(unique_footage),
+        inputs=len(items),
+        by_status=by_status,
+        footage_files=sum(1 for i in items if i.is_footage),
+        unique_footage=len(unique_footage),
         duplicates=sum(1 for i in items if i.duplicate_of is not None),
         footage_seconds=float(sum(i.duration_s or 0.0 for i in unique_footage)),
-        segments_total=segments_total, findings_total=len(findings),
+        segments_total=segments_total,
+        findings_total=len(findings),
         by_finding_status=dict(sorted(fstatus.items())),
-        classified=fstatus.get(str(FindingStatus.ANALYSED), 0), flagged=len(flagged),
+        classified=fstatus.get(str(FindingStatus.ANALYSED), 0),
+        flagged=len(flagged),
         not_flagged=fstatus.get(str(FindingStatus.ANALYSED), 0) - len(flagged),
         insufficient=fstatus.get(str(FindingStatus.INSUFFICIENT_SUBJECTS), 0),
-        short_shot=fstatus.get(str(FindingStatus.SHORT_SHOT), 0), failed=fstatus.get(str(FindingStatus.FAILED), 0),
+        short_shot=fstatus.get(str(FindingStatus.SHORT_SHOT), 0),
+        failed=fstatus.get(str(FindingStatus.FAILED), 0),
         files_with_flags=sum(1 for v in videos if v.flagged),
         flagged_seconds=float(sum(s.finding.end_s - s.finding.start_s for s in flagged)),
         evidence_changed=[i.path for i in items if i.hash_verified is False],
-    )  # fmt: skip
+    )
 
     if findings_source is not None and segments_total is not None and segments_total != len(findings):
-        notes.append(f"segments.csv lists {segments_total} segment(s) but the findings hold {len(findings)}: "
-                     "segments without a finding were not classified")  # fmt: skip
+        notes.append(
+            f"segments.csv lists {segments_total} segment(s) but the findings hold {len(findings)}: "
+            "segments without a finding were not classified"
+        )
 
     agency_origin = "command line (--agency)" if agency else ("manifest" if manifest.get("agency") else "")
     ctx = ReportContext(
-        case_dir=case_dir, manifest=manifest, issued_utc=issued, revision=_revision(manifest),
+        case_dir=case_dir,
+        manifest=manifest,
+        issued_utc=issued,
+        revision=_revision(manifest),
         manifest_sha256=sha256_path(os.path.join(case_dir, MANIFEST)),
-        agency=agency or manifest.get("agency") or None, agency_origin=agency_origin, top=top,
-        files=files, duplicate_groups=[g for g in dup_groups.values() if len(g) > 1], failed_files=failed_files,
-        videos=videos, findings_source=findings_source, segments=segments, flagged=flagged, detailed=detailed,
-        contact=contact, summary=summary, problems=problems, general_problems=general, notes=notes,
-        clock_specs=list(clock_specs or []), report_argv=list(report_argv or []),
-    )  # fmt: skip
+        agency=agency or manifest.get("agency") or None,
+        agency_origin=agency_origin,
+        top=top,
+        files=files,
+        duplicate_groups=[g for g in dup_groups.values() if len(g) > 1],
+        failed_files=failed_files,
+        videos=videos,
+        findings_source=findings_source,
+        segments=segments,
+        flagged=flagged,
+        detailed=detailed,
+        contact=contact,
+        summary=summary,
+        problems=problems,
+        general_problems=general,
+        notes=notes,
+        clock_specs=list(clock_specs or []),
+        report_argv=list(report_argv or []),
+    )
     ctx.segmenters = dict(Counter(f.segmenter or NOT_RECORDED for f in findings if f.status == FindingStatus.ANALYSED))
     ctx.thresholds = sorted({float(f.threshold) for f in findings if f.threshold is not None})
     ctx.config_check = _check_config(manifest, findings)
@@ -931,8 +1044,11 @@ def _check_config(manifest: dict[str, Any], findings: list[Finding]) -> str:
     cfg, recorded = manifest.get("config"), manifest.get("config_sha256")
     if cfg is None or not recorded:
         return "the configuration or its hash is not recorded"
-    text = ("matches the configuration shown" if config_hash(cfg) == recorded
-            else f"DOES NOT MATCH the configuration shown (which hashes to {config_hash(cfg)})")  # fmt: skip
+    text = (
+        "matches the configuration shown"
+        if config_hash(cfg) == recorded
+        else f"DOES NOT MATCH the configuration shown (which hashes to {config_hash(cfg)})"
+    )
     others = sorted({f.config_sha256 for f in findings if f.config_sha256 and f.config_sha256 != recorded})
     if others:
         text += f"; {len(others)} other configuration hash(es) appear in the findings: " + ", ".join(others)
@@ -957,7 +1073,9 @@ def check_outputs(case_dir: str, manifest: dict[str, Any]) -> dict[str, Any]:
         try:
             now = sha256_path(full)
         except OSError as exc:
-            mismatches.append({"path": rel, "problem": f"missing or unreadable ({exc.strerror or exc})", "expected": sha})
+            mismatches.append(
+                {"path": rel, "problem": f"missing or unreadable ({exc.strerror or exc})", "expected": sha}
+            )
             continue
         if now == sha:
             g["ok"] += 1
@@ -972,17 +1090,37 @@ def _banners(ctx: ReportContext) -> list[tuple[str, str]]:
     out = []
     m = ctx.manifest
     if ctx.summary.evidence_changed:
-        out.append(("critical", f"{len(ctx.summary.evidence_changed)} evidence file(s) CHANGED or became unreadable "
-                                "during the scan (SHA-256 after the scan differs from before): see Items examined."))
+        out.append(
+            (
+                "critical",
+                f"{len(ctx.summary.evidence_changed)} evidence file(s) CHANGED or became unreadable "
+                "during the scan (SHA-256 after the scan differs from before): see Items examined.",
+            )
+        )
     if m.get("status") != "complete":
-        out.append(("critical", f"The scan did not complete (status: {plain_visible(str(m.get('status')))}); "
-                                "results cover only what was done."))
+        out.append(
+            (
+                "critical",
+                f"The scan did not complete (status: {plain_visible(str(m.get('status')))}); "
+                "results cover only what was done.",
+            )
+        )
     if ctx.outputs_check.get("mismatches"):
-        out.append(("critical", f"{len(ctx.outputs_check['mismatches'])} case folder file(s) differ from the hashes "
-                                "recorded at the end of the scan: see Integrity."))
+        out.append(
+            (
+                "critical",
+                f"{len(ctx.outputs_check['mismatches'])} case folder file(s) differ from the hashes "
+                "recorded at the end of the scan: see Integrity.",
+            )
+        )
     if ctx.findings_source is None:
-        out.append(("warning", "No findings: the model stage has not been run on this case, so no segment was "
-                               "classified. This report lists the items examined and their segments only."))
+        out.append(
+            (
+                "warning",
+                "No findings: the model stage has not been run on this case, so no segment was "
+                "classified. This report lists the items examined and their segments only.",
+            )
+        )
     if (m.get("tool") or {}).get("dirty"):
         out.append(("warning", "The tool ran from a source checkout with uncommitted changes (tool.dirty)."))
     if ctx.summary.failed:

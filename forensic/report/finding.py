@@ -21,9 +21,11 @@ from dataclasses import dataclass
 from typing import Any
 
 LOOK_MIN_DEG = 10.0
-LOOK_RULE = (f"a person counts as looking toward the other when the head is turned at least {LOOK_MIN_DEG:g} degrees "
-             "toward the side of the picture where the other's nose is (yaw > 0 turns toward the picture's right); "
-             "a reading of the yaw and the two noses' positions, not a model output")  # fmt: skip
+LOOK_RULE = (
+    f"a person counts as looking toward the other when the head is turned at least {LOOK_MIN_DEG:g} degrees "
+    "toward the side of the picture where the other's nose is (yaw > 0 turns toward the picture's right); "
+    "a reading of the yaw and the two noses' positions, not a model output"
+)
 STREAM_KEYS = ("stream_contributions", "streams")
 
 
@@ -69,14 +71,22 @@ def curves(rows: list[dict[str, Any]]) -> list[FramePoint]:
         a_yaw, b_yaw = _num(r.get("A_yaw")), _num(r.get("B_yaw"))
         frame = _num(r.get("frame"))
         faces = _num(r.get("faces"))
-        out.append(FramePoint(
-            frame=int(frame) if math.isfinite(frame) else None, s=_num(r.get("s")),
-            a_yaw=a_yaw, a_pitch=_num(r.get("A_pitch")), b_yaw=b_yaw, b_pitch=_num(r.get("B_pitch")),
-            a_looks=looks_toward(a_yaw, ax, bx), b_looks=looks_toward(b_yaw, bx, ax),
-            distance_px=_num(r.get("distance_px")), distance_norm=_num(r.get("distance_norm")),
-            faces=int(faces) if math.isfinite(faces) else None,
-            has_pair=str(r.get("has_pair")).strip().lower() in ("true", "1", "yes"),
-        ))  # fmt: skip
+        out.append(
+            FramePoint(
+                frame=int(frame) if math.isfinite(frame) else None,
+                s=_num(r.get("s")),
+                a_yaw=a_yaw,
+                a_pitch=_num(r.get("A_pitch")),
+                b_yaw=b_yaw,
+                b_pitch=_num(r.get("B_pitch")),
+                a_looks=looks_toward(a_yaw, ax, bx),
+                b_looks=looks_toward(b_yaw, bx, ax),
+                distance_px=_num(r.get("distance_px")),
+                distance_norm=_num(r.get("distance_norm")),
+                faces=int(faces) if math.isfinite(faces) else None,
+                has_pair=str(r.get("has_pair")).strip().lower() in ("true", "1", "yes"),
+            )
+        )
     return out
 
 
@@ -98,14 +108,17 @@ def stream_contributions(features_json: dict[str, Any]) -> list[tuple[str, str]]
                 if isinstance(x, (int, float)) and not isinstance(x, bool):
                     rows.append((str(name), f"{float(x):.4g}"))
                 elif isinstance(x, (list, tuple)):
-                    rows.append((str(name), ", ".join(f"{float(e):.3g}" if isinstance(e, (int, float)) else str(e)
-                                                      for e in x)))  # fmt: skip
+                    rows.append(
+                        (str(name), ", ".join(f"{float(e):.3g}" if isinstance(e, (int, float)) else str(e) for e in x))
+                    )
                 else:
                     rows.append((str(name), str(x)))
             return rows
     return None
 
 
-STREAMS_NOT_EXPOSED = ("Not recorded for this segment: the model does not expose its two streams' contributions "
-                       "(the frames stream and the numbers stream each end in 4 values that a nonlinear fusion "
-                       "layer mixes into the score), and this report does not estimate them.")  # fmt: skip
+STREAMS_NOT_EXPOSED = (
+    "Not recorded for this segment: the model does not expose its two streams' contributions "
+    "(the frames stream and the numbers stream each end in 4 values that a nonlinear fusion "
+    "layer mixes into the score), and this report does not estimate them."
+)

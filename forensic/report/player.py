@@ -40,17 +40,21 @@ def _finite(v: float | None) -> bool:
 
 def player_clock(item: EvidenceItem | None) -> PlayerClock:
     if item is None or not _finite(item.start_pts_s) or not _finite(getattr(item, "format_start_time_s", None)):
-        return PlayerClock(0.0, False, "the container start time is not recorded: player time taken as time from the "
-                                       "first frame")  # fmt: skip
+        return PlayerClock(
+            0.0, False, "the container start time is not recorded: player time taken as time from the first frame"
+        )
     offset = round(float(item.start_pts_s) - float(item.format_start_time_s), 6)
     if offset < 0:  # the first decoded frame before the container's start: players show it at 0
         offset = 0.0
     if offset == 0:
         return PlayerClock(0.0, True, "the video starts with the file: player time = time from the first frame")
-    return PlayerClock(offset, True,
-                       f"another stream (audio) starts {offset:.3f} s before the video: players show the first "
-                       f"frame at {offset:.3f} s, so player time = time from the first frame + "
-                       f"{offset:.3f} s")  # fmt: skip
+    return PlayerClock(
+        offset,
+        True,
+        f"another stream (audio) starts {offset:.3f} s before the video: players show the first "
+        f"frame at {offset:.3f} s, so player time = time from the first frame + "
+        f"{offset:.3f} s",
+    )
 
 
 def file_url(path: str, start_s: float | None = None, end_s: float | None = None) -> str:

@@ -153,6 +153,22 @@ def environment(templates_dir: str):
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(plain=plain_visible, tojson_compact=tojson_compact, shown=shown, shown_text=shown_text, plural=plural, num=num, integer=integer, size=size, seconds=seconds, tc=tc, hours=hours,
-                       yesno=yesno, pretty_json=pretty_json, flat=flat, value=value, fval=fval)  # fmt: skip
+    env.filters.update(
+        plain=plain_visible,
+        tojson_compact=tojson_compact,
+        shown=shown,
+        shown_text=shown_text,
+        plural=plural,
+        num=num,
+        integer=integer,
+        size=size,
+        seconds=seconds,
+        tc=tc,
+        hours=hours,
+        yesno=yesno,
+        pretty_json=pretty_json,
+        flat=flat,
+        value=value,
+        fval=fval,
+    )
     return env

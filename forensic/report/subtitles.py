@@ -30,9 +30,11 @@ from typing import Any
 
 from forensic.report.context import plain_visible
 
-CLOCK_NOTE = ("Times are player time, what VLC and mpv show: seconds from the start of the file (the first video "
-              "frame, or an earlier audio start); not the stream's presentation timestamps, "
-              "not wall-clock time.")  # fmt: skip
+CLOCK_NOTE = (
+    "Times are player time, what VLC and mpv show: seconds from the start of the file (the first video "
+    "frame, or an earlier audio start); not the stream's presentation timestamps, "
+    "not wall-clock time."
+)
 SRT_CLOCK = "(player time)"
 
 
@@ -88,22 +90,34 @@ def cues(segments: Sequence[Any], offset_s: float = 0.0) -> list[Cue]:
     for s in sorted(segments, key=lambda s: (s.finding.start_s, s.finding.start_frame)):
         f = s.finding
         thr = "" if f.threshold is None else f" (threshold {float(f.threshold):.3f})"
-        out.append(Cue(
-            float(f.start_s) + offset_s, float(f.end_s) + offset_s,
-            (f"FLAGGED #{s.rank}: stalking score {float(f.score):.3f}{thr}",
-             f"segment {f.segment_index}, frames {f.start_frame}-{f.end_frame - 1}"),
-            f"flag-{s.rank}",
-        ))  # fmt: skip
+        out.append(
+            Cue(
+                float(f.start_s) + offset_s,
+                float(f.end_s) + offset_s,
+                (
+                    f"FLAGGED #{s.rank}: stalking score {float(f.score):.3f}{thr}",
+                    f"segment {f.segment_index}, frames {f.start_frame}-{f.end_frame - 1}",
+                ),
+                f"flag-{s.rank}",
+            )
+        )
     return out
 
 
-def webvtt(video_path: str, sha256: str, segments: Sequence[Any], report_id: str = "", revision: int = 1,
-           offset_s: float = 0.0) -> str:
-    lines = ["WEBVTT", "", "NOTE", _safe_line(CLOCK_NOTE),
-             _safe_line(f"Flagged intervals of the file with SHA-256 {sha256}"),
-             "File: " + _safe_line(video_path),
-             _safe_line(f"Forensic report {report_id} revision {revision}. One cue per flagged segment."),
-             _safe_line(f"The first video frame is at {offset_s:.3f} s of player time."), ""]  # fmt: skip
+def webvtt(
+    video_path: str, sha256: str, segments: Sequence[Any], report_id: str = "", revision: int = 1, offset_s: float = 0.0
+) -> str:
+    lines = [
+        "WEBVTT",
+        "",
+        "NOTE",
+        _safe_line(CLOCK_NOTE),
+        _safe_line(f"Flagged intervals of the file with SHA-256 {sha256}"),
+        "File: " + _safe_line(video_path),
+        _safe_line(f"Forensic report {report_id} revision {revision}. One cue per flagged segment."),
+        _safe_line(f"The first video frame is at {offset_s:.3f} s of player time."),
+        "",
+    ]
     for c in cues(segments, offset_s):
         lines += [c.ident, f"{vtt_time(c.start_s)} --> {vtt_time(c.end_s)}", *(_safe_line(x) for x in c.lines), ""]
     return "\n".join(lines)
@@ -112,8 +126,13 @@ def webvtt(video_path: str, sha256: str, segments: Sequence[Any], report_id: str
 def srt(segments: Sequence[Any], offset_s: float = 0.0) -> str:
     lines: list[str] = []
     for n, c in enumerate(cues(segments, offset_s), 1):
-        lines += [str(n), f"{srt_time(c.start_s)} --> {srt_time(c.end_s)}", *(_safe_line(x) for x in c.lines),
-                  SRT_CLOCK, ""]  # fmt: skip
+        lines += [
+            str(n),
+            f"{srt_time(c.start_s)} --> {srt_time(c.end_s)}",
+            *(_safe_line(x) for x in c.lines),
+            SRT_CLOCK,
+            "",
+        ]
     return "\n".join(lines)
 
 

@@ -20,10 +20,10 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from forensic.fsutil import sha256_path
 from forensic.intake.hashing import sha256_file
 from forensic.records import EvidenceItem, escape_path
 from forensic.report.context import FINDINGS_CSV, REPORT_DIR, ReportError, config_hash, inside_case, read_manifest
-from forensic.fsutil import sha256_path
 from forensic.store.case import EVIDENCE, MANIFEST, SEGMENTS
 
 SIDECAR = "report.sha256"
@@ -76,15 +76,17 @@ def read_sidecar(path: str) -> dict[str, str]:
     return out
 
 
-def verify(case_dir: str, progress: Callable[[str], None] | None = None,
-           manifest_sha256: str | None = None) -> list[Mismatch]:
+def verify(
+    case_dir: str, progress: Callable[[str], None] | None = None, manifest_sha256: str | None = None
+) -> list[Mismatch]:
     """Every mismatch between the case folder (and the evidence) and its records; [] when all match.
     Raises :class:`ReportError` when ``case_dir`` is not a case folder."""
     return verify_case(case_dir, progress, manifest_sha256).mismatches
 
 
-def verify_case(case_dir: str, progress: Callable[[str], None] | None = None,
-                manifest_sha256: str | None = None) -> VerifyResult:
+def verify_case(
+    case_dir: str, progress: Callable[[str], None] | None = None, manifest_sha256: str | None = None
+) -> VerifyResult:
     """``manifest_sha256``: the manifest's SHA-256 as the scan (or ``forensic report``) printed it;
     anything else means manifest.json was rewritten since, however consistent it looks."""
     case_dir = os.path.abspath(case_dir)
@@ -97,8 +99,16 @@ def verify_case(case_dir: str, progress: Callable[[str], None] | None = None,
     if manifest_sha256 is not None:
         want = manifest_sha256.strip().lower()
         if want != res.manifest_sha256:
-            res.mismatches.append(Mismatch("changed", "case file", MANIFEST, want, res.manifest_sha256,
-                                           "manifest.json is not the one whose SHA-256 was given"))
+            res.mismatches.append(
+                Mismatch(
+                    "changed",
+                    "case file",
+                    MANIFEST,
+                    want,
+                    res.manifest_sha256,
+                    "manifest.json is not the one whose SHA-256 was given",
+                )
+            )
     else:
         res.notes.append("no --manifest-sha256 given: manifest.json itself is checked only for consistency")
     for problem in check_manifest(case_dir, manifest):
@@ -168,14 +178,28 @@ def verify_case(case_dir: str, progress: Callable[[str], None] | None = None,
     for rel in sorted(set(report_files) | set(sidecar)):
         a, b = report_files.get(rel), sidecar.get(rel)
         if a and b and a != b:
-            res.mismatches.append(Mismatch("disagree", "report file", rel, a, b,
-                                           "manifest.json and report/report.sha256 record different hashes"))  # fmt: skip
+            res.mismatches.append(
+                Mismatch(
+                    "disagree",
+                    "report file",
+                    rel,
+                    a,
+                    b,
+                    "manifest.json and report/report.sha256 record different hashes",
+                )
+            )
         elif a is None and report_files:
-            res.mismatches.append(Mismatch("disagree", "report file", rel, None, b,
-                                           "listed in report/report.sha256 but not in manifest.json"))  # fmt: skip
+            res.mismatches.append(
+                Mismatch(
+                    "disagree", "report file", rel, None, b, "listed in report/report.sha256 but not in manifest.json"
+                )
+            )
         elif b is None and sidecar:
-            res.mismatches.append(Mismatch("disagree", "report file", rel, a, None,
-                                           "listed in manifest.json but not in report/report.sha256"))  # fmt: skip
+            res.mismatches.append(
+                Mismatch(
+                    "disagree", "report file", rel, a, None, "listed in manifest.json but not in report/report.sha256"
+                )
+            )
         checks[rel] = (a or b or "", "report file")
 
     for rel, (sha, what) in sorted(checks.items()):
@@ -188,8 +212,14 @@ def verify_case(case_dir: str, progress: Callable[[str], None] | None = None,
         for name in sorted(files):
             rel = os.path.relpath(os.path.join(dirpath, name), case_dir).replace(os.sep, "/")
             if rel not in known and not name.startswith(".tmp-"):
-                res.mismatches.append(Mismatch("unrecorded", "case file", rel,
-                                               detail="in the case folder but in no record (added after the fact?)"))  # fmt: skip
+                res.mismatches.append(
+                    Mismatch(
+                        "unrecorded",
+                        "case file",
+                        rel,
+                        detail="in the case folder but in no record (added after the fact?)",
+                    )
+                )
     return res
 
 
@@ -261,8 +291,10 @@ def check_manifest(case_dir: str, manifest: dict) -> list[str]:
     findings = _rows(case_dir, FINDINGS_CSV, recorded)
     if findings is not None and isinstance(summary.get("findings_by_status"), dict):
         if summary["findings_by_status"] != _counts(findings, "status"):
-            out.append(f"summary.findings_by_status {summary['findings_by_status']} but findings.csv says "
-                       f"{_counts(findings, 'status')}")
+            out.append(
+                f"summary.findings_by_status {summary['findings_by_status']} but findings.csv says "
+                f"{_counts(findings, 'status')}"
+            )
         flagged = sum(1 for r in findings if r.get("label") == "stalking")
         if summary.get("flagged") is not None and summary.get("flagged") != flagged:
             out.append(f"summary.flagged {summary.get('flagged')} but findings.csv flags {flagged}")
@@ -271,8 +303,9 @@ def check_manifest(case_dir: str, manifest: dict) -> list[str]:
         if evidence is not None and strays:
             out.append(f"findings.csv names content evidence.csv does not list: {', '.join(strays[:3])}")
     if status == "complete" and evidence is not None and findings is not None:
-        bad = any(r.get("status") in ("failed", "partial", "pending") or r.get("hash_verified") == "False"
-                  for r in evidence)
+        bad = any(
+            r.get("status") in ("failed", "partial", "pending") or r.get("hash_verified") == "False" for r in evidence
+        )
         bad = bad or any(r.get("status") == "failed" for r in findings)
         bad = bad or bool(manifest.get("evidence_changed_between_sessions"))
         bad = bad or not (manifest.get("hash_list") or {}).get("ok", True)

@@ -11,16 +11,32 @@ import numpy as np
 
 from forensic.config import SegmentConfig
 from forensic.records import (
-    PARTIAL_FILE, PTS_REORDERED, TIMELINE_GAP, EvidenceItem, EvidenceStatus, Segment, fraction_str,
-)  # fmt: skip
+    PARTIAL_FILE,
+    PTS_REORDERED,
+    TIMELINE_GAP,
+    EvidenceItem,
+    EvidenceStatus,
+    Segment,
+    fraction_str,
+)
 from forensic.segments.chunks import Chunk, ChunkResult, detect_chunk, merge_chunks, plan_chunks
 from forensic.segments.decode import DecodeReport, Timeline
 from forensic.segments.windows import sample_frames, shots_from_cuts, split_shot
 
 __all__ = [
-    "Chunk", "ChunkResult", "SegmentResult", "Timeline", "build_segments", "clip_segment", "detect_chunk",
-    "detect_cuts", "finish_file", "plan_file", "segment_file", "segment_path",
-]  # fmt: skip
+    "Chunk",
+    "ChunkResult",
+    "SegmentResult",
+    "Timeline",
+    "build_segments",
+    "clip_segment",
+    "detect_chunk",
+    "detect_cuts",
+    "finish_file",
+    "plan_file",
+    "segment_file",
+    "segment_path",
+]
 
 
 @dataclass
@@ -57,7 +73,12 @@ def find_gaps(seconds: np.ndarray) -> list[int]:
 
 
 def build_segments(
-    sha256: str, path: str, timeline: Timeline, cuts: list[int], config: SegmentConfig, partial: bool = False,
+    sha256: str,
+    path: str,
+    timeline: Timeline,
+    cuts: list[int],
+    config: SegmentConfig,
+    partial: bool = False,
     reordered: bool = False,
 ) -> list[Segment]:
     """Shots -> windows -> sample frames, as :class:`Segment` records.
@@ -126,20 +147,34 @@ def _frame_step(seconds: np.ndarray, timeline: Timeline) -> tuple[float, int]:
     return float(step_pts * timeline.time_base), step_pts
 
 
-def plan_file(item: EvidenceItem, config: SegmentConfig, fps: Fraction | None, stream_index: int | None = None,
-              expected_duration_s: float | None = None) -> list[Chunk]:  # fmt: skip
+def plan_file(
+    item: EvidenceItem,
+    config: SegmentConfig,
+    fps: Fraction | None,
+    stream_index: int | None = None,
+    expected_duration_s: float | None = None,
+) -> list[Chunk]:
     """The chunks one probed, pending piece of footage is decoded in (one unless it is long)."""
     assert item.sha256 is not None
     tb = Fraction(item.time_base) if item.time_base else None
     if item.container and "avi" in item.container.split(","):
         # AVI has no presentation timestamps: they may come out of order, so one chunk, in order
         config = dataclasses.replace(config, chunk_s=float("inf"))
-    return plan_chunks(item.path, item.sha256, config, tb, fps, item.stream_start_time_s,
-                       expected_duration_s or item.duration_container_s, stream_index)  # fmt: skip
+    return plan_chunks(
+        item.path,
+        item.sha256,
+        config,
+        tb,
+        fps,
+        item.stream_start_time_s,
+        expected_duration_s or item.duration_container_s,
+        stream_index,
+    )
 
 
-def finish_file(item: EvidenceItem, config: SegmentConfig, results: list[ChunkResult],
-                expected_duration_s: float | None = None) -> SegmentResult:  # fmt: skip
+def finish_file(
+    item: EvidenceItem, config: SegmentConfig, results: list[ChunkResult], expected_duration_s: float | None = None
+) -> SegmentResult:
     """Merge the chunks of one file, cut it into segments; fills in the decode facts of ``item``.
 
     ``item`` ends ``analysed``, ``partial`` (decoding failed part way: segments cover what
@@ -166,8 +201,9 @@ def finish_file(item: EvidenceItem, config: SegmentConfig, results: list[ChunkRe
     if short:
         problems.append(short)
     partial = bool(problems)
-    segments = build_segments(item.sha256, item.path, timeline, cuts, config, partial=partial,
-                              reordered=bool(report.non_monotonic))  # fmt: skip
+    segments = build_segments(
+        item.sha256, item.path, timeline, cuts, config, partial=partial, reordered=bool(report.non_monotonic)
+    )
     item.segment_count = len(segments)
     if partial:
         item.status = EvidenceStatus.PARTIAL
@@ -177,8 +213,13 @@ def finish_file(item: EvidenceItem, config: SegmentConfig, results: list[ChunkRe
     return SegmentResult(segments, timeline, cuts, report, detector)
 
 
-def segment_file(item: EvidenceItem, config: SegmentConfig, fps: Fraction | None, stream_index: int | None = None,
-                 expected_duration_s: float | None = None) -> SegmentResult:  # fmt: skip
+def segment_file(
+    item: EvidenceItem,
+    config: SegmentConfig,
+    fps: Fraction | None,
+    stream_index: int | None = None,
+    expected_duration_s: float | None = None,
+) -> SegmentResult:
     """Segment one probed, pending piece of footage in this process (chunk after chunk)."""
     chunks = plan_file(item, config, fps, stream_index, expected_duration_s)
     return finish_file(item, config, [detect_chunk(c, config) for c in chunks], expected_duration_s)
@@ -214,9 +255,7 @@ def _describe_timeline(item: EvidenceItem, timeline: Timeline, report: DecodeRep
             "B-frames in AVI give): the timeline uses the timestamps sorted, and frames are found by their index"
         )
     if item.frame_count_container and item.frame_count_container != item.frame_count:
-        item.warnings.append(
-            f"container says {item.frame_count_container} frames, {item.frame_count} were decoded"
-        )
+        item.warnings.append(f"container says {item.frame_count_container} frames, {item.frame_count} were decoded")
 
 
 def is_variable(intervals: np.ndarray, time_base: Fraction) -> bool:
@@ -251,8 +290,9 @@ def segment_path(path: str, config: SegmentConfig):
     info = intake.probe_item(item) if intake.hash_item(item) else None
     if info is None:
         return item, None, None
-    result = segment_file(item, config, info.avg_fps or info.nominal_fps, info.stream_index,
-                          info.stream_duration_s or info.duration_s)  # fmt: skip
+    result = segment_file(
+        item, config, info.avg_fps or info.nominal_fps, info.stream_index, info.stream_duration_s or info.duration_s
+    )
     return item, info, result
 
 
@@ -265,6 +305,7 @@ def clip_segment(path: str, samples: int = 5) -> tuple[EvidenceItem, Segment | N
         return item, None
     n = len(result.timeline)
     whole = SegmentConfig(samples=samples, window_min_s=1e6, window_target_s=1e6, window_max_s=2e6)
-    seg = build_segments(item.sha256, item.path, result.timeline, [], whole,
-                         reordered=bool(result.report.non_monotonic))[0]  # fmt: skip
+    seg = build_segments(
+        item.sha256, item.path, result.timeline, [], whole, reordered=bool(result.report.non_monotonic)
+    )[0]
     return item, dataclasses.replace(seg, flags=tuple(f for f in seg.flags if f != "short_shot"), end_frame=n)

@@ -47,8 +47,16 @@ class ChunkResult:
     detector: str = ""
 
 
-def plan_chunks(path: str, sha256: str, config: SegmentConfig, time_base: Fraction | None, fps: Fraction | None,
-                start_s: float | None, duration_s: float | None, stream_index: int | None = None) -> list[Chunk]:  # fmt: skip
+def plan_chunks(
+    path: str,
+    sha256: str,
+    config: SegmentConfig,
+    time_base: Fraction | None,
+    fps: Fraction | None,
+    start_s: float | None,
+    duration_s: float | None,
+    stream_index: int | None = None,
+) -> list[Chunk]:
     """Chunks of ``config.chunk_s`` seconds; one chunk when the duration or time base is unknown."""
     fps = fps or Fraction(25)
     tb = time_base or Fraction(1, 90000)
@@ -61,16 +69,18 @@ def plan_chunks(path: str, sha256: str, config: SegmentConfig, time_base: Fracti
     starts = [None, *bounds]
     stops = [*bounds, None]
     lengths = [config.chunk_s] * (n - 1) + [duration_s - (n - 1) * config.chunk_s]
-    return [Chunk(path, sha256, k, n, stream_index, tb, a, b, warmup, fps,
-                  length + (config.chunk_warmup_s if k else 0.0))
-            for k, (a, b, length) in enumerate(zip(starts, stops, lengths))]  # fmt: skip
+    return [
+        Chunk(path, sha256, k, n, stream_index, tb, a, b, warmup, fps, length + (config.chunk_warmup_s if k else 0.0))
+        for k, (a, b, length) in enumerate(zip(starts, stops, lengths))
+    ]
 
 
 def detect_chunk(chunk: Chunk, config: SegmentConfig) -> ChunkResult:
     """Decode one chunk (with its warm-up) and find the cuts among the frames it owns."""
     seek = None if chunk.start_pts is None else max(0, chunk.start_pts - chunk.warmup_pts)
-    reader = FrameReader(chunk.path, chunk.stream_index, width=config.detect_width, seek_pts=seek,
-                         stop_pts=chunk.stop_pts)  # fmt: skip
+    reader = FrameReader(
+        chunk.path, chunk.stream_index, width=config.detect_width, seek_pts=seek, stop_pts=chunk.stop_pts
+    )
     detector = make_detector(config, chunk.fps)
     all_pts: list[int] = []
     cuts_local: list[int] = []

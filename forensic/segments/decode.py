@@ -134,8 +134,15 @@ class FrameReader:
     :attr:`report` and :meth:`timeline` tell what was decoded.
     """
 
-    def __init__(self, path: str, stream_index: int | None = None, width: int | None = None, fmt: str = "bgr24",
-                 seek_pts: int | None = None, stop_pts: int | None = None):  # fmt: skip
+    def __init__(
+        self,
+        path: str,
+        stream_index: int | None = None,
+        width: int | None = None,
+        fmt: str = "bgr24",
+        seek_pts: int | None = None,
+        stop_pts: int | None = None,
+    ):
         """``seek_pts``: start at the key frame at or before this pts instead of the beginning;
         ``stop_pts``: stop before the first frame whose pts is at or after this one."""
         self.seek_pts = seek_pts
@@ -298,8 +305,9 @@ def _open_video(path: str, stream_index: int | None) -> Iterator[tuple[Any, Any]
         container.close()
 
 
-def read_frames(path: str, pts: list[int], stream_index: int | None = None, rotation: int = 0,
-                fmt: str = "bgr24") -> dict[int, np.ndarray]:  # fmt: skip
+def read_frames(
+    path: str, pts: list[int], stream_index: int | None = None, rotation: int = 0, fmt: str = "bgr24"
+) -> dict[int, np.ndarray]:
     """Full-size images of the frames with these presentation timestamps, upright.
 
     Seeks to a key frame before the earliest one and decodes forward until every wanted pts is
@@ -345,8 +353,9 @@ def read_frames(path: str, pts: list[int], stream_index: int | None = None, rota
     return {}
 
 
-def read_frames_by_index(path: str, indices: list[int], stream_index: int | None = None, rotation: int = 0,
-                         fmt: str = "bgr24") -> dict[int, np.ndarray]:  # fmt: skip
+def read_frames_by_index(
+    path: str, indices: list[int], stream_index: int | None = None, rotation: int = 0, fmt: str = "bgr24"
+) -> dict[int, np.ndarray]:
     """Full-size images of the frames at these decoded-frame indices, counting from the first frame.
 
     For files whose timestamps cannot find a frame (out of order, see records.PTS_REORDERED): it

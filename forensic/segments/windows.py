@@ -28,7 +28,9 @@ def window_count(duration_s: float, config: SegmentConfig) -> int:
     return n
 
 
-def split_shot(start: int, end: int, seconds: np.ndarray, config: SegmentConfig) -> list[tuple[int, int, tuple[str, ...]]]:
+def split_shot(
+    start: int, end: int, seconds: np.ndarray, config: SegmentConfig
+) -> list[tuple[int, int, tuple[str, ...]]]:
     """Cut the shot ``[start, end)`` into windows of equal duration, snapped to frame starts.
 
     ``seconds`` holds the start time of every frame plus the end of the last one (len = frames + 1),

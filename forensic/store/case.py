@@ -164,8 +164,9 @@ class CaseFolder:
         return case
 
     @classmethod
-    def open_for_scan(cls, root: str, evidence_paths: Iterable[str], identity: dict[str, Any]
-                      ) -> tuple[CaseFolder, dict[str, Any] | None]:  # fmt: skip
+    def open_for_scan(
+        cls, root: str, evidence_paths: Iterable[str], identity: dict[str, Any]
+    ) -> tuple[CaseFolder, dict[str, Any] | None]:
         """A new case folder, or the folder of the same scan to resume it; locked either way.
 
         Returns (case, previous manifest or None). The same scan means the same inputs,

@@ -14,8 +14,8 @@ import numpy as np
 from forensic.features import SegmentFeatures, table
 from forensic.features.annotate import annotate
 from forensic.features.segment import SegmentImages
-from forensic.records import Segment, timecode
 from forensic.fsutil import write_atomic
+from forensic.records import Segment, timecode
 
 
 @dataclass
@@ -31,14 +31,14 @@ class FeatureBundle:
     stills: list[tuple[str, bytes]] = field(default_factory=list)  # the sample frames as decoded (lossless PNG)
 
 
-def make_bundle(segment: Segment, feats: SegmentFeatures, imgs: SegmentImages,
-                extra: dict[str, Any] | None = None) -> FeatureBundle:  # fmt: skip
+def make_bundle(
+    segment: Segment, feats: SegmentFeatures, imgs: SegmentImages, extra: dict[str, Any] | None = None
+) -> FeatureBundle:
     """Render the annotated keyframes and serialise the tables of one segment."""
     keyframes = []
     for i, (img, pair, fs) in enumerate(zip(imgs.images, feats.pairs, feats.faces)):
         people = feats.people[i] if feats.people else None
-        pic = annotate(img, pair, people, fs, imgs.frame_indices[i],
-                       f"{timecode(imgs.seconds[i])} (from first frame)")  # fmt: skip
+        pic = annotate(img, pair, people, fs, imgs.frame_indices[i], f"{timecode(imgs.seconds[i])} (from first frame)")
         ok, png = cv2.imencode(".png", pic)
         if ok:
             keyframes.append((f"keyframes/frame_{imgs.frame_indices[i]:06d}.png", png.tobytes()))
@@ -95,8 +95,9 @@ def write_bundle(folder: str, bundle: FeatureBundle) -> dict[str, str]:
     return written
 
 
-def write_segment_features(folder: str, segment: Segment, feats: SegmentFeatures, imgs: SegmentImages,
-                           extra: dict[str, Any] | None = None) -> dict[str, str]:  # fmt: skip
+def write_segment_features(
+    folder: str, segment: Segment, feats: SegmentFeatures, imgs: SegmentImages, extra: dict[str, Any] | None = None
+) -> dict[str, str]:
     """Write into ``folder`` (created): features.csv (one row per sample frame, the 29 columns in
     their fixed order, then distance_norm, faces, has_pair), features_long.csv (frame, person,
     point, axis, value), frames128.npy (5 x 128 x 128 x 3 uint8 RGB, background removed, when

@@ -16,8 +16,8 @@ import time
 
 import pandas as pd
 
-from forensic.records import FINDING_COLUMNS, Finding, FindingStatus
 from forensic.fsutil import write_atomic
+from forensic.records import FINDING_COLUMNS, Finding, FindingStatus
 
 PARTS = "findings"
 PARQUET = "findings.parquet"
@@ -33,11 +33,36 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=FINDING_COLUMNS)
     for col in ("score", "threshold", "start_s", "end_s", "start_pts_s", "end_pts_s"):
         df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
-    for col in ("segment_index", "shot", "start_frame", "end_frame", "start_pts", "end_pts", "people",
-                "pair_frames", "attempts"):  # fmt: skip
+    for col in (
+        "segment_index",
+        "shot",
+        "start_frame",
+        "end_frame",
+        "start_pts",
+        "end_pts",
+        "people",
+        "pair_frames",
+        "attempts",
+    ):
         df[col] = df[col].astype("int64")
-    for col in ("key", "sha256", "path", "time_base", "start_tc", "end_tc", "status", "error", "label",
-                "model_sha256", "model_name", "segmenter", "config_sha256", "features_dir", "keyframes", "flags"):  # fmt: skip
+    for col in (
+        "key",
+        "sha256",
+        "path",
+        "time_base",
+        "start_tc",
+        "end_tc",
+        "status",
+        "error",
+        "label",
+        "model_sha256",
+        "model_name",
+        "segmenter",
+        "config_sha256",
+        "features_dir",
+        "keyframes",
+        "flags",
+    ):
         df[col] = df[col].astype("string")
     return df
 

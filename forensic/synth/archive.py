@@ -19,7 +19,6 @@ from forensic.synth.render import render_scene
 from forensic.synth.scenarios import ARCHIVE_SCENES, ARCHIVE_SECONDS, GENERATOR, NON_STALKING, OTHER, STALKING
 from forensic.synth.truth import scene_truth
 
-
 ARCHIVE_FORMATS = (
     # extension, codec, quality range, fps, size, extra output args
     ("mp4", "h264", (20, 30), 25, (960, 540), ("-movflags", "+faststart")),
@@ -28,12 +27,25 @@ ARCHIVE_FORMATS = (
     ("avi", "mpeg4", (3, 8), 24, (640, 480), ()),
     ("mov", "h264", (18, 28), 30, (640, 360), ("-movflags", "+faststart")),
 )  # every file of an archive has another container (up to five files, then they repeat)
-GT_COLUMNS = ("file", "scene", "start_s", "end_s", "start_frame", "end_frame", "fps", "scenario", "label", "people",
-              "faces", "distance_face_widths_mean")
+GT_COLUMNS = (
+    "file",
+    "scene",
+    "start_s",
+    "end_s",
+    "start_frame",
+    "end_frame",
+    "fps",
+    "scenario",
+    "label",
+    "people",
+    "faces",
+    "distance_face_widths_mean",
+)
 
 
-def plan_archive(minutes: float, seed: int, n_faces: int, *, size=None, fps=None,
-                 file_minutes: tuple[float, float] = (1.5, 4.0)) -> list[dict]:
+def plan_archive(
+    minutes: float, seed: int, n_faces: int, *, size=None, fps=None, file_minutes: tuple[float, float] = (1.5, 4.0)
+) -> list[dict]:
     """The archive's files, each with its format and list of scenes (scenario, seed, frames)."""
     if minutes <= 0:
         raise ValueError("--minutes must be more than 0")
@@ -66,18 +78,36 @@ def plan_archive(minutes: float, seed: int, n_faces: int, *, size=None, fps=None
             if nframes - used - n < int(2.0 * float(f_fps)):  # no scene shorter than 2 s at the end
                 n = nframes - used
             scenario = kind if kind in OTHER else pick(rng, STALKING if kind == "stalking" else NON_STALKING)
-            scenes.append({"scenario": scenario, "seed": int(rng.integers(2**31)), "start_frame": used,
-                           "frames": n})
+            scenes.append({"scenario": scenario, "seed": int(rng.integers(2**31)), "start_frame": used, "frames": n})
             used += n
             last_kind = kind
-        files.append({"name": f"archive_{seed}_{k:02d}.{ext}", "codec": codec, "quality": int(rng.integers(*qr)),
-                      "fps": f_fps, "size": f_size, "extra": extra, "scenes": scenes})
+        files.append(
+            {
+                "name": f"archive_{seed}_{k:02d}.{ext}",
+                "codec": codec,
+                "quality": int(rng.integers(*qr)),
+                "fps": f_fps,
+                "size": f_size,
+                "extra": extra,
+                "scenes": scenes,
+            }
+        )
     return files
 
 
-def make_archive(out_dir: str, minutes: float, seed: int, faces_dir: str | None = None, *,
-                 default_faces: bool = True, size=None, fps=None, file_minutes: tuple[float, float] = (1.5, 4.0),
-                 pool: FacePool | None = None, progress=None) -> list[str]:
+def make_archive(
+    out_dir: str,
+    minutes: float,
+    seed: int,
+    faces_dir: str | None = None,
+    *,
+    default_faces: bool = True,
+    size=None,
+    fps=None,
+    file_minutes: tuple[float, float] = (1.5, 4.0),
+    pool: FacePool | None = None,
+    progress=None,
+) -> list[str]:
     """Write a multi-scene archive: footage files in ``out_dir/footage``, the interval table
     ``out_dir/ground_truth.csv`` (one row per scene: file, start_s, end_s, scenario, label, ...)
     and per-frame detail in ``out_dir/ground_truth/FILE.json``. Times are seconds from the first
@@ -113,20 +143,42 @@ def make_archive(out_dir: str, minutes: float, seed: int, faces_dir: str | None 
                 start, end = sc["start_frame"], sc["start_frame"] + sc["frames"]
                 gt.update(scene=k, start_frame=start, end_frame=end, start_s=start / fps_f, end_s=end / fps_f)
                 scenes_gt.append(gt)
-                rows.append({"file": os.path.join("footage", fi["name"]), "scene": k,
-                             "start_s": f"{start / fps_f:.6f}", "end_s": f"{end / fps_f:.6f}",
-                             "start_frame": start, "end_frame": end, "fps": str(fi["fps"]),
-                             "scenario": scene.scenario,
-                             "label": "stalking" if scene.label == "stalking" else "non_stalking",
-                             "people": len(scene.people), "faces": ";".join(p["face"] for p in gt["people"]),
-                             "distance_face_widths_mean": gt["summary"].get("distance_face_widths_mean", "")})
+                rows.append(
+                    {
+                        "file": os.path.join("footage", fi["name"]),
+                        "scene": k,
+                        "start_s": f"{start / fps_f:.6f}",
+                        "end_s": f"{end / fps_f:.6f}",
+                        "start_frame": start,
+                        "end_frame": end,
+                        "fps": str(fi["fps"]),
+                        "scenario": scene.scenario,
+                        "label": "stalking" if scene.label == "stalking" else "non_stalking",
+                        "people": len(scene.people),
+                        "faces": ";".join(p["face"] for p in gt["people"]),
+                        "distance_face_widths_mean": gt["summary"].get("distance_face_widths_mean", ""),
+                    }
+                )
         with open(os.path.join(gt_dir, fi["name"] + ".json"), "w") as f:
-            json.dump({"generator": GENERATOR, "file": os.path.join("footage", fi["name"]), "master_seed": int(seed),
-                       "fps": str(fi["fps"]), "width": fi["size"][0], "height": fi["size"][1],
-                       "encoding": {"codec": fi["codec"], "quality": fi["quality"],
-                                    "container": fi["name"].rsplit(".", 1)[1]},
-                       "frames": sum(s["frames"] for s in fi["scenes"]), "scenes": scenes_gt},
-                      f, separators=(",", ":"))
+            json.dump(
+                {
+                    "generator": GENERATOR,
+                    "file": os.path.join("footage", fi["name"]),
+                    "master_seed": int(seed),
+                    "fps": str(fi["fps"]),
+                    "width": fi["size"][0],
+                    "height": fi["size"][1],
+                    "encoding": {
+                        "codec": fi["codec"],
+                        "quality": fi["quality"],
+                        "container": fi["name"].rsplit(".", 1)[1],
+                    },
+                    "frames": sum(s["frames"] for s in fi["scenes"]),
+                    "scenes": scenes_gt,
+                },
+                f,
+                separators=(",", ":"),
+            )
         written.append(path)
         if progress:
             progress(path)

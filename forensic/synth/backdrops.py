@@ -11,7 +11,7 @@ import numpy as np
 from forensic.synth.draws import uniform
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def texture(name: str) -> np.ndarray:
     import skimage.data
 
@@ -60,8 +60,10 @@ def make_backdrop(kind: str, seed: int, w: int, h: int) -> np.ndarray:
         scale = h / tex.shape[0] * uniform(rng, 1.0, 1.5)
         img = tile(tex, w, h, scale)
     elif kind == "street":
-        sky_top, sky_bot = np.array(random_colour(rng, int(rng.integers(95, 115)), (30, 120), (150, 250)), float), \
-            np.array(random_colour(rng, int(rng.integers(90, 120)), (5, 60), (170, 255)), float)
+        sky_top, sky_bot = (
+            np.array(random_colour(rng, int(rng.integers(95, 115)), (30, 120), (150, 250)), float),
+            np.array(random_colour(rng, int(rng.integers(90, 120)), (5, 60), (170, 255)), float),
+        )
         ramp = np.linspace(0, 1, h)[:, None, None]
         img[:] = (sky_top * (1 - ramp) + sky_bot * ramp).astype(np.uint8)
         x = 0
@@ -72,7 +74,7 @@ def make_backdrop(kind: str, seed: int, w: int, h: int) -> np.ndarray:
             col = random_colour(rng, None, (10, 120), (50, 220))
             if rng.uniform() < 0.4:
                 facade = tinted(tile(brick, bw, h, uniform(rng, 0.2, 0.5)), col, 0.6)
-                img[top:, x:x + bw] = facade[: h - top, : max(0, min(bw, w - x))]
+                img[top:, x : x + bw] = facade[: h - top, : max(0, min(bw, w - x))]
             else:
                 cv2.rectangle(img, (x, top), (x + bw, h), col, -1)
             win = random_colour(rng, None, (0, 80), (20, 250))
@@ -139,4 +141,3 @@ def make_backdrop(kind: str, seed: int, w: int, h: int) -> np.ndarray:
         path = tinted(tile(texture("gravel"), w, h - py, 0.5), random_colour(rng, 20, (10, 60), (120, 210)), 0.5)
         img[py:] = path
     return img
-

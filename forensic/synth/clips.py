@@ -16,8 +16,22 @@ from forensic.synth.facepool import FacePool, choose_faces
 from forensic.synth.plan import plan_scene
 from forensic.synth.render import render_scene
 from forensic.synth.scenarios import (
-    ANGLE_STEP, ARCHIVE_SCENES, ARCHIVE_SECONDS, CLIP_FPS, CLIP_SECONDS, CLIP_SIZES, FW_MAX, FW_MIN, GENERATOR, LABELS,
-    NON_STALKING, PITCH_RANGE, POSE_CONVENTION, STALKING, YAW_LIMIT, YAW_MARGIN,
+    ANGLE_STEP,
+    ARCHIVE_SCENES,
+    ARCHIVE_SECONDS,
+    CLIP_FPS,
+    CLIP_SECONDS,
+    CLIP_SIZES,
+    FW_MAX,
+    FW_MIN,
+    GENERATOR,
+    LABELS,
+    NON_STALKING,
+    PITCH_RANGE,
+    POSE_CONVENTION,
+    STALKING,
+    YAW_LIMIT,
+    YAW_MARGIN,
 )
 from forensic.synth.truth import scene_truth
 from forensic.synth.world import FrameTruth, Scene
@@ -29,12 +43,21 @@ def generator_description(pool: FacePool) -> dict:
     doc = scenarios.__doc__ or ""
     start = doc.find("Scenarios and their parameter distributions")
     return {
-        "generator": GENERATOR, "stalking_scenarios": STALKING, "non_stalking_scenarios": NON_STALKING,
-        "archive_scene_kinds": ARCHIVE_SCENES, "archive_scene_seconds": ARCHIVE_SECONDS,
-        "clip_sizes": [[list(sz), wt] for sz, wt in CLIP_SIZES], "clip_fps": list(CLIP_FPS),
-        "clip_seconds": list(CLIP_SECONDS), "face_width_px": [FW_MIN, FW_MAX], "yaw_limit": YAW_LIMIT,
-        "yaw_margin": YAW_MARGIN, "pitch_range": list(PITCH_RANGE), "angle_step": ANGLE_STEP,
-        "pose_convention": POSE_CONVENTION, "faces": [pool.describe(i) for i in range(len(pool))],
+        "generator": GENERATOR,
+        "stalking_scenarios": STALKING,
+        "non_stalking_scenarios": NON_STALKING,
+        "archive_scene_kinds": ARCHIVE_SCENES,
+        "archive_scene_seconds": ARCHIVE_SECONDS,
+        "clip_sizes": [[list(sz), wt] for sz, wt in CLIP_SIZES],
+        "clip_fps": list(CLIP_FPS),
+        "clip_seconds": list(CLIP_SECONDS),
+        "face_width_px": [FW_MIN, FW_MAX],
+        "yaw_limit": YAW_LIMIT,
+        "yaw_margin": YAW_MARGIN,
+        "pitch_range": list(PITCH_RANGE),
+        "angle_step": ANGLE_STEP,
+        "pose_convention": POSE_CONVENTION,
+        "faces": [pool.describe(i) for i in range(len(pool))],
         "distributions": doc[start:].strip() if start >= 0 else doc.strip(),
     }
 
@@ -71,9 +94,19 @@ def clip_frames(scene: Scene, pool: FacePool) -> tuple[list[np.ndarray], list[li
     return frames, truths
 
 
-def make_clips(out_dir: str, per_class: int, seed: int, faces_dir: str | None = None, *,
-               default_faces: bool = True, size: tuple[int, int] | None = None, fps: float | None = None,
-               seconds: float | None = None, pool: FacePool | None = None, progress=None) -> list[str]:
+def make_clips(
+    out_dir: str,
+    per_class: int,
+    seed: int,
+    faces_dir: str | None = None,
+    *,
+    default_faces: bool = True,
+    size: tuple[int, int] | None = None,
+    fps: float | None = None,
+    seconds: float | None = None,
+    pool: FacePool | None = None,
+    progress=None,
+) -> list[str]:
     """Write ``per_class`` labelled clips of each class into ``out_dir/stalking`` and
     ``out_dir/non_stalking`` (``LABEL_SEED_INDEX.mp4`` with ``LABEL_SEED_INDEX.json`` beside it),
     and ``out_dir/clips.csv``; return the clip paths. ``size``/``fps``/``seconds`` override the
@@ -96,18 +129,28 @@ def make_clips(out_dir: str, per_class: int, seed: int, faces_dir: str | None = 
                     e.write(frame)
                     truths.append(tr)
             gt = scene_truth(scene, pool, truths)
-            gt.update(file=os.path.basename(path), master_seed=int(seed), index=i,
-                      encoding={**enc, "container": "mp4"})
+            gt.update(file=os.path.basename(path), master_seed=int(seed), index=i, encoding={**enc, "container": "mp4"})
             with open(os.path.join(folder, stem + ".json"), "w") as f:
                 json.dump(gt, f, separators=(",", ":"))
-            rows.append({"path": os.path.join(label, stem + ".mp4"), "label": label, "scenario": scene.scenario,
-                         "seed": seed, "index": i, "clip_seed": scene.params["clip_seed"],
-                         "duration_s": round(scene.duration_s, 3), "fps": str(scene.fps),
-                         "width": scene.size[0], "height": scene.size[1],
-                         "faces": ";".join(p["face"] for p in gt["people"]),
-                         "distance_face_widths_mean": gt["summary"].get("distance_face_widths_mean"),
-                         "distance_px_mean": gt["summary"].get("distance_px_mean"),
-                         "codec": enc["codec"], "quality": enc["quality"]})
+            rows.append(
+                {
+                    "path": os.path.join(label, stem + ".mp4"),
+                    "label": label,
+                    "scenario": scene.scenario,
+                    "seed": seed,
+                    "index": i,
+                    "clip_seed": scene.params["clip_seed"],
+                    "duration_s": round(scene.duration_s, 3),
+                    "fps": str(scene.fps),
+                    "width": scene.size[0],
+                    "height": scene.size[1],
+                    "faces": ";".join(p["face"] for p in gt["people"]),
+                    "distance_face_widths_mean": gt["summary"].get("distance_face_widths_mean"),
+                    "distance_px_mean": gt["summary"].get("distance_px_mean"),
+                    "codec": enc["codec"],
+                    "quality": enc["quality"],
+                }
+            )
             written.append(path)
             if progress:
                 progress(path)
@@ -124,4 +167,3 @@ def make_clips(out_dir: str, per_class: int, seed: int, faces_dir: str | None = 
         for r in old + rows:
             wr.writerow({k: r.get(k, "") for k in rows[0]})
     return written
-

@@ -21,24 +21,35 @@ def make_demo_footage(out_dir: str) -> list[str]:
         a = os.path.join(out_dir, "camera1_multishot.mp4")
         make_clip(
             a,
-            [Shot(f"image:{faces['astronaut']}", 175), Shot(f"still:{pair}", 150), Shot("testsrc2", 100),
-             Shot(f"image:{faces['grace_hopper']}", 275), Shot("color=c=navy", 50)],
-            fps=25, size=(640, 480),
+            [
+                Shot(f"image:{faces['astronaut']}", 175),
+                Shot(f"still:{pair}", 150),
+                Shot("testsrc2", 100),
+                Shot(f"image:{faces['grace_hopper']}", 275),
+                Shot("color=c=navy", 50),
+            ],
+            fps=25,
+            size=(640, 480),
         )
         written.append(a)
         b = os.path.join(out_dir, "camera2_vfr.mkv")
         make_clip(
             b,
             [Shot(f"image:{faces['grace_hopper']}", 150), Shot("smptebars", 120)],
-            fps=30, size=(480, 360),
+            fps=30,
+            size=(480, 360),
             vf="select='lt(n\\,90)+not(mod(n\\,3))'",
             output_args=("-fps_mode", "vfr"),
         )
         written.append(b)
         c = os.path.join(out_dir, "camera3_offset.ts")
         make_clip(
-            c, [Shot("mandelbrot", 200)], fps=25, size=(320, 240),
-            codec_args=("-c:v", "mpeg2video", "-q:v", "4"), output_args=("-output_ts_offset", "10"),
+            c,
+            [Shot("mandelbrot", 200)],
+            fps=25,
+            size=(320, 240),
+            codec_args=("-c:v", "mpeg2video", "-q:v", "4"),
+            output_args=("-output_ts_offset", "10"),
         )
         written.append(c)
     # two people: one stalking scene and one of people together (with their ground truth beside)

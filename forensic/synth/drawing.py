@@ -48,10 +48,24 @@ def draw_body(img: np.ndarray, x: float, y: float, fw: float, look: dict, skin, 
         limb(img, el, hand, 0.36 * s, dark)
         cv2.circle(img, (int(hand[0]), int(hand[1])), max(1, int(0.2 * s)), skin, -1, cv2.LINE_AA)
     # neck
-    poly(img, [(x - 0.28 * s, y + 0.3 * s), (x + 0.28 * s, y + 0.3 * s), (x + 0.32 * s, sh_y + 0.2 * s),
-                (x - 0.32 * s, sh_y + 0.2 * s)], skin)
-    torso = [(x - half, sh_y + 0.35 * s), (x - half * 0.8, sh_y), (x + half * 0.8, sh_y), (x + half, sh_y + 0.35 * s),
-             (x + waist, bottom), (x - waist, bottom)]
+    poly(
+        img,
+        [
+            (x - 0.28 * s, y + 0.3 * s),
+            (x + 0.28 * s, y + 0.3 * s),
+            (x + 0.32 * s, sh_y + 0.2 * s),
+            (x - 0.32 * s, sh_y + 0.2 * s),
+        ],
+        skin,
+    )
+    torso = [
+        (x - half, sh_y + 0.35 * s),
+        (x - half * 0.8, sh_y),
+        (x + half * 0.8, sh_y),
+        (x + half, sh_y + 0.35 * s),
+        (x + waist, bottom),
+        (x - waist, bottom),
+    ]
     poly(img, torso, shirt)
     pattern = look["pattern"]
     if pattern == "stripes":
@@ -73,8 +87,16 @@ def draw_body(img: np.ndarray, x: float, y: float, fw: float, look: dict, skin, 
     # collar
     poly(img, [(x - 0.32 * s, sh_y - 0.02 * s), (x + 0.32 * s, sh_y - 0.02 * s), (x, sh_y + 0.3 * s)], skin)
     # shading: the side away from the light a little darker
-    poly(img, [(x + half * 0.55, sh_y + 0.1 * s), (x + half, sh_y + 0.35 * s), (x + waist, bottom),
-                (x + waist * 0.6, bottom)], tuple(int(c * 0.85) for c in shirt))
+    poly(
+        img,
+        [
+            (x + half * 0.55, sh_y + 0.1 * s),
+            (x + half, sh_y + 0.35 * s),
+            (x + waist, bottom),
+            (x + waist * 0.6, bottom),
+        ],
+        tuple(int(c * 0.85) for c in shirt),
+    )
 
 
 def paste(img: np.ndarray, head: np.ndarray, alpha: np.ndarray, ox: int, oy: int) -> None:
@@ -83,9 +105,9 @@ def paste(img: np.ndarray, head: np.ndarray, alpha: np.ndarray, ox: int, oy: int
     x0, y0, x1, y1 = max(0, ox), max(0, oy), min(W, ox + w), min(H, oy + h)
     if x1 <= x0 or y1 <= y0:
         return
-    a = alpha[y0 - oy:y1 - oy, x0 - ox:x1 - ox, None]
+    a = alpha[y0 - oy : y1 - oy, x0 - ox : x1 - ox, None]
     roi = img[y0:y1, x0:x1].astype(np.float32)
-    src = head[y0 - oy:y1 - oy, x0 - ox:x1 - ox].astype(np.float32)
+    src = head[y0 - oy : y1 - oy, x0 - ox : x1 - ox].astype(np.float32)
     img[y0:y1, x0:x1] = (src * a + roi * (1 - a) + 0.5).astype(np.uint8)
 
 
@@ -96,4 +118,3 @@ def lighting_maps(light: dict, w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
     m = (1.0 - light["vignette"] * r**2) * (1.0 + light["ramp"] * (xx / w * 2 - 1)) * light["gain"]
     gain = m[..., None] * np.array(light["tint"], np.float32)[None, None, :]
     return gamma_lut, gain.astype(np.float32)
-

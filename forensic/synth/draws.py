@@ -23,4 +23,3 @@ def pick(rng, table):
     items = list(table.items()) if isinstance(table, dict) else list(table)
     p = np.array([wt for _, wt in items], float)
     return items[int(rng.choice(len(items), p=p / p.sum()))][0]
-

@@ -7,7 +7,6 @@ from fractions import Fraction
 
 import numpy as np
 
-
 ENCODINGS = {
     # name: (container extension, ffmpeg output arguments, quality option, quality range)
     "h264": ("-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p"),
@@ -25,13 +24,31 @@ def codec_args(codec: str, quality: int) -> list[str]:
 class Encoder:
     """Raw BGR frames piped into ffmpeg."""
 
-    def __init__(self, path: str, size: tuple[int, int], fps, codec: str = "h264", quality: int = 23,
-                 extra: tuple[str, ...] = ()):
+    def __init__(
+        self, path: str, size: tuple[int, int], fps, codec: str = "h264", quality: int = 23, extra: tuple[str, ...] = ()
+    ):
         w, h = size
         fps = Fraction(fps).limit_denominator(1001)
-        cmd = ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "bgr24",
-               "-s", f"{w}x{h}", "-r", f"{fps.numerator}/{fps.denominator}", "-i", "-",
-               *codec_args(codec, quality), *extra, path]
+        cmd = [
+            "ffmpeg",
+            "-nostdin",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "bgr24",
+            "-s",
+            f"{w}x{h}",
+            "-r",
+            f"{fps.numerator}/{fps.denominator}",
+            "-i",
+            "-",
+            *codec_args(codec, quality),
+            *extra,
+            path,
+        ]
         self.path = path
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
 
@@ -53,4 +70,3 @@ class Encoder:
         else:
             self.proc.kill()
             self.proc.wait()
-

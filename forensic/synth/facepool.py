@@ -31,9 +31,14 @@ class FacePool:
 
     def describe(self, i: int) -> dict:
         m = self.models[i]
-        d = {"face": m.name, "identity": m.identity, "mirrored": m.name.endswith("~mirrored"), "source": m.source,
-             "photo_pose_estimate": None if m.photo_pose is None else [round(v, 2) for v in m.photo_pose],
-             "drawn_yaw_range": list(self.yaw_ranges[i])}
+        d = {
+            "face": m.name,
+            "identity": m.identity,
+            "mirrored": m.name.endswith("~mirrored"),
+            "source": m.source,
+            "photo_pose_estimate": None if m.photo_pose is None else [round(v, 2) for v in m.photo_pose],
+            "drawn_yaw_range": list(self.yaw_ranges[i]),
+        }
         if os.path.isfile(m.source):
             with open(m.source, "rb") as f:
                 d["source_sha256"] = hashlib.sha256(f.read()).hexdigest()
@@ -57,5 +62,3 @@ def choose_faces(rng, pool: FacePool, k: int) -> list[int]:
     while len(out) < k:
         out.append(order[len(out) % len(order)])
     return out
-
-

@@ -87,8 +87,10 @@ _BROW = _BROW + _BROW[::-1]  # 10
 _NOSE = [105, 75, 40, -60, 45, 15, 0, 15, 45]  # 28..36 (1-based)
 _EYE = [135, 115, 100, 100, 100, 115]  # one eye, dlib order: outer, upper x2, inner, lower x2
 _EYE_R = [100, 100, 115, 135, 115, 100]  # the other eye: inner, upper x2, outer, lower x2
-_MOUTH = ([125, 85, 45, 25, 45, 85, 125, 90, 55, 40, 55, 90]  # 49..60: outer lip
-          + [110, 55, 45, 55, 110, 60, 50, 60])  # 61..68: inner lip  # fmt: skip
+_MOUTH = (
+    [125, 85, 45, 25, 45, 85, 125, 90, 55, 40, 55, 90]  # 49..60: outer lip
+    + [110, 55, 45, 55, 110, 60, 50, 60]
+)  # 61..68: inner lip
 GENERIC_DEPTH = np.array(_JAW + _BROW + _NOSE + _EYE + _EYE_R + _MOUTH, dtype=np.float64)
 assert GENERIC_DEPTH.shape == (68,)
 
@@ -273,8 +275,9 @@ def fit(image_bgr: np.ndarray, name: str = "face", source: str = "", finder=None
     mx, my = 0.45 * h * unit, 0.25 * h * unit  # room for the face to turn inside the crop
     x0, y0 = np.floor(all_img.min(axis=0) - (mx, my)).astype(int)
     x1, y1 = np.ceil(all_img.max(axis=0) + (mx, my)).astype(int)
-    scaled = cv2.resize(image_bgr, (round(iw * k), round(ih * k)),
-                        interpolation=cv2.INTER_AREA if k < 1 else cv2.INTER_CUBIC)  # fmt: skip
+    scaled = cv2.resize(
+        image_bgr, (round(iw * k), round(ih * k)), interpolation=cv2.INTER_AREA if k < 1 else cv2.INTER_CUBIC
+    )
     crop = _crop(scaled, x0, y0, x1, y1)
     ch, cw = crop.shape[:2]
     off = np.array([x0, y0], float)
@@ -287,7 +290,7 @@ def fit(image_bgr: np.ndarray, name: str = "face", source: str = "", finder=None
     depth_units = np.concatenate([GENERIC_DEPTH, anchor_depth, np.full(len(ring), HEAD["cz"])])
     points = np.column_stack([pts2, depth_units * unit])
     fixed = np.zeros(len(points), bool)
-    fixed[-len(ring):] = True
+    fixed[-len(ring) :] = True
     centre2 = to_img(np.array([0.0, HEAD["cy"]])) - off
     centre = np.array([centre2[0], centre2[1], HEAD["cz"] * unit])
 
@@ -307,7 +310,7 @@ def _crop(img: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
     pad = max(0, -x0, -y0, x1 - w, y1 - h)
     if pad:
         img = cv2.copyMakeBorder(img, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
-    return img[y0 + pad:y1 + pad, x0 + pad:x1 + pad].copy()
+    return img[y0 + pad : y1 + pad, x0 + pad : x1 + pad].copy()
 
 
 def project(model: FaceModel, yaw: float, pitch: float) -> tuple[np.ndarray, np.ndarray]:
@@ -360,9 +363,16 @@ def _render(model: FaceModel, yaw: float, pitch: float, shading: float) -> Rende
     return Rendered(image, alpha, dst[:68].copy(), yaw, pitch)
 
 
-def detectable_yaw_range(model: FaceModel, finder=None, face_width: float = 60.0, pitches=(0.0, 4.0),
-                         min_score: float = 0.45, step: float = 4.0, limit: float = 36.0,
-                         floor: float = 16.0) -> tuple[float, float]:  # fmt: skip
+def detectable_yaw_range(
+    model: FaceModel,
+    finder=None,
+    face_width: float = 60.0,
+    pitches=(0.0, 4.0),
+    min_score: float = 0.45,
+    step: float = 4.0,
+    limit: float = 36.0,
+    floor: float = 16.0,
+) -> tuple[float, float]:
     """The yaw range (lo, hi) around 0 over which dlib's HOG detector (upsample 1) finds the
     re-posed face ``face_width`` pixels wide with a score of at least ``min_score`` at every one
     of ``pitches``, on a plain background; at most +-``limit``, at least +-``floor``."""
@@ -381,7 +391,7 @@ def detectable_yaw_range(model: FaceModel, finder=None, face_width: float = 60.0
                 img = cv2.resize(r.image, None, fx=k, fy=k, interpolation=cv2.INTER_AREA)
                 al = cv2.resize(r.alpha, None, fx=k, fy=k, interpolation=cv2.INTER_AREA)[..., None]
                 canvas = np.full((img.shape[0] + 40, img.shape[1] + 40, 3), 110, np.uint8)
-                roi = canvas[20:20 + img.shape[0], 20:20 + img.shape[1]]
+                roi = canvas[20 : 20 + img.shape[0], 20 : 20 + img.shape[1]]
                 roi[:] = (img * al + roi * (1 - al) + 0.5).astype(np.uint8)
                 _rects, scores, _ = finder.detector.run(np.ascontiguousarray(canvas[:, :, ::-1]), finder.upsample, 0.0)
                 if not len(scores) or max(scores) < min_score:
@@ -408,8 +418,9 @@ def default_face_sources(folder: str) -> dict[str, str]:
     return face_images(folder)
 
 
-def load_models(faces_dir: str | None = None, include_default: bool = True, mirrored: bool = False,
-                finder=None) -> list[FaceModel]:  # fmt: skip
+def load_models(
+    faces_dir: str | None = None, include_default: bool = True, mirrored: bool = False, finder=None
+) -> list[FaceModel]:
     """The default faces (scikit-image's astronaut, matplotlib's grace_hopper) plus every picture
     in ``faces_dir`` in which dlib finds a face, in that order (user pictures sorted by file name).
     ``mirrored``: also each photo flipped left-right (named ``NAME~mirrored``), which dlib must

@@ -10,27 +10,41 @@ import numpy as np
 from forensic.synth.scenarios import STALKING
 from forensic.synth.world import Person
 
-
 GAZE_WEIGHTS = {
     # scenario: {role: weights}
-    "follow_lateral": {"follower": {"other": 0.88, "camera": 0.06, "ahead": 0.06},
-                       "target": {"ahead": 0.6, "phone": 0.15, "camera": 0.15, "away": 0.1}},
-    "follow_toward": {"follower": {"other": 0.88, "camera": 0.06, "ahead": 0.06},
-                      "target": {"ahead": 0.55, "phone": 0.15, "camera": 0.15, "away": 0.15}},
-    "loiter_stare": {"follower": {"other": 0.9, "camera": 0.05, "around": 0.05},
-                     "target": {"away": 0.4, "phone": 0.3, "camera": 0.2, "ahead": 0.1}},
+    "follow_lateral": {
+        "follower": {"other": 0.88, "camera": 0.06, "ahead": 0.06},
+        "target": {"ahead": 0.6, "phone": 0.15, "camera": 0.15, "away": 0.1},
+    },
+    "follow_toward": {
+        "follower": {"other": 0.88, "camera": 0.06, "ahead": 0.06},
+        "target": {"ahead": 0.55, "phone": 0.15, "camera": 0.15, "away": 0.15},
+    },
+    "loiter_stare": {
+        "follower": {"other": 0.9, "camera": 0.05, "around": 0.05},
+        "target": {"away": 0.4, "phone": 0.3, "camera": 0.2, "ahead": 0.1},
+    },
     "talk": {"*": {"other": 0.72, "camera": 0.1, "away": 0.1, "around": 0.08}},
     "walk_side_by_side": {"*": {"ahead": 0.6, "other": 0.4}},
     "walk_toward_together": {"*": {"ahead": 0.5, "other": 0.38, "camera": 0.12}},
-    "strangers_walk": {"a": {"ahead": 0.6, "phone": 0.2, "camera": 0.2},
-                       "b": {"phone": 0.4, "camera": 0.3, "away": 0.3}},
+    "strangers_walk": {
+        "a": {"ahead": 0.6, "phone": 0.2, "camera": 0.2},
+        "b": {"phone": 0.4, "camera": 0.3, "away": 0.3},
+    },
     "strangers_wait": {"*": {"phone": 0.35, "camera": 0.25, "away": 0.25, "around": 0.15}},
     "single": {"*": {"ahead": 0.45, "camera": 0.25, "around": 0.15, "phone": 0.15}},
 }
 LONG_GAZE = {"other": (1.5, 5.0), "ahead": (1.0, 4.0), "away": (1.0, 3.5), "phone": (1.0, 3.0)}
 
-def gaze_segments(rng, n: int, fps: float, weights: dict[str, float],
-               durations: dict[str, tuple[float, float]] | None = None, first: str | None = None) -> list[tuple]:
+
+def gaze_segments(
+    rng,
+    n: int,
+    fps: float,
+    weights: dict[str, float],
+    durations: dict[str, tuple[float, float]] | None = None,
+    first: str | None = None,
+) -> list[tuple]:
     """Segments (start, end, label, u) covering frames [0, n); u in [0, 1) parametrises the segment."""
     durations = durations or {}
     names = list(weights)
@@ -49,8 +63,9 @@ def gaze_segments(rng, n: int, fps: float, weights: dict[str, float],
     return out
 
 
-def plan_gazes(rng, scenario: str, people: list[Person], n: int, fps: float, t: np.ndarray,
-                cam_x: np.ndarray, cam_z: np.ndarray) -> None:
+def plan_gazes(
+    rng, scenario: str, people: list[Person], n: int, fps: float, t: np.ndarray, cam_x: np.ndarray, cam_z: np.ndarray
+) -> None:
     if not people:
         return
     table = GAZE_WEIGHTS[scenario]
@@ -83,8 +98,9 @@ def plan_gazes(rng, scenario: str, people: list[Person], n: int, fps: float, t: 
         p.yaw_want, p.pitch_want = gaze_angles(p, other, scenario, fps, t, cam_x, cam_z)
 
 
-def gaze_angles(p: Person, other: Person | None, scenario: str, fps: float, t: np.ndarray,
-                 cam_x: np.ndarray, cam_z: np.ndarray):
+def gaze_angles(
+    p: Person, other: Person | None, scenario: str, fps: float, t: np.ndarray, cam_x: np.ndarray, cam_z: np.ndarray
+):
     """Planned head yaw and pitch (camera coordinates) per frame, smoothed."""
     lk = p.look
     cap = lk["yaw_cap"]
@@ -141,4 +157,3 @@ def smooth(x: np.ndarray, dt: float, tau: float) -> np.ndarray:
     for i in range(1, len(out)):
         out[i] = out[i - 1] + a * (out[i] - out[i - 1])
     return out
-

@@ -62,8 +62,10 @@ def make_clip(
         elif shot.source.startswith("drift:"):  # the whole picture, fitted into the frame, drifting sideways
             inputs += ["-loop", "1", "-framerate", str(fps), "-t", f"{dur:.3f}", "-i", shot.source[6:]]
             d = max(8, w // 16)  # pixels the picture moves over the shot
-            fit = (f"scale={w}:{h}:force_original_aspect_ratio=decrease,pad={w + d}:{h}:(ow-iw)/2:(oh-ih)/2:color=gray,"
-                   f"crop={w}:{h}:x='{d}*n/{max(1, shot.frames - 1)}':y=0")
+            fit = (
+                f"scale={w}:{h}:force_original_aspect_ratio=decrease,pad={w + d}:{h}:(ow-iw)/2:(oh-ih)/2:color=gray,"
+                f"crop={w}:{h}:x='{d}*n/{max(1, shot.frames - 1)}':y=0"
+            )
             chains.append(
                 f"[{i}:v]{fit},fps={fps},setsar=1,format=yuv420p,trim=end_frame={shot.frames},setpts=PTS-STARTPTS[s{i}]"
             )
@@ -86,8 +88,21 @@ def make_clip(
     if vf:
         graph += f";[c]{vf}[o]"
         out_label = "[o]"
-    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-y", *inputs, "-filter_complex", graph, "-map", out_label,
-           *codec_args, *output_args, path]  # fmt: skip
+    cmd = [
+        "ffmpeg",
+        "-nostdin",
+        "-v",
+        "error",
+        "-y",
+        *inputs,
+        "-filter_complex",
+        graph,
+        "-map",
+        out_label,
+        *codec_args,
+        *output_args,
+        path,
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"ffmpeg could not make {path}: {proc.stderr.strip()[-2000:]}")

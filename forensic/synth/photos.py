@@ -34,8 +34,8 @@ def two_people_image(folder: str, gap: int = 120) -> str:
     b = cv2.imread(faces["grace_hopper"])
     h = max(a.shape[0], b.shape[0])
     canvas = np.full((h, a.shape[1] + gap + b.shape[1], 3), 90, np.uint8)
-    canvas[h - a.shape[0]:, : a.shape[1]] = a
-    canvas[h - b.shape[0]:, a.shape[1] + gap:] = b
+    canvas[h - a.shape[0] :, : a.shape[1]] = a
+    canvas[h - b.shape[0] :, a.shape[1] + gap :] = b
     path = os.path.join(folder, "two_people.png")
     cv2.imwrite(path, canvas)
     return path

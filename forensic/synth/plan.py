@@ -26,19 +26,30 @@ def random_look(rng) -> dict:
     val = int(rng.integers(40, 230))
     shirt = cv2.cvtColor(np.uint8([[[hue, sat, val]]]), cv2.COLOR_HSV2BGR)[0, 0].tolist()
     hue2 = (hue + int(rng.integers(40, 140))) % 180
-    second = cv2.cvtColor(np.uint8([[[hue2, int(rng.integers(0, 160)), int(rng.integers(30, 240))]]]),
-                          cv2.COLOR_HSV2BGR)[0, 0].tolist()
-    pants = cv2.cvtColor(np.uint8([[[int(rng.integers(90, 130)), int(rng.integers(0, 120)),
-                                     int(rng.integers(25, 110))]]]), cv2.COLOR_HSV2BGR)[0, 0].tolist()
+    second = cv2.cvtColor(
+        np.uint8([[[hue2, int(rng.integers(0, 160)), int(rng.integers(30, 240))]]]), cv2.COLOR_HSV2BGR
+    )[0, 0].tolist()
+    pants = cv2.cvtColor(
+        np.uint8([[[int(rng.integers(90, 130)), int(rng.integers(0, 120)), int(rng.integers(25, 110))]]]),
+        cv2.COLOR_HSV2BGR,
+    )[0, 0].tolist()
     return {
-        "shirt": shirt, "second": second, "pants": pants,
+        "shirt": shirt,
+        "second": second,
+        "pants": pants,
         "pattern": str(rng.choice(["plain", "stripes", "jacket", "plain"])),
         "build": uniform(rng, 0.9, 1.15),  # shoulder width factor
         "tint": [uniform(rng, 0.94, 1.06) for _ in range(3)],  # per-channel face tint
-        "step_hz": uniform(rng, 1.6, 2.2), "step_phase": uniform(rng, 0, 2 * math.pi),
-        "yaw_cap": uniform(rng, 22, 32), "away": uniform(rng, 12, 30), "phone_pitch": uniform(rng, -25, -15),
-        "base_pitch": float(rng.normal(0, 3)), "tau": uniform(rng, 0.12, 0.25),
-        "nod_amp": uniform(rng, 1, 6), "nod_hz": uniform(rng, 0.3, 1.2), "nod_phase": uniform(rng, 0, 2 * math.pi),
+        "step_hz": uniform(rng, 1.6, 2.2),
+        "step_phase": uniform(rng, 0, 2 * math.pi),
+        "yaw_cap": uniform(rng, 22, 32),
+        "away": uniform(rng, 12, 30),
+        "phone_pitch": uniform(rng, -25, -15),
+        "base_pitch": float(rng.normal(0, 3)),
+        "tau": uniform(rng, 0.12, 0.25),
+        "nod_amp": uniform(rng, 1, 6),
+        "nod_hz": uniform(rng, 0.3, 1.2),
+        "nod_phase": uniform(rng, 0, 2 * math.pi),
     }
 
 
@@ -47,8 +58,15 @@ def eye_level(rng, h: int, fw: float) -> float:
     return (rng.uniform(0.4, 0.55) * h - h / 2.0) / fw
 
 
-def plan_scene(scenario: str, seed: int, size: tuple[int, int], fps, frames: int, n_faces: int,
-               face_choice: list[int] | None = None) -> Scene:
+def plan_scene(
+    scenario: str,
+    seed: int,
+    size: tuple[int, int],
+    fps,
+    frames: int,
+    n_faces: int,
+    face_choice: list[int] | None = None,
+) -> Scene:
     """Everything about one scene, from its seed. ``face_choice``: pool indices for the people
     (default: drawn from the seed, two different identities when the pool has them)."""
     if scenario not in STALKING and scenario not in NON_STALKING and scenario not in OTHER:
@@ -67,8 +85,15 @@ def plan_scene(scenario: str, seed: int, size: tuple[int, int], fps, frames: int
     bg_factor = uniform(rng, 2.0, 6.0)  # backdrop depth / people depth
 
     def person(role, X, Yd, Z, walking):
-        return Person(role, -1, np.asarray(X, float), np.broadcast_to(np.asarray(Yd, float), (n,)).copy(),
-                      np.asarray(Z, float), walking, look=random_look(rng))
+        return Person(
+            role,
+            -1,
+            np.asarray(X, float),
+            np.broadcast_to(np.asarray(Yd, float), (n,)).copy(),
+            np.asarray(Z, float),
+            walking,
+            look=random_look(rng),
+        )
 
     def lateral_walk(gap_lo, gap_hi, same_path: bool):
         """Two walkers across the frame, the camera tracking them; the second behind the first by
@@ -133,8 +158,11 @@ def plan_scene(scenario: str, seed: int, size: tuple[int, int], fps, frames: int
         # lateral start: both inside the frame (|X/Z| < 0.5 minus a margin) over the clip
         zend = z0 - approach
         lim = 0.5 * zend - 0.9
-        x0 = (float(np.clip(-side / 2 + uniform(rng, -0.5, 0.5), -lim + abs(vx) * T, lim - abs(vx) * T))
-              if lim > 0 else 0.0)
+        x0 = (
+            float(np.clip(-side / 2 + uniform(rng, -0.5, 0.5), -lim + abs(vx) * T, lim - abs(vx) * T))
+            if lim > 0
+            else 0.0
+        )
         ax, fx, ph = uniform(rng, 0.05, 0.25), uniform(rng, 0.1, 0.4), uniform(rng, 0, 2 * math.pi)
 
         def X1(tt):
@@ -170,8 +198,11 @@ def plan_scene(scenario: str, seed: int, size: tuple[int, int], fps, frames: int
         room = max(0.0, zn - gap - 2.4 - abs(vx) * T)
         c = uniform(rng, -0.5, 0.5) * room
         x1 = c - s * gap / 2 - vx * T / 2 + vx * t + wobble(rng, t, 0.08, 0.1, 0.5)
-        x2 = x1 + s * gap + wobble(rng, t, 0.08, 0.1, 0.5) if move_first else (
-            c + s * gap / 2 + wobble(rng, t, 0.08, 0.1, 0.5))
+        x2 = (
+            x1 + s * gap + wobble(rng, t, 0.08, 0.1, 0.5)
+            if move_first
+            else (c + s * gap / 2 + wobble(rng, t, 0.08, 0.1, 0.5))
+        )
         z1 = z0 + wobble(rng, t, 0.1, 0.05, 0.3)
         z2 = z0 + dz + wobble(rng, t, 0.1, 0.05, 0.3)
         if rng.uniform() < 0.3:  # a slow pan that keeps both inside the frame
@@ -204,8 +235,11 @@ def plan_scene(scenario: str, seed: int, size: tuple[int, int], fps, frames: int
         d, a, b = lateral_walk(2.5, 6.5, False)
         # not together: the second on its own path and pace, further away in depth
         extra = uniform(rng, 1.5, 4.0)
-        b = (b[0] + wobble(rng, t, 0.4, 0.05, 0.2) + d * uniform(rng, -0.4, 0.4) * t, b[1],
-             np.clip(a[2] + extra, zmin, zmax))
+        b = (
+            b[0] + wobble(rng, t, 0.4, 0.05, 0.2) + d * uniform(rng, -0.4, 0.4) * t,
+            b[1],
+            np.clip(a[2] + extra, zmin, zmax),
+        )
         params["depth_offset_hw"] = extra
         people = [person("a", *a, True), person("b", *b, True)]
     elif scenario == "strangers_wait":
@@ -243,15 +277,35 @@ def plan_scene(scenario: str, seed: int, size: tuple[int, int], fps, frames: int
         amp = uniform(rng, 0.8, 3.5)
         shake = np.stack([wobble(rng, t, amp, 0.3, 2.0, 4), wobble(rng, t, amp, 0.3, 2.0, 4)], axis=1)
     zref = float(np.mean([p.Z.mean() - cam_z.mean() for p in people])) if people else uniform(rng, zmin, zmax)
-    backdrop = {"kind": str(rng.choice(["street", "indoor", "park", "photo"], p=[0.3, 0.3, 0.2, 0.2])),
-                "seed": int(rng.integers(2**31)), "depth_hw": zref * bg_factor, "blur": uniform(rng, 0.0, 1.8)}
-    lighting = {
-        "gain": uniform(rng, 0.65, 1.25), "gamma": uniform(rng, 0.8, 1.25),
-        "tint": [uniform(rng, 0.92, 1.08) for _ in range(3)],
-        "vignette": uniform(rng, 0.0, 0.45), "ramp": uniform(rng, -0.15, 0.15),
-        "flicker": uniform(rng, 0.01, 0.04) if rng.uniform() < 0.15 else 0.0, "flicker_hz": uniform(rng, 0.5, 3.0),
-        "noise": 0.0 if rng.uniform() < 0.2 else uniform(rng, 0.0, 7.0), "noise_seed": int(rng.integers(2**31)),
+    backdrop = {
+        "kind": str(rng.choice(["street", "indoor", "park", "photo"], p=[0.3, 0.3, 0.2, 0.2])),
+        "seed": int(rng.integers(2**31)),
+        "depth_hw": zref * bg_factor,
+        "blur": uniform(rng, 0.0, 1.8),
     }
-    return Scene(scenario, "none" if scenario in OTHER else label_of(scenario), int(seed), fps, n, (w, h),
-                 people, cam_x, cam_z, shake, backdrop, lighting, params)
-
+    lighting = {
+        "gain": uniform(rng, 0.65, 1.25),
+        "gamma": uniform(rng, 0.8, 1.25),
+        "tint": [uniform(rng, 0.92, 1.08) for _ in range(3)],
+        "vignette": uniform(rng, 0.0, 0.45),
+        "ramp": uniform(rng, -0.15, 0.15),
+        "flicker": uniform(rng, 0.01, 0.04) if rng.uniform() < 0.15 else 0.0,
+        "flicker_hz": uniform(rng, 0.5, 3.0),
+        "noise": 0.0 if rng.uniform() < 0.2 else uniform(rng, 0.0, 7.0),
+        "noise_seed": int(rng.integers(2**31)),
+    }
+    return Scene(
+        scenario,
+        "none" if scenario in OTHER else label_of(scenario),
+        int(seed),
+        fps,
+        n,
+        (w, h),
+        people,
+        cam_x,
+        cam_z,
+        shake,
+        backdrop,
+        lighting,
+        params,
+    )

@@ -4,7 +4,7 @@ far to near (body, re-posed head), lighting and grain; the ground truth of every
 from __future__ import annotations
 
 import math
-from typing import Iterator
+from collections.abc import Iterator
 
 import cv2
 import numpy as np
@@ -41,8 +41,10 @@ def render_scene(scene: Scene, pool: FacePool) -> Iterator[tuple[np.ndarray, lis
         s = float(zoom[i])
         # pano point (px, py) -> frame: x = w/2 + s * (px - base_x - scroll) + shake
         cx = base_x + scroll[i]
-        m = np.array([[s, 0, w / 2.0 - s * cx + scene.shake[i, 0]], [0, s, h / 2.0 - s * ph / 2.0 + scene.shake[i, 1]]],
-                     np.float64)
+        m = np.array(
+            [[s, 0, w / 2.0 - s * cx + scene.shake[i, 0]], [0, s, h / 2.0 - s * ph / 2.0 + scene.shake[i, 1]]],
+            np.float64,
+        )
         frame = cv2.warpAffine(pano, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
         truths: list[FrameTruth | None] = [None] * len(scene.people)
         order = sorted(range(len(scene.people)), key=lambda k: -(scene.people[k].Z[i] - scene.camera_z[i]))
@@ -81,7 +83,7 @@ def draw_person(frame: np.ndarray, scene: Scene, pool: FacePool, p: Person, i: i
     lo, hi = pool.yaw_ranges[p.face]
     drawn_yaw = quantise(float(np.clip(want_yaw + phi, max(lo, -YAW_LIMIT), min(hi, YAW_LIMIT))))
     drawn_pitch = quantise(float(np.clip(float(p.pitch_want[i]) + psi, *PITCH_RANGE)))
-    swing = (0.35 * math.sin(phase) if p.walking else 0.05 * math.sin(0.8 * phase))
+    swing = 0.35 * math.sin(phase) if p.walking else 0.05 * math.sin(0.8 * phase)
     narrow = 0.8 if p.walking and p.sideways[i] else 1.0
     draw_body(frame, x, y, fw, lk, pool.skin[p.face], swing, narrow)
     r = model.render(drawn_yaw, drawn_pitch)
@@ -104,10 +106,13 @@ def draw_person(frame: np.ndarray, scene: Scene, pool: FacePool, p: Person, i: i
     phi = math.degrees(math.atan((nose[0] - w / 2.0) / w))
     psi = math.degrees(math.atan(-(nose[1] - h / 2.0) / w))
     return FrameTruth(
-        nose=(float(nose[0]), float(nose[1])), face_width=float(fw),
-        yaw=drawn_yaw - phi, pitch=drawn_pitch - psi, drawn_yaw=drawn_yaw, drawn_pitch=drawn_pitch,
-        six=np.round(six, 2).tolist(), box=(int(x0), int(y0), int(math.ceil(x1)), int(math.ceil(y1))),
+        nose=(float(nose[0]), float(nose[1])),
+        face_width=float(fw),
+        yaw=drawn_yaw - phi,
+        pitch=drawn_pitch - psi,
+        drawn_yaw=drawn_yaw,
+        drawn_pitch=drawn_pitch,
+        six=np.round(six, 2).tolist(),
+        box=(int(x0), int(y0), int(math.ceil(x1)), int(math.ceil(y1))),
         in_frame=bool(x0 >= 0 and y0 >= 0 and x1 < w and y1 < h),
     )
-
-

@@ -118,17 +118,24 @@ YAW_MARGIN = 4.0  # degrees inside each face's dlib-detectable yaw range
 ANGLE_STEP = 0.5  # drawn angles are quantised to this (so re-posed heads can be cached)
 
 STALKING = {"follow_lateral": 0.4, "follow_toward": 0.3, "loiter_stare": 0.3}
-NON_STALKING = {"talk": 0.25, "walk_side_by_side": 0.2, "walk_toward_together": 0.2,
-                "strangers_walk": 0.15, "strangers_wait": 0.2}
+NON_STALKING = {
+    "talk": 0.25,
+    "walk_side_by_side": 0.2,
+    "walk_toward_together": 0.2,
+    "strangers_walk": 0.15,
+    "strangers_wait": 0.2,
+}
 OTHER = ("single", "empty")
 LABELS = ("stalking", "non_stalking")
 CLIP_SIZES = (((640, 360), 0.5), ((640, 480), 0.2), ((480, 360), 0.15), ((854, 480), 0.15))
 CLIP_FPS = (24, 25, 30)
 CLIP_SECONDS = (3.0, 8.0)
 
-POSE_CONVENTION = ("camera coordinates as forensic.features.pose: x right, y down, z away; yaw > 0 turns "
-                   "toward the image's right, pitch > 0 tilts up; degrees; 0, 0 = the face photo as "
-                   "photographed; pinhole camera, focal = frame width, principal point = frame centre")
+POSE_CONVENTION = (
+    "camera coordinates as forensic.features.pose: x right, y down, z away; yaw > 0 turns "
+    "toward the image's right, pitch > 0 tilts up; degrees; 0, 0 = the face photo as "
+    "photographed; pinhole camera, focal = frame width, principal point = frame centre"
+)
 
 
 def label_of(scenario: str) -> str:

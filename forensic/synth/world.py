@@ -51,6 +51,7 @@ class Scene:
     def duration_s(self) -> float:
         return self.frames / float(self.fps)
 
+
 @dataclass
 class FrameTruth:
     """Ground truth of one person in one frame."""
@@ -64,4 +65,3 @@ class FrameTruth:
     six: list  # 6 x 2, the paper's six points where they were drawn
     box: tuple[int, int, int, int]  # landmark bounding box
     in_frame: bool  # face box inside the frame
-

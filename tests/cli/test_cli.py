@@ -55,8 +55,20 @@ def test_segments_json(clip):
     r = run("segments", str(clip), "--json")
     assert r.returncode == 0, r.stderr
     segs = json.loads(r.stdout)
-    for key in ("index", "shot", "start_frame", "end_frame", "start_s", "end_s", "sample_frames", "flags",
-                "start_pts", "start_pts_s", "start_tc", "sha256"):  # fmt: skip
+    for key in (
+        "index",
+        "shot",
+        "start_frame",
+        "end_frame",
+        "start_s",
+        "end_s",
+        "sample_frames",
+        "flags",
+        "start_pts",
+        "start_pts_s",
+        "start_tc",
+        "sha256",
+    ):
         assert key in segs[0]
     assert [s["index"] for s in segs] == list(range(len(segs)))
     assert set(cut_frames(SHOTS)) <= {s["start_frame"] for s in segs}

@@ -72,12 +72,19 @@ def test_live_bars_per_stage_with_rate_and_eta():
 
 def test_a_terminal_gets_bars_by_itself():
     """A real pseudo-terminal: Progress picks the bars on its own; into a pipe it does not."""
-    code = ("from forensic.engine.progress import Progress; import sys; p = Progress('human'); "
-            "print('LIVE' if p.live else 'PLAIN', file=sys.stderr); p.stage('hash', 2); p.advance('hash'); "
-            "p.advance('hash'); p.end_stage('hash'); p.close()")  # fmt: skip
+    code = (
+        "from forensic.engine.progress import Progress; import sys; p = Progress('human'); "
+        "print('LIVE' if p.live else 'PLAIN', file=sys.stderr); p.stage('hash', 2); p.advance('hash'); "
+        "p.advance('hash'); p.end_stage('hash'); p.close()"
+    )
     leader, follower = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-c", code], stdin=follower, stdout=follower, stderr=follower,
-                            env={**os.environ, "TERM": "xterm"})  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env={**os.environ, "TERM": "xterm"},
+    )
     os.close(follower)
     chunks = []
     while True:

@@ -17,8 +17,9 @@ from tests.conftest import REPO
 
 def forensic(*args: str, cwd=None, timeout: int = 900) -> subprocess.CompletedProcess:
     env = {**os.environ, "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
-    return subprocess.run([sys.executable, "-m", "forensic", *args], capture_output=True, text=True, env=env,
-                          cwd=cwd, timeout=timeout)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "forensic", *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=timeout
+    )
 
 
 def test_help_ends_with_examples():
@@ -43,8 +44,19 @@ def test_train_on_synth_clips_exits_0_and_evaluate_defaults_to_the_default_model
     r = forensic("synth", "clips", "--out", str(data), "--per-class", "4", "--seed", "5")
     assert r.returncode == 0, r.stderr[-2000:]
     assert list(data.rglob("*.json")), "synth clips writes ground truth beside each clip"
-    r = forensic("train", str(data), "--out", str(tmp_path / "model"), "--epochs", "1", "--batch-size", "2",
-                 "--cache", str(cache), "-q")  # fmt: skip
+    r = forensic(
+        "train",
+        str(data),
+        "--out",
+        str(tmp_path / "model"),
+        "--epochs",
+        "1",
+        "--batch-size",
+        "2",
+        "--cache",
+        str(cache),
+        "-q",
+    )
     # exit 0, or 3 only for real clips left out (a generated clip whose faces the detector misses);
     # the ground-truth .json files beside the clips are never counted
     assert r.returncode in (0, 3), r.stdout[-1000:] + r.stderr[-3000:]

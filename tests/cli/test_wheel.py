@@ -13,7 +13,6 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -37,12 +36,21 @@ def test_wheel_installed_elsewhere_scans_from_another_folder(tmp_path):
         if (REPO / "models" / name).is_dir():
             shutil.copytree(REPO / "models" / name, src / "models" / name, ignore=ignore)
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", ".", "-w", str(tmp_path / "dist")],
-                   cwd=src, check=True, capture_output=True, timeout=300)  # fmt: skip
+    subprocess.run(
+        [*pip, "wheel", "--no-deps", "--no-build-isolation", ".", "-w", str(tmp_path / "dist")],
+        cwd=src,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     wheel = next((tmp_path / "dist").glob("forensic-*.whl"))
     target = tmp_path / "site"
-    subprocess.run([*pip, "install", "--no-deps", "--target", str(target), str(wheel)], check=True,
-                   capture_output=True, timeout=300)  # fmt: skip
+    subprocess.run(
+        [*pip, "install", "--no-deps", "--target", str(target), str(wheel)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     assert (target / "forensic" / "_data" / "templates" / "report.html.j2").is_file()
     assert (target / "forensic" / "_data" / "models" / "default" / "model_card.json").is_file()
 
@@ -50,18 +58,49 @@ def test_wheel_installed_elsewhere_scans_from_another_folder(tmp_path):
     evidence.mkdir()
     work.mkdir()
     clip = evidence / "clip.mp4"
-    subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-f", "lavfi", "-i",
-                    "testsrc2=size=320x240:rate=25:duration=4", "-pix_fmt", "yuv420p", str(clip)],
-                   check=True, timeout=120)  # fmt: skip
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-nostdin",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=320x240:rate=25:duration=4",
+            "-pix_fmt",
+            "yuv420p",
+            str(clip),
+        ],
+        check=True,
+        timeout=120,
+    )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env.update(PYTHONPATH=str(target), TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="2")
-    where = subprocess.run([sys.executable, "-c", "import forensic, forensic.resources as r; "
-                            "print(forensic.__file__); print(r.templates_dir()); print(r.default_model_dir())"],
-                           cwd=work, env=env, capture_output=True, text=True, check=True, timeout=120)  # fmt: skip
+    where = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import forensic, forensic.resources as r; "
+            "print(forensic.__file__); print(r.templates_dir()); print(r.default_model_dir())",
+        ],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
     paths = where.stdout.split()
     assert all(p.startswith(str(target)) for p in paths), paths  # not the checkout
-    r = subprocess.run([sys.executable, "-m", "forensic", "scan", str(clip), "--out", "case", "--engine", "local",
-                        "-q"], cwd=work, env=env, capture_output=True, text=True, timeout=600)  # fmt: skip
+    r = subprocess.run(
+        [sys.executable, "-m", "forensic", "scan", str(clip), "--out", "case", "--engine", "local", "-q"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     case = work / "case"
     assert (case / "report" / "report.html").is_file() and (case / "report" / "report.pdf").is_file()

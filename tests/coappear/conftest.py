@@ -37,14 +37,29 @@ def people_centres(seed: int = 3) -> dict[str, np.ndarray]:
 
 def identity_record(a: np.ndarray | None, b: np.ndarray | None) -> dict:
     def person(label, d):
-        return {"person": label, "frames_seen": 5, "skipped_small": 0 if d is not None else 5,
-                "frames_used": [10] if d is not None else [], "face_px": [80] if d is not None else [],
-                "nose": [[100.0, 100.0]] if d is not None else [],
-                "descriptor": None if d is None else [float(v) for v in d], "spread": 0.0, "thumb_jpeg_b64": None}
+        return {
+            "person": label,
+            "frames_seen": 5,
+            "skipped_small": 0 if d is not None else 5,
+            "frames_used": [10] if d is not None else [],
+            "face_px": [80] if d is not None else [],
+            "nose": [[100.0, 100.0]] if d is not None else [],
+            "descriptor": None if d is None else [float(v) for v in d],
+            "spread": 0.0,
+            "thumb_jpeg_b64": None,
+        }
 
-    return {"format": "forensic-identity/1", "model": "dlib_face_recognition_resnet_model_v1",
-            "model_sha256": MODEL_SHA, "distance": "euclidean", "min_face_px": 40, "max_frames": 1,
-            "skipped_small": 0, "people": [person("A", a), person("B", b)], "seconds": 0.1}
+    return {
+        "format": "forensic-identity/1",
+        "model": "dlib_face_recognition_resnet_model_v1",
+        "model_sha256": MODEL_SHA,
+        "distance": "euclidean",
+        "min_face_px": 40,
+        "max_frames": 1,
+        "skipped_small": 0,
+        "people": [person("A", a), person("B", b)],
+        "seconds": 0.1,
+    }
 
 
 def make_case(root: Path, evidence_root: Path, noise: float = 0.02) -> Path:
@@ -53,19 +68,38 @@ def make_case(root: Path, evidence_root: Path, noise: float = 0.02) -> Path:
     root.mkdir(parents=True)
     rows, ev = [], []
     for rel, sha in SHAS.items():
-        ev.append({"path": str(evidence_root / rel), "status": "analysed", "sha256": sha,
-                   "creation_time_utc": CREATION[rel]})
+        ev.append(
+            {"path": str(evidence_root / rel), "status": "analysed", "sha256": sha, "creation_time_utc": CREATION[rel]}
+        )
     for rel, idx, pa, pb, flagged in SEGMENTS:
         sha = SHAS[rel]
         start, end = idx * 5.0, idx * 5.0 + 5.0
         fdir = os.path.join("features", sha, f"{idx:05d}")
-        f = Finding(key=f"{sha}:{idx * 125}-{idx * 125 + 125}", sha256=sha, path=str(evidence_root / rel),
-                    segment_index=idx, shot=0, start_frame=idx * 125, end_frame=idx * 125 + 125, start_s=start,
-                    end_s=end, start_pts=idx * 125 * 512, end_pts=(idx * 125 + 125) * 512, start_pts_s=start,
-                    end_pts_s=end, time_base="1/12800", start_tc=timecode(start), end_tc=timecode(end),
-                    status=FindingStatus.ANALYSED, score=0.9 if flagged else 0.2,
-                    label="stalking" if flagged else "non_stalking", threshold=0.5, people=2, pair_frames=5,
-                    features_dir=fdir)
+        f = Finding(
+            key=f"{sha}:{idx * 125}-{idx * 125 + 125}",
+            sha256=sha,
+            path=str(evidence_root / rel),
+            segment_index=idx,
+            shot=0,
+            start_frame=idx * 125,
+            end_frame=idx * 125 + 125,
+            start_s=start,
+            end_s=end,
+            start_pts=idx * 125 * 512,
+            end_pts=(idx * 125 + 125) * 512,
+            start_pts_s=start,
+            end_pts_s=end,
+            time_base="1/12800",
+            start_tc=timecode(start),
+            end_tc=timecode(end),
+            status=FindingStatus.ANALYSED,
+            score=0.9 if flagged else 0.2,
+            label="stalking" if flagged else "non_stalking",
+            threshold=0.5,
+            people=2,
+            pair_frames=5,
+            features_dir=fdir,
+        )
         rows.append(f.to_row())
         os.makedirs(root / fdir)
         da = centres[pa] + rng.normal(0, noise, 128)
@@ -75,11 +109,25 @@ def make_case(root: Path, evidence_root: Path, noise: float = 0.02) -> Path:
     # one analysed segment scanned before descriptors existed, and one not analysed
     for extra, status in ((3, FindingStatus.ANALYSED), (4, FindingStatus.INSUFFICIENT_SUBJECTS)):
         sha = SHAS["cam1/a.mp4"]
-        f = Finding(key=f"{sha}:{extra * 125}-{extra * 125 + 125}", sha256=sha, path=str(evidence_root / "cam1/a.mp4"),
-                    segment_index=extra, shot=0, start_frame=extra * 125, end_frame=extra * 125 + 125,
-                    start_s=extra * 5.0, end_s=extra * 5.0 + 5, start_pts=0, end_pts=0, start_pts_s=0.0,
-                    end_pts_s=0.0, time_base="1/12800", start_tc=timecode(extra * 5.0),
-                    end_tc=timecode(extra * 5.0 + 5), status=status)
+        f = Finding(
+            key=f"{sha}:{extra * 125}-{extra * 125 + 125}",
+            sha256=sha,
+            path=str(evidence_root / "cam1/a.mp4"),
+            segment_index=extra,
+            shot=0,
+            start_frame=extra * 125,
+            end_frame=extra * 125 + 125,
+            start_s=extra * 5.0,
+            end_s=extra * 5.0 + 5,
+            start_pts=0,
+            end_pts=0,
+            start_pts_s=0.0,
+            end_pts_s=0.0,
+            time_base="1/12800",
+            start_tc=timecode(extra * 5.0),
+            end_tc=timecode(extra * 5.0 + 5),
+            status=status,
+        )
         rows.append(f.to_row())
     with open(root / "findings.csv", "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=FINDING_COLUMNS)

@@ -27,8 +27,21 @@ def test_cli_writes_tables_and_manifest(small_case, capsys):
     totals = (first["pair_segments"], first["pair_files"], first["pair_cameras"], first["pair_flagged"])
     assert totals == ("4", "3", "3", "2")
     assert first["pair_span_clock"].startswith("unknown")  # c.mp4 has no creation time
-    for col in ("start_frame", "end_frame", "start_s", "end_s", "start_pts", "end_pts", "start_pts_s", "end_pts_s",
-                "time_base", "start_tc", "end_tc", "wall_start_utc", "camera"):
+    for col in (
+        "start_frame",
+        "end_frame",
+        "start_s",
+        "end_s",
+        "start_pts",
+        "end_pts",
+        "start_pts_s",
+        "end_pts_s",
+        "time_base",
+        "start_tc",
+        "end_tc",
+        "wall_start_utc",
+        "camera",
+    ):
         assert col in first
     a0 = next(r for r in occ if r["path"].endswith("a.mp4") and r["segment_index"] == "0")
     assert a0["wall_start_utc"] == "2026-03-01T09:30:00.000Z" and a0["flagged"] == "yes"
@@ -47,8 +60,17 @@ def test_cli_writes_tables_and_manifest(small_case, capsys):
 
 def test_cli_cameras_threshold_and_method(tmp_path):
     case = make_case(tmp_path / "case", tmp_path / "ev")
-    argv = ["coappear", str(case), "--camera", f"{tmp_path / 'ev' / 'cam1'}=CAM1", "--camera",
-            f"{tmp_path / 'ev' / 'cam2'}=CAM2", "--method", "chinese-whispers", "-q"]
+    argv = [
+        "coappear",
+        str(case),
+        "--camera",
+        f"{tmp_path / 'ev' / 'cam1'}=CAM1",
+        "--camera",
+        f"{tmp_path / 'ev' / 'cam2'}=CAM2",
+        "--method",
+        "chinese-whispers",
+        "-q",
+    ]
     assert main(argv) == 0
     occ = rows(case / "coappearance.csv")
     assert {r["camera"] for r in occ} == {"CAM1", "CAM2"}

@@ -10,10 +10,23 @@ from forensic.coappear.pairs import find_pairs
 
 def sighting(path, seg, person, ident, flagged=False, wall=None, start=0.0):
     times = {"start_s": start, "end_s": start + 5.0}
-    return Sighting(key=f"{path}:{seg}", sha256=path, path=path, segment_index=seg, person=person, camera=path,
-                    times=times, status="analysed", score=None, flagged=flagged, descriptor=np.zeros(128),
-                    features_dir="", wall_start_utc=wall[0] if wall else None,
-                    wall_end_utc=wall[1] if wall else None, identity=ident)
+    return Sighting(
+        key=f"{path}:{seg}",
+        sha256=path,
+        path=path,
+        segment_index=seg,
+        person=person,
+        camera=path,
+        times=times,
+        status="analysed",
+        score=None,
+        flagged=flagged,
+        descriptor=np.zeros(128),
+        features_dir="",
+        wall_start_utc=wall[0] if wall else None,
+        wall_end_utc=wall[1] if wall else None,
+        identity=ident,
+    )
 
 
 def test_pairs_with_counts_and_span():
@@ -37,10 +50,16 @@ def test_pairs_with_counts_and_span():
 
 
 def test_span_without_wall_clock():
-    ss = [sighting("f1", 0, "A", "P1", start=0.0), sighting("f1", 0, "B", "P2", start=0.0),
-          sighting("f1", 5, "A", "P1", start=25.0), sighting("f1", 5, "B", "P2", start=25.0),
-          sighting("f2", 1, "A", "P3"), sighting("f2", 1, "B", "P4"),
-          sighting("f3", 1, "A", "P3"), sighting("f3", 1, "B", "P4")]
+    ss = [
+        sighting("f1", 0, "A", "P1", start=0.0),
+        sighting("f1", 0, "B", "P2", start=0.0),
+        sighting("f1", 5, "A", "P1", start=25.0),
+        sighting("f1", 5, "B", "P2", start=25.0),
+        sighting("f2", 1, "A", "P3"),
+        sighting("f2", 1, "B", "P4"),
+        sighting("f3", 1, "A", "P3"),
+        sighting("f3", 1, "B", "P4"),
+    ]
     one, two = sorted(find_pairs(ss, 2), key=lambda p: p.name)
     assert one.span_s == 30.0 and one.span_clock.startswith("s")
     assert two.span_s is None and two.span_clock.startswith("unknown")

@@ -9,7 +9,7 @@ from forensic.report import build_report
 def test_section_with_pairs_timelines_and_limits(small_case):
     assert main(["coappear", str(small_case), "-q"]) == 0
     html = open(build_report(str(small_case), pdf=False).html, encoding="utf-8").read()
-    section = html[html.index('id="coappearance"'):]
+    section = html[html.index('id="coappearance"') :]
     section = section[: section.index("</section>")]
     assert "P1+P2: 4 segments, 3 files, 3 cameras" in section
     assert "P3+P4: 2 segments" in section

@@ -44,21 +44,32 @@ def evidence(tmp_path_factory) -> Path:
     mkv = (root / "sub" / "other.mkv").read_bytes()
     (root / "cut_short.mkv").write_bytes(mkv[: len(mkv) // 2])
     os.symlink(root / "does-not-exist.mp4", root / "dangling.mp4")  # unreadable
-    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=duration=1", str(root / "audio.wav")], check=True)
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=duration=1", str(root / "audio.wav")], check=True
+    )
     return root
 
 
 def request(paths, case_dir, model, **kw) -> ScanRequest:
-    return ScanRequest(paths=[str(p) for p in paths], case_dir=str(case_dir), model_dir=str(model), engine="local",
-                       report=False, **kw)  # fmt: skip
+    return ScanRequest(
+        paths=[str(p) for p in paths], case_dir=str(case_dir), model_dir=str(model), engine="local", report=False, **kw
+    )
 
 
 @pytest.fixture(scope="module")
 def scanned(evidence, tmp_path_factory, tiny_model_dir):
     before = snapshot(evidence)
     case_dir = tmp_path_factory.mktemp("cases") / "case"
-    outcome = run_scan(request([evidence], case_dir, tiny_model_dir, case_id="C-1", examiner="E. X.",
-                               argv=["forensic", "scan", str(evidence)]))  # fmt: skip
+    outcome = run_scan(
+        request(
+            [evidence],
+            case_dir,
+            tiny_model_dir,
+            case_id="C-1",
+            examiner="E. X.",
+            argv=["forensic", "scan", str(evidence)],
+        )
+    )
     return outcome, before, case_dir
 
 
@@ -118,7 +129,9 @@ def test_segments_follow_the_cuts(scanned, evidence):
     for cut in cut_frames(SHOTS):
         assert cut in starts
     assert int(segs[-1]["end_frame"]) == sum(s.frames for s in SHOTS)
-    assert all(json.loads(s["flags"]) == ["short_shot"] for s in segs if int(s["end_frame"]) - int(s["start_frame"]) < 75)
+    assert all(
+        json.loads(s["flags"]) == ["short_shot"] for s in segs if int(s["end_frame"]) - int(s["start_frame"]) < 75
+    )
 
 
 def test_manifest_records_the_session(scanned, evidence):
@@ -265,8 +278,9 @@ def test_two_people_are_scored_and_labelled(two_people, tmp_path, tiny_model_dir
     assert again.manifest["model"]["threshold"] == 0.0
 
 
-def test_a_segment_that_keeps_failing_is_recorded_and_the_scan_goes_on(two_people, tmp_path, tiny_model_dir,
-                                                                       monkeypatch):  # fmt: skip
+def test_a_segment_that_keeps_failing_is_recorded_and_the_scan_goes_on(
+    two_people, tmp_path, tiny_model_dir, monkeypatch
+):
     import pandas as pd
 
     # the local engine works in a child process of its own (so that a blocked call can be

@@ -19,10 +19,27 @@ import pytest
 from forensic.synth.lavfi import Shot, make_clip, two_people_image
 from tests.model.conftest import env as base_env
 
-pytestmark = pytest.mark.skipif(shutil.which("ray", path=os.path.dirname(sys.executable)) is None,
-                                reason="ray is not installed")  # fmt: skip
-SAME = ["key", "status", "score", "label", "people", "pair_frames", "features_dir", "keyframes", "flags", "start_s",
-        "end_s", "start_pts", "end_pts", "model_sha256", "segmenter", "config_sha256"]  # fmt: skip
+pytestmark = pytest.mark.skipif(
+    shutil.which("ray", path=os.path.dirname(sys.executable)) is None, reason="ray is not installed"
+)
+SAME = [
+    "key",
+    "status",
+    "score",
+    "label",
+    "people",
+    "pair_frames",
+    "features_dir",
+    "keyframes",
+    "flags",
+    "start_s",
+    "end_s",
+    "start_pts",
+    "end_pts",
+    "model_sha256",
+    "segmenter",
+    "config_sha256",
+]
 
 
 _CLUSTER: dict[str, str] = {}  # the test cluster's own temp folder, token file and HOME
@@ -121,15 +138,29 @@ def cluster():
     _CLUSTER.update(temp_dir=temp_dir, token_path=token_path, home=home)
     port, client, agent1, agent2, agent_grpc1, agent_grpc2, metrics1, metrics2, rt1, rt2 = free_ports(10)
     common = ["--num-cpus=1", "--disable-usage-stats", f"--temp-dir={temp_dir}"]
-    head = ray_cli("start", "--head", f"--port={port}", "--include-dashboard=false",
-                   f"--ray-client-server-port={client}", f"--dashboard-agent-listen-port={agent1}",
-                   f"--dashboard-agent-grpc-port={agent_grpc1}", f"--metrics-export-port={metrics1}",
-                   f"--runtime-env-agent-port={rt1}", *common)  # fmt: skip
+    head = ray_cli(
+        "start",
+        "--head",
+        f"--port={port}",
+        "--include-dashboard=false",
+        f"--ray-client-server-port={client}",
+        f"--dashboard-agent-listen-port={agent1}",
+        f"--dashboard-agent-grpc-port={agent_grpc1}",
+        f"--metrics-export-port={metrics1}",
+        f"--runtime-env-agent-port={rt1}",
+        *common,
+    )
     try:
         assert head.returncode == 0, head.stdout + head.stderr
-        node = ray_cli("start", f"--address=127.0.0.1:{port}", f"--dashboard-agent-listen-port={agent2}",
-                       f"--dashboard-agent-grpc-port={agent_grpc2}", f"--metrics-export-port={metrics2}",
-                       f"--runtime-env-agent-port={rt2}", *common)  # fmt: skip
+        node = ray_cli(
+            "start",
+            f"--address=127.0.0.1:{port}",
+            f"--dashboard-agent-listen-port={agent2}",
+            f"--dashboard-agent-grpc-port={agent_grpc2}",
+            f"--metrics-export-port={metrics2}",
+            f"--runtime-env-agent-port={rt2}",
+            *common,
+        )
         assert node.returncode == 0, node.stdout + node.stderr
         yield f"127.0.0.1:{port}"
     finally:
@@ -151,8 +182,19 @@ def evidence(tmp_path_factory) -> Path:
 
 
 def scan(evidence: Path, case: Path, model: Path, *extra: str, **popen) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "forensic", "scan", str(evidence), "--out", str(case), "--model", str(model),
-           "--no-report", *extra]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "forensic",
+        "scan",
+        str(evidence),
+        "--out",
+        str(case),
+        "--model",
+        str(model),
+        "--no-report",
+        *extra,
+    ]
     return subprocess.Popen(cmd, env=env(), text=True, **popen)
 
 
@@ -163,8 +205,17 @@ def test_two_node_cluster_survives_a_killed_worker_and_matches_local(cluster, ev
     assert p.returncode == 0, err[-3000:]
 
     ray_case = tmp_path / "ray"
-    p = scan(evidence, ray_case, tiny_model_dir, "--engine", "ray", "--address", cluster, "--log-json",
-             stderr=subprocess.PIPE)  # fmt: skip
+    p = scan(
+        evidence,
+        ray_case,
+        tiny_model_dir,
+        "--engine",
+        "ray",
+        "--address",
+        cluster,
+        "--log-json",
+        stderr=subprocess.PIPE,
+    )
     killed = None
     lines = []
     for line in p.stderr:  # JSON progress lines; kill a segment worker once work is under way
@@ -210,8 +261,23 @@ def test_address_with_a_wrong_token_is_a_usage_error(cluster, evidence, tmp_path
     e.pop("RAY_AUTH_TOKEN_PATH", None)
     e["RAY_AUTH_TOKEN"] = "0" * 64
     case = tmp_path / "case"
-    cmd = [sys.executable, "-m", "forensic", "scan", str(evidence), "--out", str(case), "--model", str(tiny_model_dir),
-           "--no-report", "-q", "--engine", "ray", "--address", cluster]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "forensic",
+        "scan",
+        str(evidence),
+        "--out",
+        str(case),
+        "--model",
+        str(tiny_model_dir),
+        "--no-report",
+        "-q",
+        "--engine",
+        "ray",
+        "--address",
+        cluster,
+    ]
     p = subprocess.run(cmd, env=e, capture_output=True, text=True, timeout=600)
     assert p.returncode == 2, p.stderr[-3000:]
     assert "authentication failed" in p.stderr and "RAY_AUTH_TOKEN" in p.stderr, p.stderr[-3000:]

@@ -26,9 +26,26 @@ def _rows(path: Path) -> list[dict[str, str]]:
 def case(footage_dir, tmp_path_factory, tiny_model_dir):
     before = snapshot(footage_dir)
     out = tmp_path_factory.mktemp("real") / "case"
-    r = subprocess.run([sys.executable, "-m", "forensic", "scan", str(footage_dir), "--out", str(out), "-q",
-                        "--model", str(tiny_model_dir), "--engine", "local", "--no-report"],
-                       capture_output=True, text=True, timeout=900)  # fmt: skip
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "forensic",
+            "scan",
+            str(footage_dir),
+            "--out",
+            str(out),
+            "-q",
+            "--model",
+            str(tiny_model_dir),
+            "--engine",
+            "local",
+            "--no-report",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert snapshot(footage_dir) == before, "the scan changed or added files in the evidence folder"
     return r, out, footage_dir
 

@@ -17,8 +17,23 @@ import pytest
 from forensic.synth.lavfi import Shot, make_clip, two_people_image
 from tests.model.conftest import env
 
-COMPARE = [c for c in ("key", "status", "score", "label", "people", "pair_frames", "segment_index", "start_s", "end_s",
-                       "features_dir", "keyframes", "flags")]  # fmt: skip
+COMPARE = [
+    c
+    for c in (
+        "key",
+        "status",
+        "score",
+        "label",
+        "people",
+        "pair_frames",
+        "segment_index",
+        "start_s",
+        "end_s",
+        "features_dir",
+        "keyframes",
+        "flags",
+    )
+]
 
 
 @pytest.fixture(scope="module")
@@ -28,25 +43,45 @@ def evidence(tmp_path_factory) -> Path:
     ev.mkdir()
     png = two_people_image(str(root))
     for i in range(4):  # 4 different files (identical ones would be analysed once): 3-4 segments each
-        make_clip(str(ev / f"cam{i}.mp4"), [Shot("still:" + png, 375 + 25 * i), Shot("testsrc2", 100 + 10 * i)],
-                  fps=25, size=(480 - 16 * i, 270))  # fmt: skip
+        make_clip(
+            str(ev / f"cam{i}.mp4"),
+            [Shot("still:" + png, 375 + 25 * i), Shot("testsrc2", 100 + 10 * i)],
+            fps=25,
+            size=(480 - 16 * i, 270),
+        )
     return ev
 
 
 def scan_cmd(evidence: Path, case: Path, model: Path) -> list[str]:
-    return [sys.executable, "-m", "forensic", "scan", str(evidence), "--out", str(case), "--model", str(model),
-            "--engine", "local", "--no-report", "-q"]  # fmt: skip
+    return [
+        sys.executable,
+        "-m",
+        "forensic",
+        "scan",
+        str(evidence),
+        "--out",
+        str(case),
+        "--model",
+        str(model),
+        "--engine",
+        "local",
+        "--no-report",
+        "-q",
+    ]
 
 
 def test_kill_9_and_resume_equals_uninterrupted(evidence, tmp_path, tiny_model_dir):
     whole = tmp_path / "whole"
-    r = subprocess.run(scan_cmd(evidence, whole, tiny_model_dir), env=env(), capture_output=True, text=True, timeout=900)
+    r = subprocess.run(
+        scan_cmd(evidence, whole, tiny_model_dir), env=env(), capture_output=True, text=True, timeout=900
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     expected = pd.read_parquet(whole / "findings.parquet")
 
     case = tmp_path / "case"
-    proc = subprocess.Popen(scan_cmd(evidence, case, tiny_model_dir), env=env(), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)  # fmt: skip
+    proc = subprocess.Popen(
+        scan_cmd(evidence, case, tiny_model_dir), env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 600
     while not glob.glob(str(case / "findings" / "part-*.parquet")):
         assert proc.poll() is None, "the scan ended before it could be interrupted"

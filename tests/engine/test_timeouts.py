@@ -32,8 +32,15 @@ def clips(tmp_path_factory):
 
 
 def _settings() -> WorkerSettings:
-    return WorkerSettings(model_dir="/nonexistent", model_sha256="", model_name="", segmenter="hog-face-grabcut",
-                          maskrcnn_weights=None, threshold=0.5, config_sha256="")  # fmt: skip
+    return WorkerSettings(
+        model_dir="/nonexistent",
+        model_sha256="",
+        model_name="",
+        segmenter="hog-face-grabcut",
+        maskrcnn_weights=None,
+        threshold=0.5,
+        config_sha256="",
+    )
 
 
 def test_local_runner_gives_up_on_a_blocked_decoder_and_goes_on(clips, monkeypatch):
@@ -77,8 +84,23 @@ def test_scan_with_a_blocked_decoder_ends_with_exit_3(clips, tmp_path, tiny_mode
     # chunk bound 0.15 * (60 + 2 * 4.8 s) = 10 s in this process's worker, + 18 s for a Ray worker's start
     e["FORENSIC_TIMEOUT_SCALE"] = "0.15"
     case = tmp_path / "case"
-    cmd = [sys.executable, "-m", "forensic", "scan", good, blocked, "--out", str(case), "--model",
-           str(tiny_model_dir), "--no-report", "--no-coappear", "-q", "--engine", engine]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "forensic",
+        "scan",
+        good,
+        blocked,
+        "--out",
+        str(case),
+        "--model",
+        str(tiny_model_dir),
+        "--no-report",
+        "--no-coappear",
+        "-q",
+        "--engine",
+        engine,
+    ]
     p = subprocess.run(cmd, env=e, capture_output=True, text=True, timeout=1200)
     assert p.returncode == 3, p.stderr[-3000:]
     with open(case / "evidence.csv", newline="", encoding="utf-8") as f:

@@ -41,14 +41,39 @@ def model_dir() -> Path:
 
 def plain_clip(path: Path, seconds: int = 4, pattern: str = "testsrc2", size: str = "160x120") -> None:
     """A short clip nobody is in: one segment, classified quickly as insufficient_subjects."""
-    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
-                    f"{pattern}=size={size}:rate=10:duration={seconds}", "-pix_fmt", "yuv420p", os.fsencode(path)],
-                   check=True)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            f"{pattern}=size={size}:rate=10:duration={seconds}",
+            "-pix_fmt",
+            "yuv420p",
+            os.fsencode(path),
+        ],
+        check=True,
+    )
 
 
 def scan_args(evidence, case, *extra: str) -> list[str]:
-    return ["scan", os.fsdecode(os.fsencode(evidence)), "--out", str(case), "--model", str(MODEL),
-            "--engine", "local", "--no-report", "-q", *extra]
+    return [
+        "scan",
+        os.fsdecode(os.fsencode(evidence)),
+        "--out",
+        str(case),
+        "--model",
+        str(MODEL),
+        "--engine",
+        "local",
+        "--no-report",
+        "-q",
+        *extra,
+    ]
 
 
 def cli(args: list[str], timeout: int = 600) -> subprocess.CompletedProcess:

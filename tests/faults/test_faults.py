@@ -17,7 +17,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from forensic.config import ScanConfig
 from forensic.engine.scan import EXIT_FAILED, EXIT_OK, EXIT_SOME_FAILED, ScanRequest, ScanStopped, run_scan
 from forensic.records import EvidenceItem, unescape_path
 from tests.faults.conftest import MODEL, assert_whole, cli, env, manifest, plain_clip, problems, scan_args
@@ -39,8 +38,15 @@ def plain_evidence(tmp_path_factory) -> Path:
 
 
 def request(evidence: Path, case: Path, **kw) -> ScanRequest:
-    return ScanRequest(paths=[str(evidence)], case_dir=str(case), model_dir=str(MODEL), engine="local", report=False,
-                       argv=["forensic", "scan", str(evidence), "--out", str(case)], **kw)
+    return ScanRequest(
+        paths=[str(evidence)],
+        case_dir=str(case),
+        model_dir=str(MODEL),
+        engine="local",
+        report=False,
+        argv=["forensic", "scan", str(evidence), "--out", str(case)],
+        **kw,
+    )
 
 
 def last_line(out: bytes) -> bytes:
@@ -48,8 +54,11 @@ def last_line(out: bytes) -> bytes:
 
 
 def tree_hashes(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 # -- names ------------------------------------------------------------------------------------------------
@@ -84,7 +93,7 @@ def test_non_utf8_newline_and_escape_names_round_trip_into_every_file(tmp_path, 
     for line in (case / "problems.jsonl").read_text(encoding="utf-8").splitlines():
         assert json.loads(line)  # one object a line: no name forged a line
     assert_whole(case)
-    sha = last_line(r.stdout)[len(MANIFEST_LINE):].decode()
+    sha = last_line(r.stdout)[len(MANIFEST_LINE) :].decode()
     v = cli(["verify", str(case), "--manifest-sha256", sha, "-q"])
     assert v.returncode == 0, v.stdout.decode() + v.stderr.decode()
 
@@ -106,8 +115,9 @@ def test_tampered_model_is_a_usage_error_with_nothing_written(tmp_path, plain_ev
     assert not (tmp_path / "case").exists()
 
 
-def test_an_error_after_the_case_folder_exists_is_recorded_exit_4_and_resumable(tmp_path, plain_evidence, model_dir,
-                                                                                 monkeypatch, capsys):
+def test_an_error_after_the_case_folder_exists_is_recorded_exit_4_and_resumable(
+    tmp_path, plain_evidence, model_dir, monkeypatch, capsys
+):
     import forensic._cli as cli_main
     import forensic.engine.scan as scan
 
@@ -178,17 +188,26 @@ def busy_evidence(tmp_path_factory) -> Path:
     ev.mkdir()
     png = two_people_image(str(root))
     for i in range(3):
-        make_clip(str(ev / f"cam{i}.mp4"), [Shot("still:" + png, 250 + 25 * i), Shot("testsrc2", 60 + 10 * i)],
-                  fps=25, size=(480 - 16 * i, 270))
+        make_clip(
+            str(ev / f"cam{i}.mp4"),
+            [Shot("still:" + png, 250 + 25 * i), Shot("testsrc2", 60 + 10 * i)],
+            fps=25,
+            size=(480 - 16 * i, 270),
+        )
     return ev
 
 
-@pytest.mark.parametrize("sig, code, words", [(signal.SIGTERM, 143, "terminated (SIGTERM)"),
-                                               (signal.SIGINT, 130, "interrupted (Ctrl-C)")])
+@pytest.mark.parametrize(
+    "sig, code, words", [(signal.SIGTERM, 143, "terminated (SIGTERM)"), (signal.SIGINT, 130, "interrupted (Ctrl-C)")]
+)
 def test_sigterm_and_ctrl_c_end_cleanly_and_resume(tmp_path, busy_evidence, model_dir, sig, code, words):
     case = tmp_path / "case"
-    proc = subprocess.Popen([sys.executable, "-m", "forensic", *scan_args(busy_evidence, case)], env=env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "forensic", *scan_args(busy_evidence, case)],
+        env=env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 600
     while not glob.glob(str(case / "findings" / "part-*.parquet")):
         assert proc.poll() is None, proc.communicate()[1][-3000:]
@@ -325,7 +344,7 @@ def test_a_consistent_manifest_rewrite_is_caught_by_the_manifest_sha256(tmp_path
     case = tmp_path / "case"
     r = cli(scan_args(plain_evidence, case))
     assert r.returncode == EXIT_SOME_FAILED
-    anchor = last_line(r.stdout)[len(MANIFEST_LINE):].decode()
+    anchor = last_line(r.stdout)[len(MANIFEST_LINE) :].decode()
     assert anchor == hashlib.sha256((case / "manifest.json").read_bytes()).hexdigest()
     assert cli(["verify", str(case), "--manifest-sha256", anchor, "-q"]).returncode == 0
     # a forger edits findings.csv and records its new hash: the manifest stays consistent
@@ -361,8 +380,10 @@ def test_hash_list_mismatch_and_access_times(tmp_path, plain_evidence, model_dir
     out = run_scan(request(ev, tmp_path / "case", hash_list=str(tmp_path / "acquisition.md5")))
     assert out.exit_code == EXIT_SOME_FAILED
     assert "DOES NOT MATCH THE ACQUISITION HASH LIST" in capsys.readouterr().err
-    rows = {os.path.basename(r["path"]): r for r in csv.DictReader(open(tmp_path / "case" / "evidence.csv",
-                                                                        newline="", encoding="utf-8"))}
+    rows = {
+        os.path.basename(r["path"]): r
+        for r in csv.DictReader(open(tmp_path / "case" / "evidence.csv", newline="", encoding="utf-8"))
+    }
     assert rows["a.mp4"]["hash_list"] == "match (md5)" and rows["b.mkv"]["hash_list"].startswith("MISMATCH")
     assert rows["c.mov"]["hash_list"] == "not listed"
     assert rows["a.mp4"]["md5"] == good and len(rows["a.mp4"]["sha1"]) == 40

@@ -53,7 +53,7 @@ def test_nose_to_nose_line_is_green(scene):
     for t in ts:
         x, y = (1 - t) * a.nose + t * b.nose
         x, y = int(round(x)), int(round(y))
-        if green[y - 2:y + 3, x - 2:x + 3].any():
+        if green[y - 2 : y + 3, x - 2 : x + 3].any():
             hits += 1
     assert hits >= len(ts) - 3  # (the distance label covers the middle)
     # and nowhere far from that line, except the label near its middle
@@ -80,5 +80,5 @@ def test_frame_stamp(scene):
     out = annotate(img, (None, None), None, (), 112, "00:00:04.480")
     h = img.shape[0]
     changed = (out != img).any(axis=2)
-    assert changed[h - 40:, :400].any()  # bottom-left label
+    assert changed[h - 40 :, :400].any()  # bottom-left label
     assert not changed[: h - 60].any()

@@ -36,8 +36,13 @@ def segment_of(path: str, index: int = 0):
     assert intake.hash_item(item)
     info = intake.probe_item(item)
     assert info is not None
-    result = segment_file(item, ScanConfig().segments, info.avg_fps or info.nominal_fps, info.stream_index,
-                          info.stream_duration_s or info.duration_s)  # fmt: skip
+    result = segment_file(
+        item,
+        ScanConfig().segments,
+        info.avg_fps or info.nominal_fps,
+        info.stream_index,
+        info.stream_duration_s or info.duration_s,
+    )
     return result.segments[index], info, item
 
 
@@ -116,7 +121,7 @@ def test_two_people_frames128(two_people):
     for i, (a, b) in enumerate(feats.pairs):
         for face in (a, b):
             cx, cy = int(face.nose[0] / SIZE[0] * 128), int(face.nose[1] / SIZE[1] * 128)
-            assert f[i, cy - 2:cy + 3, cx - 2:cx + 3].mean() > 30
+            assert f[i, cy - 2 : cy + 3, cx - 2 : cx + 3].mean() > 30
     # RGB order: the kept pixels match the frame resized with its channels reversed
     small = cv2.resize(imgs.images[0], (128, 128), interpolation=cv2.INTER_AREA).astype(float)
     keep = f[0].sum(axis=2) > 0

@@ -42,8 +42,14 @@ KNOWN = {"astronaut": ((220, 121), (60, 130)), "grace_hopper": ((273, 232), (130
 def test_point_indices_are_dlib_1_based_minus_one():
     assert POINT_INDEX0 == (33, 8, 36, 45, 48, 54)
     assert [i for _, i in POINTS] == [34, 9, 37, 46, 49, 55]
-    assert POINT_NAMES == ("nose_tip", "chin", "left_eye_left_corner", "right_eye_right_corner",
-                           "mouth_left_corner", "mouth_right_corner")  # fmt: skip
+    assert POINT_NAMES == (
+        "nose_tip",
+        "chin",
+        "left_eye_left_corner",
+        "right_eye_right_corner",
+        "mouth_left_corner",
+        "mouth_right_corner",
+    )
 
 
 def test_predictor_file_exists():
@@ -118,7 +124,7 @@ def test_faces_are_sorted_largest_first(finder, astronaut, grace_hopper):
     h = max(astronaut.shape[0], grace_hopper.shape[0])
     canvas = np.full((h, astronaut.shape[1] + 100 + grace_hopper.shape[1], 3), 90, np.uint8)
     canvas[: astronaut.shape[0], : astronaut.shape[1]] = astronaut
-    canvas[: grace_hopper.shape[0], astronaut.shape[1] + 100:] = grace_hopper
+    canvas[: grace_hopper.shape[0], astronaut.shape[1] + 100 :] = grace_hopper
     faces = finder.faces(canvas)
     assert len(faces) == 2
     assert faces[0].area > faces[1].area

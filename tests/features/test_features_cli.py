@@ -41,8 +41,18 @@ def clip(tmp_path_factory) -> Path:
 def done(clip, tmp_path_factory):
     out = tmp_path_factory.mktemp("features") / "seg0"
     # the paper's path with dlib's detector (the default, blazeface, also finds a false face on the suit's patch)
-    r = run("features", str(clip), "--segment", "0", "--out", str(out), "--segmenter", "hog-face-grabcut",
-            "--face-detector", "dlib-hog")
+    r = run(
+        "features",
+        str(clip),
+        "--segment",
+        "0",
+        "--out",
+        str(out),
+        "--segmenter",
+        "hog-face-grabcut",
+        "--face-detector",
+        "dlib-hog",
+    )
     return r, out
 
 
@@ -130,8 +140,18 @@ def test_missing_video(tmp_path):
 
 def test_missing_maskrcnn_weights(clip, tmp_path):
     out = tmp_path / "outpx"
-    r = run("features", str(clip), "--segment", "0", "--out", str(out), "--segmenter", "pixellib",
-            "--maskrcnn-weights", "/nonexistent.h5")  # fmt: skip
+    r = run(
+        "features",
+        str(clip),
+        "--segment",
+        "0",
+        "--out",
+        str(out),
+        "--segmenter",
+        "pixellib",
+        "--maskrcnn-weights",
+        "/nonexistent.h5",
+    )
     assert r.returncode == 2
     assert "/nonexistent.h5" in r.stderr and "does not exist" in r.stderr
     assert "Traceback" not in r.stderr

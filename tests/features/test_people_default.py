@@ -53,8 +53,11 @@ def test_astronaut_mask(astronaut_people, astronaut):
     # the face centre (~220, 121) is a person
     assert pm.mask[111:131, 210:230].all()
     # the corners are background (flag, wall, helmet), except bottom-left, where the suit is
-    for ys, xs in [(slice(0, 40), slice(0, 40)), (slice(0, 40), slice(-40, None)),
-                   (slice(-40, None), slice(-40, None))]:  # fmt: skip
+    for ys, xs in [
+        (slice(0, 40), slice(0, 40)),
+        (slice(0, 40), slice(-40, None)),
+        (slice(-40, None), slice(-40, None)),
+    ]:
         assert pm.mask[ys, xs].mean() < 0.1
     assert pm.mask[:100, :120].mean() < 0.1  # the flag, left of the head
     assert pm.mask[:100, 340:].mean() < 0.1  # the wall and the shuttle model, right of the head

@@ -85,13 +85,14 @@ def test_blazeface_anchors_and_decoding():
     k = 48 * 10 + 20  # row 10, column 20
     raw[0, k, :4] = (3.0, -2.0, 40.0, 50.0)  # centre offset (input pixels), width, height
     scores[0, k, 0] = 3.0
-    (box, score), = decode_blazeface(raw, scores, 0.5)
+    ((box, score),) = decode_blazeface(raw, scores, 0.5)
     cx, cy = (20.5 / 48) * BLAZE_SIZE + 3.0, (10.5 / 48) * BLAZE_SIZE - 2.0
     assert np.allclose(box, (cx - 20, cy - 25, cx + 20, cy + 25))
     assert score == pytest.approx(1 / (1 + np.exp(-3.0)))
     # weighted suppression merges overlapping boxes and keeps apart ones
-    merged = weighted_nms([(np.array([0, 0, 10, 10.0]), 0.9), (np.array([1, 1, 11, 11.0]), 0.6),
-                           (np.array([50, 50, 60, 60.0]), 0.7)])
+    merged = weighted_nms(
+        [(np.array([0, 0, 10, 10.0]), 0.9), (np.array([1, 1, 11, 11.0]), 0.6), (np.array([50, 50, 60, 60.0]), 0.7)]
+    )
     assert len(merged) == 2 and merged[0][1] == 0.9 and 0 < merged[0][0][0] < 1
 
 
@@ -144,9 +145,11 @@ def test_mask_covers_each_face_and_leaves_the_plain_wall_out():
 
     finder = FaceFinder(detector="blazeface")
     seg = MediaPipeSelfiePose(face_finder=finder, keep_faces=False)  # the models' mask alone
-    for name, index in (("intel_head-pose-face-detection-female.gif", 11),
-                        ("intel_head-pose-face-detection-male.gif", 18),
-                        ("intel_face-demographics-walking-and-pause.gif", 20)):
+    for name, index in (
+        ("intel_head-pose-face-detection-female.gif", 11),
+        ("intel_head-pose-face-detection-male.gif", 18),
+        ("intel_face-demographics-walking-and-pause.gif", 20),
+    ):
         img = gif_frame(name, index)
         faces, small = finder.find(img)
         assert faces, name
@@ -158,7 +161,7 @@ def test_mask_covers_each_face_and_leaves_the_plain_wall_out():
         h, w = pm.mask.shape
         if "head-pose" in name:  # one person before a plain wall: most of the frame is wall
             assert pm.mask.mean() < 0.4, name
-            assert not pm.mask[: h // 4, : w // 6].any() and not pm.mask[: h // 4, -w // 6:].any()
+            assert not pm.mask[: h // 4, : w // 6].any() and not pm.mask[: h // 4, -w // 6 :].any()
 
 
 @pytest.mark.real_footage
@@ -176,8 +179,10 @@ def test_faces_command_gives_yaw_with_the_right_sign(tmp_path, capsys):
     for path in (str(src), str(mirrored)):
         assert main(["faces", path, "--json", "--out", str(tmp_path / "out")]) == 0
         result = json.loads(capsys.readouterr().out)
-        centre = min(result["faces"], key=lambda f: abs((f["box"][0] + f["box"][2]) / 2 - 225)
-                     + abs((f["box"][1] + f["box"][3]) / 2 - 225))
+        centre = min(
+            result["faces"],
+            key=lambda f: abs((f["box"][0] + f["box"][2]) / 2 - 225) + abs((f["box"][1] + f["box"][3]) / 2 - 225),
+        )
         assert len(centre["landmarks"]) == 68 and set(centre["six"]) >= {"nose_tip", "chin"}
         assert os.path.isfile(result["annotated"])
         yaws.append(centre["yaw"])
@@ -186,12 +191,15 @@ def test_faces_command_gives_yaw_with_the_right_sign(tmp_path, capsys):
 
 
 @pytest.mark.real_footage
-@pytest.mark.parametrize("clip, segment", [
-    # real clips showing two or more people with faces of 40 px or more in most sample frames
-    # (counted by eye: benchmarks/pose_accuracy.py VISIBLE)
-    ("people/intel_face-demographics-walking-and-pause.gif", 0),  # three people side by side, ~60 px faces
-    ("footage/face_recognition_short_hamilton_clip.mp4", 3),  # the audience shot: three to four people
-])
+@pytest.mark.parametrize(
+    "clip, segment",
+    [
+        # real clips showing two or more people with faces of 40 px or more in most sample frames
+        # (counted by eye: benchmarks/pose_accuracy.py VISIBLE)
+        ("people/intel_face-demographics-walking-and-pause.gif", 0),  # three people side by side, ~60 px faces
+        ("footage/face_recognition_short_hamilton_clip.mp4", 3),  # the audience shot: three to four people
+    ],
+)
 def test_real_multi_person_clips_are_classified(tmp_path, clip, segment):
     from forensic.engine.local import features_of_segment
 
@@ -207,8 +215,7 @@ def test_real_multi_person_clips_are_classified(tmp_path, clip, segment):
 def test_a_classroom_of_small_faces_counts_people_but_not_pose(tmp_path):
     from forensic.engine.local import features_of_segment
 
-    out = features_of_segment(str(need(PEOPLE / "intel_classroom.gif")), 0, str(tmp_path / "f"),
-                              face_detector="mtcnn")
+    out = features_of_segment(str(need(PEOPLE / "intel_classroom.gif")), 0, str(tmp_path / "f"), face_detector="mtcnn")
     assert out["status"] == "insufficient_subjects"
     assert max(out["people_present"]) >= 3
     meta = json.loads((tmp_path / "f" / "features.json").read_text())

@@ -31,8 +31,9 @@ def rotation(yaw: float, pitch: float) -> np.ndarray:
 
 def project(yaw: float, pitch: float, t=(0.0, 0.0, 3000.0)) -> np.ndarray:
     rvec, _ = cv2.Rodrigues(rotation(yaw, pitch))
-    pts, _ = cv2.projectPoints(pose.MODEL_POINTS, rvec, np.array(t, float).reshape(3, 1),
-                               pose.camera_matrix(W, H), np.zeros(4))  # fmt: skip
+    pts, _ = cv2.projectPoints(
+        pose.MODEL_POINTS, rvec, np.array(t, float).reshape(3, 1), pose.camera_matrix(W, H), np.zeros(4)
+    )
     return pts.reshape(6, 2)
 
 

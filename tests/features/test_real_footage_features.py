@@ -23,8 +23,13 @@ def first_segment(path: str):
     assert intake.hash_item(item)
     info = intake.probe_item(item)
     assert info is not None
-    result = segment_file(item, ScanConfig().segments, info.avg_fps or info.nominal_fps, info.stream_index,
-                          info.stream_duration_s or info.duration_s)  # fmt: skip
+    result = segment_file(
+        item,
+        ScanConfig().segments,
+        info.avg_fps or info.nominal_fps,
+        info.stream_index,
+        info.stream_duration_s or info.duration_s,
+    )
     assert result.segments
     return result.segments[0], info, item
 
@@ -54,8 +59,9 @@ def test_selfie_face_on_most_sample_frames(selfie, finder):
 def test_selfie_is_insufficient_subjects(selfie, finder, footage_dir):
     before = snapshot(footage_dir)
     segment, info, item = selfie
-    feats, _ = segment_features(segment, make_segmenter("hog-face-grabcut", None, finder), finder,
-                                info.stream_index, item.rotation or 0)  # fmt: skip
+    feats, _ = segment_features(
+        segment, make_segmenter("hog-face-grabcut", None, finder), finder, info.stream_index, item.rotation or 0
+    )
     assert feats.status == INSUFFICIENT_SUBJECTS and feats.frames128 is None
     assert feats.table[list(table.FEATURE_COLUMNS)].isna().all().all()
     assert (feats.table["faces"] >= 1).sum() >= 4
@@ -67,8 +73,9 @@ def test_intel_one_by_one_is_insufficient_subjects(footage_dir, finder):
     if not path.is_file():
         pytest.skip(f"{INTEL} is absent")
     segment, info, item = first_segment(str(path))
-    feats, imgs = segment_features(segment, make_segmenter("hog-face-grabcut", None, finder), finder,
-                                   info.stream_index, item.rotation or 0)  # fmt: skip
+    feats, imgs = segment_features(
+        segment, make_segmenter("hog-face-grabcut", None, finder), finder, info.stream_index, item.rotation or 0
+    )
     assert feats.status == INSUFFICIENT_SUBJECTS
     assert feats.frames128 is None
     assert len(feats.table) == 5 and not feats.mask.any()

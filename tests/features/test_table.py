@@ -12,17 +12,36 @@ from forensic.features import table
 from forensic.features.faces import Face
 
 EXPECTED_COLUMNS = [
-    "A_nose_tip_x", "A_nose_tip_y", "A_chin_x", "A_chin_y",
-    "A_left_eye_left_corner_x", "A_left_eye_left_corner_y",
-    "A_right_eye_right_corner_x", "A_right_eye_right_corner_y",
-    "A_mouth_left_corner_x", "A_mouth_left_corner_y", "A_mouth_right_corner_x", "A_mouth_right_corner_y",
-    "B_nose_tip_x", "B_nose_tip_y", "B_chin_x", "B_chin_y",
-    "B_left_eye_left_corner_x", "B_left_eye_left_corner_y",
-    "B_right_eye_right_corner_x", "B_right_eye_right_corner_y",
-    "B_mouth_left_corner_x", "B_mouth_left_corner_y", "B_mouth_right_corner_x", "B_mouth_right_corner_y",
-    "A_yaw", "A_pitch", "B_yaw", "B_pitch",
+    "A_nose_tip_x",
+    "A_nose_tip_y",
+    "A_chin_x",
+    "A_chin_y",
+    "A_left_eye_left_corner_x",
+    "A_left_eye_left_corner_y",
+    "A_right_eye_right_corner_x",
+    "A_right_eye_right_corner_y",
+    "A_mouth_left_corner_x",
+    "A_mouth_left_corner_y",
+    "A_mouth_right_corner_x",
+    "A_mouth_right_corner_y",
+    "B_nose_tip_x",
+    "B_nose_tip_y",
+    "B_chin_x",
+    "B_chin_y",
+    "B_left_eye_left_corner_x",
+    "B_left_eye_left_corner_y",
+    "B_right_eye_right_corner_x",
+    "B_right_eye_right_corner_y",
+    "B_mouth_left_corner_x",
+    "B_mouth_left_corner_y",
+    "B_mouth_right_corner_x",
+    "B_mouth_right_corner_y",
+    "A_yaw",
+    "A_pitch",
+    "B_yaw",
+    "B_pitch",
     "distance_px",
-]  # fmt: skip
+]
 DLIB0 = (33, 8, 36, 45, 48, 54)
 
 
@@ -122,8 +141,12 @@ def test_long_form():
     assert triples[1] == ("A", "nose_tip", "y")
     assert triples[7] == ("A", "right_eye_right_corner", "y")
     assert triples[23] == ("B", "mouth_right_corner", "y")
-    assert triples[24:28] == [("A", "head", "yaw"), ("A", "head", "pitch"),
-                              ("B", "head", "yaw"), ("B", "head", "pitch")]  # fmt: skip
+    assert triples[24:28] == [
+        ("A", "head", "yaw"),
+        ("A", "head", "pitch"),
+        ("B", "head", "yaw"),
+        ("B", "head", "pitch"),
+    ]
     assert triples[28] == ("AB", "nose_tip", "distance_px")
     np.testing.assert_array_equal(first["value"].to_numpy(dtype=float), table.to_array(df)[0])
     missing = lf[lf["frame"] == 13]

@@ -277,4 +277,3 @@ def test_hash_item_permission_error_on_non_video_is_still_failed(tmp_path, monke
     assert item.status == EvidenceStatus.FAILED
     assert "cannot read" in item.reason
     assert item.claims_video is False
-

@@ -193,11 +193,23 @@ def test_mark_duplicates(media, tmp_path):
 
 def test_copy_outcome(tmp_path):
     source = EvidenceItem(
-        path="/ev/a.mp4", status=EvidenceStatus.ANALYSED, reason="", sha256="ab" * 32, codec="h264",
-        width=320, height=240, rotation=90, nominal_fps=25.0, frame_count=40, duration_s=1.6,
-        segment_count=3, decode_errors=2, claims_video=True, signature="isobmff",
+        path="/ev/a.mp4",
+        status=EvidenceStatus.ANALYSED,
+        reason="",
+        sha256="ab" * 32,
+        codec="h264",
+        width=320,
+        height=240,
+        rotation=90,
+        nominal_fps=25.0,
+        frame_count=40,
+        duration_s=1.6,
+        segment_count=3,
+        decode_errors=2,
+        claims_video=True,
+        signature="isobmff",
         creation_time_utc="2024-05-01T12:34:56.000000Z",
-    )  # fmt: skip
+    )
     dup = EvidenceItem(path="/ev/copy/a.mp4", sha256="ab" * 32, size_bytes=123, mtime_utc="2020-01-01T00:00:00.000000Z")
     copy_outcome(source, dup)
     assert dup.status == EvidenceStatus.ANALYSED

@@ -104,7 +104,6 @@ def test_rotation_display_matrix(media):
     assert (info.width, info.height) == (320, 240)
 
 
-
 def _gray_frame(path: str, w: int, h: int):
     import numpy as np
 
@@ -126,6 +125,7 @@ def test_rotation_agrees_with_ffmpeg_autorotate(media):
     shown = _gray_frame(media["rotated"], 240, 320)  # ffmpeg applies the display matrix when decoding
     assert np.abs(np.rot90(upright, rotation // 90) - shown).mean() < 1.0
     assert np.abs(np.rot90(upright, (rotation // 90) + 2) - shown).mean() > 20.0
+
 
 def test_rotation_conventions():
     assert _rotation({}) == 0

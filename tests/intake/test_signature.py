@@ -28,7 +28,10 @@ CONTAINERS = {
     "clip.flv": ("flv", ("-c:v", "flv1")),
     "clip.mpg": ("mpeg-ps", ("-c:v", "mpeg2video", "-f", "vob")),
     "clip.y4m": ("y4m", ("-pix_fmt", "yuv420p")),
-    "clip.h264": ("elementary-stream", ("-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-bsf:v", "h264_mp4toannexb")),
+    "clip.h264": (
+        "elementary-stream",
+        ("-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-bsf:v", "h264_mp4toannexb"),
+    ),
 }
 
 

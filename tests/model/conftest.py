@@ -32,8 +32,10 @@ def heads(folder: str) -> tuple[np.ndarray, np.ndarray]:
     faces = face_images(folder)
     a = cv2.imread(faces["astronaut"])
     b = cv2.imread(faces["grace_hopper"])
-    return (cv2.resize(a[30:260, 130:310], (108, 138), interpolation=cv2.INTER_AREA),
-            cv2.resize(b[60:450, 110:440], (108, 128), interpolation=cv2.INTER_AREA))  # fmt: skip
+    return (
+        cv2.resize(a[30:260, 130:310], (108, 138), interpolation=cv2.INTER_AREA),
+        cv2.resize(b[60:450, 110:440], (108, 128), interpolation=cv2.INTER_AREA),
+    )
 
 
 def scene(a: np.ndarray, b: np.ndarray, far: bool, rng: np.random.Generator) -> np.ndarray:
@@ -43,7 +45,7 @@ def scene(a: np.ndarray, b: np.ndarray, far: bool, rng: np.random.Generator) -> 
     for img, x in ((left, xl), (right, xr)):
         x = int(np.clip(x + rng.integers(-4, 5), 0, W - img.shape[1]))
         y = H - img.shape[0] - int(rng.integers(0, 20))
-        canvas[y:y + img.shape[0], x:x + img.shape[1]] = img
+        canvas[y : y + img.shape[0], x : x + img.shape[1]] = img
     return canvas
 
 
@@ -63,8 +65,13 @@ def make_dataset(root: Path, per_class: int, seed: int = 0, extras: bool = True)
             ext = EXTENSIONS[i % len(EXTENSIONS)]
             # AVI with MPEG-4 part 2, its usual codec (H.264 with B-frames in AVI: see the closing note)
             codec = {"codec_args": ("-c:v", "mpeg4", "-q:v", "3")} if ext == ".avi" else {}
-            make_clip(str(data / label / f"{label}_{i:02d}{ext}"), [Shot(f"still:{png}", FRAMES)], fps=FPS,
-                      size=(W, H), **codec)  # fmt: skip
+            make_clip(
+                str(data / label / f"{label}_{i:02d}{ext}"),
+                [Shot(f"still:{png}", FRAMES)],
+                fps=FPS,
+                size=(W, H),
+                **codec,
+            )
     if extras:
         (data / "stalking" / "broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 8)
         (data / "non_stalking" / "notes.txt").write_text("not a clip\n")

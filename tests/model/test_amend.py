@@ -12,8 +12,13 @@ from forensic.model import ModelIntegrityError, load_model, store
 from forensic.model.architecture import build_model, keras
 from forensic.model.scaler import StandardScaler
 
-CARD = {"format": store.CARD_FORMAT, "name": "amend-me", "architecture": {"name": "fusion"},
-        "segmenter": {"name": "hog-face-grabcut"}, "threshold": 0.5}
+CARD = {
+    "format": store.CARD_FORMAT,
+    "name": "amend-me",
+    "architecture": {"name": "fusion"},
+    "segmenter": {"name": "hog-face-grabcut"},
+    "threshold": 0.5,
+}
 
 
 def test_amend_card_keeps_the_model_and_its_integrity(tmp_path):
@@ -29,8 +34,12 @@ def test_amend_card_keeps_the_model_and_its_integrity(tmp_path):
     def text(card):
         return f"{card['name']}: {card.get('limits')}\n"
 
-    after = store.amend_card(str(root), {"limits": ["never tested on real footage"], "training_data": "none"}, text,
-                             files={"notes.txt": b"more\n"})
+    after = store.amend_card(
+        str(root),
+        {"limits": ["never tested on real footage"], "training_data": "none"},
+        text,
+        files={"notes.txt": b"more\n"},
+    )
     assert after["limits"] == ["never tested on real footage"] and after["card_sha256"] != before["card_sha256"]
     assert after["self_test"] == before["self_test"]
     assert after["files"][store.MODEL_FILE] == before["files"][store.MODEL_FILE]

@@ -21,13 +21,22 @@ def test_every_size_the_paper_states(fusion):
     sizes = A.output_sizes(fusion)
     expected = {
         "frames": (5, 128, 128, 3),
-        "convlstm_1": (5, 126, 126, 4), "pool_1": (5, 63, 63, 4),
-        "convlstm_2": (5, 61, 61, 8), "pool_2": (5, 31, 31, 8),
-        "convlstm_3": (5, 29, 29, 14), "pool_3": (5, 15, 15, 14),
-        "convlstm_4": (5, 13, 13, 16), "pool_4": (5, 7, 7, 16),
-        "flatten": (3920,), "cnn_dense": (1024,), "cnn_out": (4,),
-        "vectors": (5, 29), "mlp_out": (4,), "concat": (8,), "score": (1,),
-    }  # fmt: skip
+        "convlstm_1": (5, 126, 126, 4),
+        "pool_1": (5, 63, 63, 4),
+        "convlstm_2": (5, 61, 61, 8),
+        "pool_2": (5, 31, 31, 8),
+        "convlstm_3": (5, 29, 29, 14),
+        "pool_3": (5, 15, 15, 14),
+        "convlstm_4": (5, 13, 13, 16),
+        "pool_4": (5, 7, 7, 16),
+        "flatten": (3920,),
+        "cnn_dense": (1024,),
+        "cnn_out": (4,),
+        "vectors": (5, 29),
+        "mlp_out": (4,),
+        "concat": (8,),
+        "score": (1,),
+    }
     for name, shape in expected.items():
         assert sizes[name] == shape, name
     assert A.PAPER_SIZES == expected

@@ -66,8 +66,9 @@ def test_summary_goes_into_the_card_text_and_plot():
     summary = calibration_summary(y, s, ch, ch.threshold)
     assert set(summary["reliability"]) == {"val", "test"} and summary["threshold_applied"] == ch.threshold
     assert summary["threshold_on_validation"]["threshold"] == pytest.approx(0.3)
-    lines = "\n".join(text_sections({"calibration": summary, "limits": ["never tested on X"],
-                                     "training_data": "ten clips"}))
+    lines = "\n".join(
+        text_sections({"calibration": summary, "limits": ["never tested on X"], "training_data": "ten clips"})
+    )
     assert "CALIBRATION" in lines and "val: ECE" in lines and "never tested on X" in lines and "ten clips" in lines
     assert plot_reliability(summary)[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -81,8 +82,11 @@ def test_training_applies_the_threshold_chosen_on_validation_when_asked(monkeypa
     labels = np.array([0, 0, 1, 1, 0, 1, 0, 1])
     split = Split(0, np.array([0, 1, 2, 3]), np.array([4, 5]), np.array([6, 7]))
     raw = {"train": np.array([0.1, 0.2, 0.3, 0.4]), "val": np.array([0.2, 0.35]), "test": np.array([0.25, 0.4])}
-    monkeypatch.setattr(train, "fit", lambda *a, **k: SimpleNamespace(keras_model=None, scaler=None, epochs_run=1,
-                                                                       best_epoch=1, seconds=0.0))
+    monkeypatch.setattr(
+        train,
+        "fit",
+        lambda *a, **k: SimpleNamespace(keras_model=None, scaler=None, epochs_run=1, best_epoch=1, seconds=0.0),
+    )
     monkeypatch.setattr(train, "raw_scores_by_split", lambda clf, ds, sp: raw)
     dataset = SimpleNamespace(labels=labels)
     fixed = train.train_on(dataset, split, train.TrainConfig())

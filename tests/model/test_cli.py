@@ -20,15 +20,29 @@ from tests.conftest import snapshot
 
 from .conftest import env
 
-LEFT_OUT = {"broken.mp4": "failed", "notes.txt": "skipped", "nobody.mkv": "insufficient_subjects",
-            "stalking_00.mp4": "duplicate"}  # fmt: skip
-FILES = {MODEL_FILE, SCALER_FILE, CARD_JSON, CARD_TXT, "training_curves.png", "confusion_matrix.png", "history.csv",
-         "split.csv", "problems.jsonl"}  # fmt: skip
+LEFT_OUT = {
+    "broken.mp4": "failed",
+    "notes.txt": "skipped",
+    "nobody.mkv": "insufficient_subjects",
+    "stalking_00.mp4": "duplicate",
+}
+FILES = {
+    MODEL_FILE,
+    SCALER_FILE,
+    CARD_JSON,
+    CARD_TXT,
+    "training_curves.png",
+    "confusion_matrix.png",
+    "history.csv",
+    "split.csv",
+    "problems.jsonl",
+}
 
 
 def forensic(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "forensic", *args], capture_output=True, text=True, timeout=600,
-                          env=env())  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "forensic", *args], capture_output=True, text=True, timeout=600, env=env()
+    )
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +50,18 @@ def trained(dataset, tmp_path_factory):
     root = tmp_path_factory.mktemp("cli")
     model = root / "models" / "fusion"
     before = snapshot(dataset)
-    r = forensic("train", str(dataset), "--out", str(model), "--epochs", "2", "--batch-size", "4",
-                 "--segmenter", "hog-face-grabcut")  # fmt: skip
+    r = forensic(
+        "train",
+        str(dataset),
+        "--out",
+        str(model),
+        "--epochs",
+        "2",
+        "--batch-size",
+        "4",
+        "--segmenter",
+        "hog-face-grabcut",
+    )
     assert snapshot(dataset) == before, "training changed or added files among the evidence"
     return root, model, r
 
@@ -75,7 +99,11 @@ def test_the_model_card(trained, arrays):
     assert card["split"]["seed"] == 42 and card["split"]["clips"]["test"] == {"non_stalking": 1, "stalking": 1}
     test = card["metrics"]["test"]
     assert test["n"] == 2 and test["accuracy"] == pytest.approx(np.trace(test["confusion"]) / 2)
-    assert set(test["per_class"]) == {"non_stalking", "stalking"} and set(test["macro"]) == {"precision", "recall", "f1"}
+    assert set(test["per_class"]) == {"non_stalking", "stalking"} and set(test["macro"]) == {
+        "precision",
+        "recall",
+        "f1",
+    }
     t = card["training"]
     assert t["epochs_run"] == 2 and len(t["epoch_seconds"]) == 2 and t["batch_size"] == 4 and t["peak_rss_mb"] > 100
     assert t["learning_rate"]["schedule"] == "InverseTimeDecay" and t["early_stopping"]["restore_best_weights"]
@@ -87,7 +115,14 @@ def test_the_model_card(trained, arrays):
     for png in ("training_curves.png", "confusion_matrix.png"):
         assert (model / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     text = (model / CARD_TXT).read_text()
-    for needle in ("MODEL CARD", "3920", "CHOICES WHERE THE PAPER IS SILENT", "hog-face-grabcut", "left out", "test split"):
+    for needle in (
+        "MODEL CARD",
+        "3920",
+        "CHOICES WHERE THE PAPER IS SILENT",
+        "hog-face-grabcut",
+        "left out",
+        "test split",
+    ):
         assert needle in text
     assert len((model / "problems.jsonl").read_text().splitlines()) == 4
 
@@ -132,8 +167,13 @@ def test_predictions_are_deterministic_after_reload(trained, arrays, tmp_path):
             clf = load_model(sys.argv[1])
             print(json.dumps({{"eager": tf.executing_eagerly(), "scores": clf.predict(z["frames"], z["vectors"]).tolist()}}))
         """)
-        r = subprocess.run([sys.executable, "-c", script, str(model), str(tmp_path / "x.npz")], capture_output=True,
-                           text=True, timeout=300, env=env())  # fmt: skip
+        r = subprocess.run(
+            [sys.executable, "-c", script, str(model), str(tmp_path / "x.npz")],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=env(),
+        )
         assert r.returncode == 0, r.stderr[-3000:]
         out = json.loads(r.stdout.strip().splitlines()[-1])
         assert out["eager"] == (prelude == "")
@@ -143,8 +183,18 @@ def test_predictions_are_deterministic_after_reload(trained, arrays, tmp_path):
 def test_a_second_run_uses_the_cache_and_trains_the_same_model(trained, dataset):
     root, model, _ = trained
     again = root / "models" / "fusion_again"
-    r = forensic("train", str(dataset), "--out", str(again), "--epochs", "2", "--batch-size", "4",
-                 "--segmenter", "hog-face-grabcut")  # fmt: skip
+    r = forensic(
+        "train",
+        str(dataset),
+        "--out",
+        str(again),
+        "--epochs",
+        "2",
+        "--batch-size",
+        "4",
+        "--segmenter",
+        "hog-face-grabcut",
+    )
     assert r.returncode == 3, r.stderr[-3000:]
     assert "11 already in the feature cache" in r.stderr and "features 1/2" in r.stderr  # only the two non-videos
     c1, c2 = (json.loads((m / CARD_JSON).read_text()) for m in (model, again))
@@ -163,8 +213,17 @@ def test_evaluate_prints_the_metrics(trained, dataset):
     assert card["card_sha256"] in out and "evaluated: 2 clips held out" in out
     acc = card["metrics"]["test"]["accuracy"]
     assert f"accuracy {acc:.4f}" in out
-    for needle in ("precision", "recall", "f1", "macro avg", "confusion matrix", "non_stalking", "stalking",
-                   "left out: stalking/broken.mp4: failed", "accuracy by split: train"):  # fmt: skip
+    for needle in (
+        "precision",
+        "recall",
+        "f1",
+        "macro avg",
+        "confusion matrix",
+        "non_stalking",
+        "stalking",
+        "left out: stalking/broken.mp4: failed",
+        "accuracy by split: train",
+    ):
         assert needle in out
     r = forensic("evaluate", str(dataset), "--model", str(model), "--json", "--all", "-q")
     data = json.loads(r.stdout)
@@ -215,8 +274,9 @@ def test_ablation_prints_table_2(trained, dataset):
     lines = r.stdout.strip().splitlines()
     assert lines[0].startswith("Table 2: 10 clips") and "seed 42" in lines[0]  # the model's split
     rows = [line.split() for line in lines[2:]]
-    assert [row[row.index(next(x for x in row if x in ("vgg16", "convlstm", "vgg16_mlp", "fusion")))] for row in rows] \
-        == ["vgg16", "convlstm", "vgg16_mlp", "fusion"]  # fmt: skip
+    assert [
+        row[row.index(next(x for x in row if x in ("vgg16", "convlstm", "vgg16_mlp", "fusion")))] for row in rows
+    ] == ["vgg16", "convlstm", "vgg16_mlp", "fusion"]
     assert [row.count("✓") for row in rows] == [1, 2, 2, 3]
     table = json.loads((out / "table2.json").read_text())
     assert [row["architecture"] for row in table["rows"]] == ["vgg16", "convlstm", "vgg16_mlp", "fusion"]

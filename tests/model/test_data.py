@@ -55,8 +55,12 @@ def test_usable_clips_and_arrays(loaded):
 def test_what_is_left_out_is_reported(loaded):
     ds, _ = loaded
     clips = by_name(ds)
-    expected = {"broken.mp4": "failed", "notes.txt": "skipped", "nobody.mkv": "insufficient_subjects",
-                "stalking_00.mp4": "duplicate"}  # copy_of_00.mp4 (same bytes) sorts first and is used  # fmt: skip
+    expected = {
+        "broken.mp4": "failed",
+        "notes.txt": "skipped",
+        "nobody.mkv": "insufficient_subjects",
+        "stalking_00.mp4": "duplicate",
+    }  # copy_of_00.mp4 (same bytes) sorts first and is used
     assert {os.path.basename(c.path): c.status for c in ds.left_out} == expected
     assert clips["copy_of_00.mp4"].status == "ok"
     assert "moov atom not found" in clips["broken.mp4"].reason or "Invalid data" in clips["broken.mp4"].reason

@@ -81,10 +81,20 @@ def test_table2_layout():
     class SP:
         seed, train, val, test = 7, np.arange(6), np.arange(2), np.arange(2)
 
-    rows = [{"architecture": a, "cnn": True, "lstm": a in ("convlstm", "fusion"), "mlp": a in ("vgg16_mlp", "fusion"),
-             "train_accuracy": acc, "val_accuracy": acc, "test_accuracy": acc, "test_macro": {"f1": acc},
-             "test_frame_accuracy": 0.5 if a.startswith("vgg") else None}
-            for a, acc in (("vgg16", 0.6863), ("convlstm", 0.7465), ("vgg16_mlp", 0.8053), ("fusion", 0.9393))]  # fmt: skip
+    rows = [
+        {
+            "architecture": a,
+            "cnn": True,
+            "lstm": a in ("convlstm", "fusion"),
+            "mlp": a in ("vgg16_mlp", "fusion"),
+            "train_accuracy": acc,
+            "val_accuracy": acc,
+            "test_accuracy": acc,
+            "test_macro": {"f1": acc},
+            "test_frame_accuracy": 0.5 if a.startswith("vgg") else None,
+        }
+        for a, acc in (("vgg16", 0.6863), ("convlstm", 0.7465), ("vgg16_mlp", 0.8053), ("fusion", 0.9393))
+    ]
     text = format_table2(Ablation(DS(), SP(), rows))
     lines = text.splitlines()
     assert "seed 7" in lines[0] and "train acc" in lines[1]

@@ -28,8 +28,11 @@ def pictures(tmp_path_factory) -> dict[str, str]:
     png = two_people_image(str(root))
     (root / "evidence").mkdir()
     out = {}
-    for name, shots in (("still", [Shot("still:" + png, 150)]), ("drift", [Shot("drift:" + png, 150)]),
-                        ("navy", [Shot("color=c=navy", 100)])):
+    for name, shots in (
+        ("still", [Shot("still:" + png, 150)]),
+        ("drift", [Shot("drift:" + png, 150)]),
+        ("navy", [Shot("color=c=navy", 100)]),
+    ):
         out[name] = make_clip(str(root / "evidence" / f"{name}.mp4"), shots, fps=25, size=(640, 360))
     return out
 
@@ -68,8 +71,15 @@ def test_a_still_picture_of_two_people_is_not_classified(pictures, tmp_path, tin
     from forensic.engine.scan import ScanRequest, run_scan
 
     evidence = Path(pictures["still"]).parent
-    run_scan(ScanRequest(paths=[str(evidence)], case_dir=str(tmp_path / "case"), model_dir=str(tiny_model_dir),
-                         engine="local", report=False))
+    run_scan(
+        ScanRequest(
+            paths=[str(evidence)],
+            case_dir=str(tmp_path / "case"),
+            model_dir=str(tiny_model_dir),
+            engine="local",
+            report=False,
+        )
+    )
     f = pd.read_parquet(tmp_path / "case" / "findings.parquet")
     status = {Path(p).name: s for p, s in zip(f["path"], f["status"])}
     assert status == {"still.mp4": "still", "drift.mp4": "analysed", "navy.mp4": "insufficient_subjects"}

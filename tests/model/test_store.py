@@ -10,13 +10,17 @@ import shutil
 import numpy as np
 import pytest
 
-from forensic.model import FusionClassifier, ModelIntegrityError, load_model
-from forensic.model import store
+from forensic.model import FusionClassifier, ModelIntegrityError, load_model, store
 from forensic.model.architecture import build_model, keras
 from forensic.model.scaler import StandardScaler
 
-CARD = {"format": store.CARD_FORMAT, "name": "test-model", "architecture": {"name": "fusion"},
-        "segmenter": {"name": "hog-face-grabcut"}, "threshold": 0.4}  # fmt: skip
+CARD = {
+    "format": store.CARD_FORMAT,
+    "name": "test-model",
+    "architecture": {"name": "fusion"},
+    "segmenter": {"name": "hog-face-grabcut"},
+    "threshold": 0.4,
+}
 
 
 def vectors(n: int, seed: int = 0) -> np.ndarray:
@@ -35,8 +39,9 @@ def saved(tmp_path_factory):
     model = build_model("fusion")
     scaler = StandardScaler.fit(vectors(8))
     root = tmp_path_factory.mktemp("store") / "model"
-    card = store.write_model_dir(str(root), model, scaler, CARD, {"extra.txt": b"hello\n"},
-                                 lambda c: f"card of {c['name']}\n")  # fmt: skip
+    card = store.write_model_dir(
+        str(root), model, scaler, CARD, {"extra.txt": b"hello\n"}, lambda c: f"card of {c['name']}\n"
+    )
     return root, model, scaler, card
 
 
@@ -170,6 +175,7 @@ def test_frame_level_model_scores_the_mean_of_its_frames(tmp_path):
     clf = load_model(str(tmp_path / "m"))
     assert clf.frame_level
     f, v = frames(2, seed=8), vectors(2, seed=9)
-    per_frame = model.predict({"frames": f.reshape(-1, 128, 128, 3), "vectors": scaler.transform(v).reshape(-1, 29)},
-                              verbose=0).reshape(2, 5)  # fmt: skip
+    per_frame = model.predict(
+        {"frames": f.reshape(-1, 128, 128, 3), "vectors": scaler.transform(v).reshape(-1, 29)}, verbose=0
+    ).reshape(2, 5)
     assert np.allclose(clf.predict(f, v), per_frame.mean(axis=1), atol=1e-6)

@@ -61,8 +61,13 @@ def test_adam_with_the_papers_decay(learned):
     assert type(opt).__name__ == "Adam"
     schedule = opt.get_config()["learning_rate"]
     assert schedule["class_name"] == "InverseTimeDecay"
-    assert schedule["config"] == {"initial_learning_rate": 1e-3, "decay_steps": 1, "decay_rate": 5e-4,
-                                  "staircase": False, "name": None}  # fmt: skip
+    assert schedule["config"] == {
+        "initial_learning_rate": 1e-3,
+        "decay_steps": 1,
+        "decay_rate": 5e-4,
+        "staircase": False,
+        "name": None,
+    }
     steps = int(opt.iterations.numpy())
     assert steps == 8 * 4  # 16 clips, batch 4, 8 epochs: one step per batch
     # the rate the last update used (step index steps - 1): Keras' old Adam(lr=1e-3, decay=5e-4)
@@ -88,8 +93,13 @@ def test_early_stopping_keeps_the_best_weights():
 
 
 def test_bad_settings_are_refused(tmp_path):
-    for bad in (TrainConfig(epochs=0), TrainConfig(batch_size=0), TrainConfig(architecture="lenet"),
-                TrainConfig(threshold=1.5), TrainConfig(vgg16_weights=str(tmp_path / "w.h5"))):  # fmt: skip
+    for bad in (
+        TrainConfig(epochs=0),
+        TrainConfig(batch_size=0),
+        TrainConfig(architecture="lenet"),
+        TrainConfig(threshold=1.5),
+        TrainConfig(vgg16_weights=str(tmp_path / "w.h5")),
+    ):
         with pytest.raises((ValueError, FileNotFoundError)):
             bad.check()
 

@@ -25,7 +25,7 @@ from forensic.synth.lavfi import Shot, make_clip, two_people_image
 
 SCRIPT_DIR = "<script>alert(1)<"  # with the file name below the path reads .../<script>alert(1)</script>.mp4
 SCRIPT_NAME = "script>.mp4"
-QUOTE_NAME = "it's a \"quote\" & <b>bold<b>.mp4"
+QUOTE_NAME = 'it\'s a "quote" & <b>bold<b>.mp4'
 RTL_NAME = "rtl_\u202eevil_4pm.mp4"
 LONG_NAME = "long_" + "x" * 191 + ".mp4"
 assert len(LONG_NAME) == 200
@@ -77,14 +77,25 @@ def make_footage(evidence: Path, tmp: Path) -> dict[str, str]:
         "long": str(evidence / LONG_NAME),
         "ts": str(evidence / "camera_offset.ts"),
     }
-    make_clip(paths["two"], [Shot(still, 250), Shot("testsrc2", 100), Shot("color=c=navy", 50)], fps=25, size=big,
-              output_args=("-metadata", f"creation_time={CREATION}"))  # fmt: skip
+    make_clip(
+        paths["two"],
+        [Shot(still, 250), Shot("testsrc2", 100), Shot("color=c=navy", 50)],
+        fps=25,
+        size=big,
+        output_args=("-metadata", f"creation_time={CREATION}"),
+    )
     make_clip(paths["script"], [Shot(still, 100)], fps=25, size=big)
     make_clip(paths["quote"], [Shot(still, 110)], fps=25, size=big)
     make_clip(paths["rtl"], [Shot(still, 120)], fps=25, size=big)
     make_clip(paths["long"], [Shot("testsrc2", 80)], fps=25, size=(320, 240))
-    make_clip(paths["ts"], [Shot(still, 100)], fps=25, size=big,
-              codec_args=("-c:v", "mpeg2video", "-q:v", "4"), output_args=("-output_ts_offset", "10"))  # fmt: skip
+    make_clip(
+        paths["ts"],
+        [Shot(still, 100)],
+        fps=25,
+        size=big,
+        codec_args=("-c:v", "mpeg2video", "-q:v", "4"),
+        output_args=("-output_ts_offset", "10"),
+    )
     shutil.copyfile(paths["two"], evidence / "z_copies" / "two_people_copy.mp4")
     paths["copy"] = str(evidence / "z_copies" / "two_people_copy.mp4")
     (evidence / "broken.mp4").write_text("not a video at all\n")
@@ -124,14 +135,31 @@ def add_findings(case: Path, manifest_extra: bool = True) -> None:
             else:
                 status = FindingStatus.ANALYSED
                 kw.update(score=score, label="stalking" if score >= THRESHOLD else "non_stalking", threshold=THRESHOLD)
-        findings.append(Finding(
-            key=f"{r['sha256']}:{r['start_frame']}-{r['end_frame']}", sha256=r["sha256"], path=r["path"],
-            segment_index=idx, shot=int(r["shot"]), start_frame=int(r["start_frame"]), end_frame=int(r["end_frame"]),
-            start_s=float(r["start_s"]), end_s=float(r["end_s"]), start_pts=int(r["start_pts"]),
-            end_pts=int(r["end_pts"]), start_pts_s=float(r["start_pts_s"]), end_pts_s=float(r["end_pts_s"]),
-            time_base=r["time_base"], start_tc=timecode(float(r["start_s"])), end_tc=timecode(float(r["end_s"])),
-            status=status, features_dir=features_dir, keyframes=keyframes, flags=flags, **kw,
-        ))  # fmt: skip
+        findings.append(
+            Finding(
+                key=f"{r['sha256']}:{r['start_frame']}-{r['end_frame']}",
+                sha256=r["sha256"],
+                path=r["path"],
+                segment_index=idx,
+                shot=int(r["shot"]),
+                start_frame=int(r["start_frame"]),
+                end_frame=int(r["end_frame"]),
+                start_s=float(r["start_s"]),
+                end_s=float(r["end_s"]),
+                start_pts=int(r["start_pts"]),
+                end_pts=int(r["end_pts"]),
+                start_pts_s=float(r["start_pts_s"]),
+                end_pts_s=float(r["end_pts_s"]),
+                time_base=r["time_base"],
+                start_tc=timecode(float(r["start_s"])),
+                end_tc=timecode(float(r["end_s"])),
+                status=status,
+                features_dir=features_dir,
+                keyframes=keyframes,
+                flags=flags,
+                **kw,
+            )
+        )
     manifest = json.loads((case / "manifest.json").read_text())
     for i, f in enumerate(findings):
         findings[i] = Finding(**{**f.__dict__, "config_sha256": manifest["config_sha256"]})
@@ -149,11 +177,16 @@ def add_findings(case: Path, manifest_extra: bool = True) -> None:
     if manifest_extra:
         two = next(r["sha256"] for r in rows if os.path.basename(r["path"]) == "two_people.mp4")
         manifest["model"] = {
-            "name": "fusion-test", "sha256": MODEL_SHA, "segmenter": "hog-face-grabcut", "threshold": THRESHOLD,
-            "card": {"metrics": {"accuracy": 0.912, "auc": 0.955, "test": {"clips": 120, "f1": 0.9}},
-                     "limits": "Trained on 240 staged clips filmed indoors; <not> validated on CCTV at night.",
-                     "training_data": "staged clips, two actors"},
-        }  # fmt: skip
+            "name": "fusion-test",
+            "sha256": MODEL_SHA,
+            "segmenter": "hog-face-grabcut",
+            "threshold": THRESHOLD,
+            "card": {
+                "metrics": {"accuracy": 0.912, "auc": 0.955, "test": {"clips": 120, "f1": 0.9}},
+                "limits": "Trained on 240 staged clips filmed indoors; <not> validated on CCTV at night.",
+                "training_data": "staged clips, two actors",
+            },
+        }
         manifest["cluster"] = {"engine": "local", "nodes": 1, "cpus": 2.0, "gpus": 0.0}
         manifest["agency"] = None
         manifest["clock_offsets"] = {two: MANIFEST_OFFSET_S}
@@ -178,11 +211,20 @@ def scan_case(paths: list[str], case_dir: Path, case_id: str, examiner: str) -> 
     items = intake.discover(paths)
     case = CaseFolder.create(str(case_dir), paths)
     manifest = {
-        "format": "forensic-case/1", "report_id": str(uuid.uuid4()), "case_id": case_id, "examiner": examiner,
-        "status": "running", "started_utc": utc_now(), "ended_utc": None, **session_record(argv),
-        "engine": "local", "inputs": list(paths), "config": config.to_dict(), "config_sha256": config.hash(),
+        "format": "forensic-case/1",
+        "report_id": str(uuid.uuid4()),
+        "case_id": case_id,
+        "examiner": examiner,
+        "status": "running",
+        "started_utc": utc_now(),
+        "ended_utc": None,
+        **session_record(argv),
+        "engine": "local",
+        "inputs": list(paths),
+        "config": config.to_dict(),
+        "config_sha256": config.hash(),
         "clocks": CLOCKS,
-    }  # fmt: skip
+    }
     for item in items:
         intake.hash_item(item)
     groups = intake.mark_duplicates(items)
@@ -192,8 +234,13 @@ def scan_case(paths: list[str], case_dir: Path, case_id: str, examiner: str) -> 
             info = intake.probe_item(item)
             if info is None:
                 continue
-            result = segment_file(item, config.segments, info.avg_fps or info.nominal_fps, info.stream_index,
-                                  info.stream_duration_s or info.duration_s)  # fmt: skip
+            result = segment_file(
+                item,
+                config.segments,
+                info.avg_fps or info.nominal_fps,
+                info.stream_index,
+                info.stream_duration_s or info.duration_s,
+            )
             if result.timeline is not None:
                 case.write_timeline(item.sha256, result.timeline)
             case.append_segments(result.segments)
@@ -203,7 +250,9 @@ def scan_case(paths: list[str], case_dir: Path, case_id: str, examiner: str) -> 
             intake.copy_outcome(group[0], dup)
     for item in items:
         if item.status in (EvidenceStatus.FAILED, EvidenceStatus.PARTIAL):
-            case.record_problem(Problem(Severity.ERROR, "intake", f"{item.status}: {item.reason}", item.path, item.sha256))
+            case.record_problem(
+                Problem(Severity.ERROR, "intake", f"{item.status}: {item.reason}", item.path, item.sha256)
+            )
         elif item.status == EvidenceStatus.SKIPPED:
             case.record_problem(Problem(Severity.INFO, "intake", f"skipped: {item.reason}", item.path, item.sha256))
         for warning in item.warnings:
@@ -216,14 +265,21 @@ def scan_case(paths: list[str], case_dir: Path, case_id: str, examiner: str) -> 
     by_status: dict[str, int] = {}
     for i in items:
         by_status[str(i.status)] = by_status.get(str(i.status), 0) + 1
-    manifest.update(status="complete", ended_utc=utc_now(), exit_code=3, summary={
-        "inputs": len(items), "by_status": dict(sorted(by_status.items())),
-        "footage_files": sum(1 for i in items if i.is_footage),
-        "unique_footage_files": sum(1 for i in items if i.is_footage and i.duplicate_of is None),
-        "duplicates": sum(1 for i in items if i.duplicate_of is not None), "segments": segments,
-        "footage_seconds": round(sum(i.duration_s for i in analysed), 6),
-        "evidence_changed": [i.path for i in items if i.hash_verified is False],
-    })  # fmt: skip
+    manifest.update(
+        status="complete",
+        ended_utc=utc_now(),
+        exit_code=3,
+        summary={
+            "inputs": len(items),
+            "by_status": dict(sorted(by_status.items())),
+            "footage_files": sum(1 for i in items if i.is_footage),
+            "unique_footage_files": sum(1 for i in items if i.is_footage and i.duplicate_of is None),
+            "duplicates": sum(1 for i in items if i.duplicate_of is not None),
+            "segments": segments,
+            "footage_seconds": round(sum(i.duration_s for i in analysed), 6),
+            "evidence_changed": [i.path for i in items if i.hash_verified is False],
+        },
+    )
     manifest["outputs_sha256"] = case.output_hashes()
     case.write_manifest(manifest)
 
@@ -235,11 +291,12 @@ def build_fixture_case(root: Path) -> FixtureCase:
     evidence.mkdir(parents=True)
     paths = make_footage(evidence, root)
     case = root / "case"
-    scan_case([str(evidence)], case, "CASE <7> \"\u03a9\"", "E. O'Brien")
+    scan_case([str(evidence)], case, 'CASE <7> "\u03a9"', "E. O'Brien")
     add_findings(case)
     with open(case / "evidence.csv", newline="", encoding="utf-8") as f:
-        sha = {k: row["sha256"] for row in csv.DictReader(f) for k, p in paths.items()
-               if unescape_path(row["path"]) == p}
+        sha = {
+            k: row["sha256"] for row in csv.DictReader(f) for k, p in paths.items() if unescape_path(row["path"]) == p
+        }
     return FixtureCase(root, evidence, case, paths, sha)
 
 
@@ -258,7 +315,18 @@ def reported(fixture_case, tmp_path_factory) -> FixtureCase:
     root = tmp_path_factory.mktemp("reported")
     case = root / "case"
     shutil.copytree(fixture_case.case, case)
-    rc = main(["report", str(case), "--agency", "Agency <A&B>", "--clock-offset",
-               f"{fixture_case.paths['ts']}={TS_START}", "--top", "4", "-q"])  # fmt: skip
+    rc = main(
+        [
+            "report",
+            str(case),
+            "--agency",
+            "Agency <A&B>",
+            "--clock-offset",
+            f"{fixture_case.paths['ts']}={TS_START}",
+            "--top",
+            "4",
+            "-q",
+        ]
+    )
     assert rc == 0
     return FixtureCase(root, fixture_case.evidence, case, fixture_case.paths, fixture_case.sha)

@@ -15,16 +15,30 @@ import pytest
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (Debian package `chromium`)")
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--no-first-run", "--enable-logging=stderr", "--v=0", "--window-size=1200,2400")  # fmt: skip
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--enable-logging=stderr",
+    "--v=0",
+    "--window-size=1200,2400",
+)
 TROUBLE = re.compile(r":CONSOLE|net::ERR_|Refused to|Content Security Policy|blocked", re.I)
 
 
 def render(html: Path, png: Path, profile: Path) -> list[str]:
     """Screenshot ``html`` into ``png``; returns the browser's log lines about the page's trouble."""
     profile.mkdir(parents=True, exist_ok=True)  # a new, empty profile each time
-    r = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", f"--screenshot={png}", html.as_uri()],
-                       capture_output=True, text=True, timeout=240)  # fmt: skip
+    r = subprocess.run(
+        [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", f"--screenshot={png}", html.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     return [line for line in r.stderr.splitlines() if TROUBLE.search(line)]
 

@@ -53,14 +53,30 @@ def _segments(path: Path):
     info = intake.probe_item(item)
     assert info is not None and item.status == EvidenceStatus.PENDING
     cfg = ScanConfig().segments
-    result = segment_file(item, cfg, info.avg_fps or info.nominal_fps, info.stream_index,
-                          info.stream_duration_s or info.duration_s)  # fmt: skip
+    result = segment_file(
+        item, cfg, info.avg_fps or info.nominal_fps, info.stream_index, info.stream_duration_s or info.duration_s
+    )
     return item, result.segments, item.frame_count
 
 
 def _frames(path: Path, vf: str) -> np.ndarray:
-    cmd = ["ffmpeg", "-v", "error", "-nostdin", "-i", str(path), "-map", "0:v:0",
-           "-vf", f"{vf}scale={W}:-2,format=gray", "-fps_mode", "passthrough", "-f", "rawvideo", "-"]  # fmt: skip
+    cmd = [
+        "ffmpeg",
+        "-v",
+        "error",
+        "-nostdin",
+        "-i",
+        str(path),
+        "-map",
+        "0:v:0",
+        "-vf",
+        f"{vf}scale={W}:-2,format=gray",
+        "-fps_mode",
+        "passthrough",
+        "-f",
+        "rawvideo",
+        "-",
+    ]
     raw = subprocess.run(cmd, capture_output=True, check=True, timeout=300).stdout
     return np.frombuffer(raw, dtype=np.uint8)
 
@@ -68,8 +84,9 @@ def _frames(path: Path, vf: str) -> np.ndarray:
 def frames_showing_cue(clip: Path, srt: Path, height: int, width: int) -> list[int]:
     """Indexes (decoded-frame order) of the frames on which the burnt-in cue shows."""
     h = round(height * W / width / 2) * 2
-    style = ("FontSize=40,PrimaryColour=&H00FFFFFF,BorderStyle=3,OutlineColour=&H00000000,"
-             "BackColour=&H00000000,Outline=8")
+    style = (
+        "FontSize=40,PrimaryColour=&H00FFFFFF,BorderStyle=3,OutlineColour=&H00000000,BackColour=&H00000000,Outline=8"
+    )
     plain = _frames(clip, "").reshape(-1, h, W).astype(np.int16)
     burnt = _frames(clip, f"subtitles=filename={srt}:force_style='{style}',").reshape(-1, h, W).astype(np.int16)
     assert plain.shape == burnt.shape
@@ -100,12 +117,41 @@ def _check(clip: Path, tmp_path: Path, expect_offset: float) -> None:
 
 def test_cue_on_the_segments_frames_when_audio_starts_first(tmp_path):
     clip = tmp_path / "audio_first.mkv"  # Matroska keeps the video's late start (MP4 hides it in an edit list)
-    shots = "testsrc2=size=320x240:rate=25:duration=4[a];color=c=navy:size=320x240:rate=25:duration=4[b];" \
-            "[a][b]concat=n=2:v=1:a=0[out0]"  # fmt: skip
-    subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-f", "lavfi", "-i", "sine=frequency=440:duration=9",
-                    "-itsoffset", "0.5", "-f", "lavfi", "-i", shots,
-                    "-map", "1:v", "-map", "0:a", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac",
-                    str(clip)], check=True, timeout=120)  # fmt: skip
+    shots = (
+        "testsrc2=size=320x240:rate=25:duration=4[a];color=c=navy:size=320x240:rate=25:duration=4[b];"
+        "[a][b]concat=n=2:v=1:a=0[out0]"
+    )
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-nostdin",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:duration=9",
+            "-itsoffset",
+            "0.5",
+            "-f",
+            "lavfi",
+            "-i",
+            shots,
+            "-map",
+            "1:v",
+            "-map",
+            "0:a",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            str(clip),
+        ],
+        check=True,
+        timeout=120,
+    )
     _check(clip, tmp_path, 0.5)  # 0.5 s, and x264's B-frame delay
 
 

@@ -17,11 +17,26 @@ import pytest
 
 from forensic.report.subtitles import CLOCK_NOTE, SRT_CLOCK, parse_times
 from tests.report.conftest import (
-    CREATION, LONG_NAME, MANIFEST_OFFSET_S, QUOTE_NAME, RTL_NAME, SCRIPT_DIR, SCRIPT_NAME, TS_START,
-)  # fmt: skip
+    LONG_NAME,
+    MANIFEST_OFFSET_S,
+    QUOTE_NAME,
+    RTL_NAME,
+    SCRIPT_DIR,
+    SCRIPT_NAME,
+    TS_START,
+)
 
-SECTIONS = ("header", "examined", "flagged", "contact-sheet", "sure", "limitations", "integrity", "appendix",
-            "end-of-report")  # fmt: skip
+SECTIONS = (
+    "header",
+    "examined",
+    "flagged",
+    "contact-sheet",
+    "sure",
+    "limitations",
+    "integrity",
+    "appendix",
+    "end-of-report",
+)
 TOP = 4  # the `reported` fixture's --top
 
 
@@ -77,8 +92,9 @@ def pdf_pages(report_dir) -> int:
 
 @pytest.fixture(scope="module")
 def pdf_text(report_dir) -> str:
-    return subprocess.run(["pdftotext", "-layout", str(report_dir / "report.pdf"), "-"], capture_output=True,
-                          text=True, check=True).stdout  # fmt: skip
+    return subprocess.run(
+        ["pdftotext", "-layout", str(report_dir / "report.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def _sha(path: Path) -> str:
@@ -142,9 +158,17 @@ def test_every_section_is_there(page, html):
         assert f"seg-{rank}" in page.ids
     assert f"seg-{TOP + 1}" not in page.ids  # --top 4: the fifth is listed, not detailed
     text = page.joined
-    for words in ("Forensic video analysis report", "1. What was examined", "2. What was flagged, and why",
-                  "3. How sure", "4. Limits", "5. How to verify", "Appendix", "END OF REPORT",
-                  "The results relate only to the items examined"):  # fmt: skip
+    for words in (
+        "Forensic video analysis report",
+        "1. What was examined",
+        "2. What was flagged, and why",
+        "3. How sure",
+        "4. Limits",
+        "5. How to verify",
+        "Appendix",
+        "END OF REPORT",
+        "The results relate only to the items examined",
+    ):
         assert words in text, words
     assert "Agency <A&B>" in text and "E. O'Brien" in text and 'CASE <7> "\u03a9"' in text
     assert html.rstrip().endswith("</html>")
@@ -182,8 +206,9 @@ def test_what_was_examined_names_the_records_not_every_input(page, reported, htm
 
 
 def test_contact_sheet(page):
-    cells = [(t, a) for t, a in page.tags
-             if t == "img" and (a.get("alt") or "").startswith("keyframe of flagged segment")]  # fmt: skip
+    cells = [
+        (t, a) for t, a in page.tags if t == "img" and (a.get("alt") or "").startswith("keyframe of flagged segment")
+    ]
     assert len(cells) == TOP
     for _tag, attrs in cells:
         assert attrs["src"].startswith("data:image/jpeg;base64,")
@@ -264,23 +289,47 @@ def test_pdf_pages_render_with_page_numbers(report_dir, pdf_pages, tmp_path):
         assert (gray < 200).mean() > 0.003, f"page {n} is blank"
         sat = cv2.cvtColor(img, cv2.COLOR_BGR2HSV)[:, :, 1]
         colourful.append(float((sat > 80).mean()))
-        text = subprocess.run(["pdftotext", "-f", str(n), "-l", str(n), str(report_dir / "report.pdf"), "-"],
-                              capture_output=True, text=True, check=True).stdout  # fmt: skip
+        text = subprocess.run(
+            ["pdftotext", "-f", str(n), "-l", str(n), str(report_dir / "report.pdf"), "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         assert f"Page {n} of {pdf_pages}" in text, n
     assert sum(c > 0.05 for c in colourful) >= TOP  # one page per detailed finding: frames and curves
     for rank in range(1, TOP + 1):  # each finding starts its own page and fits on it
-        pages = [n for n in range(1, pdf_pages + 1) if f"Finding #{rank} " in subprocess.run(
-            ["pdftotext", "-f", str(n), "-l", str(n), str(report_dir / "report.pdf"), "-"], capture_output=True,
-            text=True, check=True).stdout]  # fmt: skip
+        pages = [
+            n
+            for n in range(1, pdf_pages + 1)
+            if f"Finding #{rank} "
+            in subprocess.run(
+                ["pdftotext", "-f", str(n), "-l", str(n), str(report_dir / "report.pdf"), "-"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        ]
         assert len(pages) == 1, (rank, pages)
-    last = subprocess.run(["pdftotext", "-f", str(pdf_pages), "-l", str(pdf_pages), str(report_dir / "report.pdf"),
-                           "-"], capture_output=True, text=True, check=True).stdout  # fmt: skip
+    last = subprocess.run(
+        ["pdftotext", "-f", str(pdf_pages), "-l", str(pdf_pages), str(report_dir / "report.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "END OF REPORT" in last and "Nothing follows" in last
 
 
 def test_pdf_sections_and_images(report_dir, pdf_text):
-    for words in ("1. What was examined", "2. What was flagged, and why", "Contact sheet", "3. How sure", "4. Limits",
-                  "5. How to verify", "Appendix", "END OF REPORT"):  # fmt: skip
+    for words in (
+        "1. What was examined",
+        "2. What was flagged, and why",
+        "Contact sheet",
+        "3. How sure",
+        "4. Limits",
+        "5. How to verify",
+        "Appendix",
+        "END OF REPORT",
+    ):
         assert words in pdf_text
     images = subprocess.run(["pdfimages", "-list", str(report_dir / "report.pdf")], capture_output=True, text=True)
     if images.returncode == 0:  # poppler-utils' pdfimages: every embedded picture
@@ -313,8 +362,13 @@ def test_subtitles_parse_and_match_findings(report_dir, findings, reported):
 
     items = {i.sha256: i for i in read_evidence(str(reported.case), []) if i.duplicate_of is None}
     flagged = findings[findings["label"] == "stalking"]
-    by_sha = {sha: sorted((a + player_clock(items[sha]).offset_s, b + player_clock(items[sha]).offset_s)
-                          for a, b in zip(g["start_s"], g["end_s"])) for sha, g in flagged.groupby("sha256")}  # fmt: skip
+    by_sha = {
+        sha: sorted(
+            (a + player_clock(items[sha]).offset_s, b + player_clock(items[sha]).offset_s)
+            for a, b in zip(g["start_s"], g["end_s"])
+        )
+        for sha, g in flagged.groupby("sha256")
+    }
     vtts = sorted((report_dir / "subtitles").glob("*.vtt"))
     assert len(vtts) == len(by_sha) == 5
     for vtt in vtts:
@@ -341,8 +395,9 @@ def test_vtt_opens_in_ffmpeg(report_dir, tmp_path):
     """ffmpeg's WebVTT and SRT demuxers read the files (as VLC and mpv do)."""
     for sub in sorted((report_dir / "subtitles").iterdir())[:2]:
         out = tmp_path / (sub.name + ".ass")
-        proc = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(sub), str(out)], capture_output=True,
-                              text=True)  # fmt: skip
+        proc = subprocess.run(
+            ["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(sub), str(out)], capture_output=True, text=True
+        )
         assert proc.returncode == 0, proc.stderr
         assert "FLAGGED" in out.read_text(encoding="utf-8")
 
@@ -365,7 +420,7 @@ def test_all_segments_csv(report_dir, findings):
 def test_csv_cells_never_start_a_formula():
     from forensic.report import _cell
 
-    assert _cell("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
+    assert _cell('=HYPERLINK("x")') == '\'=HYPERLINK("x")'
     assert _cell("@SUM(1)") == "'@SUM(1)" and _cell("-1+2") == "'-1+2"
     assert _cell("/tmp/a.mp4") == "/tmp/a.mp4" and _cell(None) == "" and _cell(-1.5) == "-1.5"
 
@@ -384,8 +439,14 @@ def test_report_made_again_is_a_new_revision(reported, tmp_path):
     assert paths.revision == 2 and paths.pdf is None
     rec = json.loads((case / "manifest.json").read_text())["reports"]
     assert rec["revision"] == 2 and rec["pdf_sha256"] is None
-    assert rec["history"] == [{"revision": 1, "issued_utc": first["issued_utc"], "html_sha256": first["html_sha256"],
-                               "pdf_sha256": first["pdf_sha256"]}]  # fmt: skip
+    assert rec["history"] == [
+        {
+            "revision": 1,
+            "issued_utc": first["issued_utc"],
+            "html_sha256": first["html_sha256"],
+            "pdf_sha256": first["pdf_sha256"],
+        }
+    ]
     assert not (case / "report" / "report.pdf").exists()  # the old revision's files are gone, not mixed in
     html = (case / "report" / "report.html").read_text(encoding="utf-8")
     assert first["html_sha256"] in html and "revision 2" in html  # earlier revision listed

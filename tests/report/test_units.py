@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import cv2
 import numpy as np
@@ -17,8 +17,14 @@ from forensic._cli import build_parser, main
 from forensic.records import EvidenceItem
 from forensic.report import charts, default_templates_dir, subtitles
 from forensic.report.context import (
-    ClockSpec, ReportError, clock_source, inside_case, parse_clock_offsets, plain_visible, split_visible,
-)  # fmt: skip
+    ClockSpec,
+    ReportError,
+    clock_source,
+    inside_case,
+    parse_clock_offsets,
+    plain_visible,
+    split_visible,
+)
 from forensic.report.render import environment, shown
 from tests.report.conftest import TS_START
 
@@ -28,7 +34,9 @@ def test_commands_registered():
     assert {"report", "verify"} <= set(sub.choices)
 
 
-@pytest.mark.parametrize("name", ["<script>alert(1)</script>.mp4", "it's \"q\" & <b>x</b>", "a\u202eb", "x\ny", "\udcff"])
+@pytest.mark.parametrize(
+    "name", ["<script>alert(1)</script>.mp4", 'it\'s "q" & <b>x</b>', "a\u202eb", "x\ny", "\udcff"]
+)
 def test_shown_escapes_and_shows_hidden_characters(name):
     out = str(shown(name))
     assert "<script" not in out and "<b>" not in out
@@ -57,8 +65,8 @@ def test_clock_offsets_parse_and_apply():
     specs = parse_clock_offsets(["/a=b.mp4=+3.5", "abc=-2", f"x={TS_START}", "y=2026-03-01T10:00:00+01:00"])
     assert specs[0].key == "/a=b.mp4" and specs[0].offset_s == 3.5
     assert specs[1].offset_s == -2.0
-    assert specs[2].start_utc == datetime(2026, 3, 2, 18, 0, tzinfo=timezone.utc)
-    assert specs[3].start_utc == datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
+    assert specs[2].start_utc == datetime(2026, 3, 2, 18, 0, tzinfo=UTC)
+    assert specs[3].start_utc == datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
     for bad in ["nokey", "k=", "k=soon", "k=2026-03-01T10:00:00", "k=nan"]:
         with pytest.raises(ReportError):
             parse_clock_offsets([bad])
@@ -71,7 +79,7 @@ def test_clock_offsets_parse_and_apply():
     bare = EvidenceItem(path="/y.mp4")
     assert clock_source(bare, None).at(0) is None
     assert clock_source(bare, ClockSpec("k", offset_s=5.0)).kind == "none"  # nothing to add the offset to
-    start = clock_source(bare, ClockSpec("k", start_utc=datetime(2026, 1, 1, tzinfo=timezone.utc)))
+    start = clock_source(bare, ClockSpec("k", start_utc=datetime(2026, 1, 1, tzinfo=UTC)))
     assert start.kind == "examiner_start" and start.at(61.5) == "2026-01-01T00:01:01.500Z"
 
 
@@ -91,21 +99,45 @@ def test_timeline_and_segment_charts_are_pngs():
     from forensic.records import Finding, FindingStatus
 
     def f(i, status, score=None, label=None):
-        return Finding(key=f"k{i}", sha256="s", path="p", segment_index=i, shot=0, start_frame=i * 125,
-                       end_frame=(i + 1) * 125, start_s=i * 5.0, end_s=(i + 1) * 5.0, start_pts=0, end_pts=0,
-                       start_pts_s=0.0, end_pts_s=0.0, time_base="1/25", start_tc="", end_tc="", status=status,
-                       score=score, label=label, threshold=0.5)  # fmt: skip
+        return Finding(
+            key=f"k{i}",
+            sha256="s",
+            path="p",
+            segment_index=i,
+            shot=0,
+            start_frame=i * 125,
+            end_frame=(i + 1) * 125,
+            start_s=i * 5.0,
+            end_s=(i + 1) * 5.0,
+            start_pts=0,
+            end_pts=0,
+            start_pts_s=0.0,
+            end_pts_s=0.0,
+            time_base="1/25",
+            start_tc="",
+            end_tc="",
+            status=status,
+            score=score,
+            label=label,
+            threshold=0.5,
+        )
 
-    segs = [f(0, FindingStatus.ANALYSED, 0.9, "stalking"), f(1, FindingStatus.ANALYSED, 0.2, "non_stalking"),
-            f(2, FindingStatus.INSUFFICIENT_SUBJECTS), f(3, FindingStatus.SHORT_SHOT)]  # fmt: skip
+    segs = [
+        f(0, FindingStatus.ANALYSED, 0.9, "stalking"),
+        f(1, FindingStatus.ANALYSED, 0.2, "non_stalking"),
+        f(2, FindingStatus.INSUFFICIENT_SUBJECTS),
+        f(3, FindingStatus.SHORT_SHOT),
+    ]
     png = charts.timeline_png(segs, 20.0, 0.5)
     img = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and img.shape[1] > 800
     # the flagged interval is shaded red: reddish pixels in the first quarter of the plot
     b, g, r = (img[..., i].astype(int) for i in range(3))
     assert ((r - b > 30) & (r - g > 30)).sum() > 500
-    rows = [{"frame": 10 * i, "s": i, "A_yaw": 10.0 + i, "A_pitch": -5, "B_yaw": -3, "B_pitch": 2,
-             "distance_px": 300 + i} for i in range(5)]  # fmt: skip
+    rows = [
+        {"frame": 10 * i, "s": i, "A_yaw": 10.0 + i, "A_pitch": -5, "B_yaw": -3, "B_pitch": 2, "distance_px": 300 + i}
+        for i in range(5)
+    ]
     rows[2] = {"frame": 20, "s": 2, "A_yaw": "", "A_pitch": "", "B_yaw": "", "B_pitch": "", "distance_px": ""}
     png2 = charts.segment_chart_png(rows)
     assert png2[:8] == b"\x89PNG\r\n\x1a\n"

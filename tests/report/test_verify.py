@@ -107,7 +107,7 @@ def test_report_of_an_old_case_folder(small_case):
     html = (case / "report" / "report.html").read_text(encoding="utf-8")
     assert "No findings: the model stage has not been run" in html
     assert "not recorded" in html
-    assert "Model <span class=\"nr\">not recorded</span>" in html
+    assert 'Model <span class="nr">not recorded</span>' in html
     assert not (case / "report" / "subtitles").exists()
     manifest = json.loads((case / "manifest.json").read_text())
     assert manifest["reports"]["flagged"] == 0

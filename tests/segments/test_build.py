@@ -17,8 +17,14 @@ from forensic.records import FEW_FRAMES, PARTIAL_FILE, SHORT_SHOT, EvidenceStatu
 from forensic.segments import build_segments, find_gaps, segment_file
 from forensic.synth.lavfi import Shot, cut_frames, make_clip
 
-MULTI = [Shot("testsrc2", 260), Shot("color=c=red", 30), Shot("smptebars", 200), Shot("mandelbrot", 100),
-         Shot("color=c=blue", 1000), Shot("rgbtestsrc", 60)]  # fmt: skip  (66 s at 25 fps)
+MULTI = [
+    Shot("testsrc2", 260),
+    Shot("color=c=red", 30),
+    Shot("smptebars", 200),
+    Shot("mandelbrot", 100),
+    Shot("color=c=blue", 1000),
+    Shot("rgbtestsrc", 60),
+]  #  (66 s at 25 fps)
 OFFSET = [Shot("mandelbrot", 150), Shot("smptebars", 100)]
 VFR = [Shot("testsrc2", 300), Shot("smptebars", 120)]  # 30 fps source; after the select: 200 frames
 DAMAGE = [Shot("testsrc2", 50), Shot("color=c=red", 30), Shot("smptebars", 40), Shot("mandelbrot", 30)]
@@ -50,9 +56,12 @@ def run_segments(path: str, config: SegmentConfig | None = None, expected: bool 
     info = intake.probe_item(item)
     assert info is not None, item
     result = segment_file(
-        item, config or SegmentConfig(), info.avg_fps or info.nominal_fps, info.stream_index,
+        item,
+        config or SegmentConfig(),
+        info.avg_fps or info.nominal_fps,
+        info.stream_index,
         (info.stream_duration_s or info.duration_s) if expected else None,
-    )  # fmt: skip
+    )
     return item, result
 
 
@@ -69,18 +78,24 @@ def multi(folder):
 @pytest.fixture(scope="module")
 def offset(folder):
     path = make_clip(
-        str(folder / "offset.ts"), OFFSET, fps=25,
-        codec_args=("-c:v", "mpeg2video", "-q:v", "4"), output_args=("-output_ts_offset", "10"),
-    )  # fmt: skip
+        str(folder / "offset.ts"),
+        OFFSET,
+        fps=25,
+        codec_args=("-c:v", "mpeg2video", "-q:v", "4"),
+        output_args=("-output_ts_offset", "10"),
+    )
     return run_segments(path)
 
 
 @pytest.fixture(scope="module")
 def vfr(folder):
     path = make_clip(
-        str(folder / "vfr.mkv"), VFR, fps=30,
-        vf="select='lt(n\\,90)+not(mod(n\\,3))'", output_args=("-fps_mode", "vfr"),
-    )  # fmt: skip
+        str(folder / "vfr.mkv"),
+        VFR,
+        fps=30,
+        vf="select='lt(n\\,90)+not(mod(n\\,3))'",
+        output_args=("-fps_mode", "vfr"),
+    )
     return run_segments(path)
 
 

@@ -67,8 +67,25 @@ def test_b_frames_in_avi_timestamps_out_of_order(tmp_path):
     from forensic.segments.decode import FrameReader
 
     path = str(tmp_path / "bframes.avi")
-    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25:duration=4",
-                    "-c:v", "libx264", "-bf", "2", "-pix_fmt", "yuv420p", path], check=True)  # fmt: skip
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=160x120:rate=25:duration=4",
+            "-c:v",
+            "libx264",
+            "-bf",
+            "2",
+            "-pix_fmt",
+            "yuv420p",
+            path,
+        ],
+        check=True,
+    )
     _, result, item = _segment(path, 300.0)
     assert str(item.status) == "analysed" and any("out of order" in w for w in item.warnings)
     pts = result.timeline.pts.tolist()

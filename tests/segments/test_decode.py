@@ -43,9 +43,12 @@ def clips(tmp_path_factory):
     mp4 = make_clip(str(d / "clip.mp4"), SHOTS, fps=25)
     mkv = make_clip(str(d / "clip.mkv"), SHOTS, fps=25)
     ts = make_clip(
-        str(d / "offset.ts"), [Shot("mandelbrot", 60)], fps=25,
-        codec_args=("-c:v", "mpeg2video", "-q:v", "4"), output_args=("-output_ts_offset", "10"),
-    )  # fmt: skip
+        str(d / "offset.ts"),
+        [Shot("mandelbrot", 60)],
+        fps=25,
+        codec_args=("-c:v", "mpeg2video", "-q:v", "4"),
+        output_args=("-output_ts_offset", "10"),
+    )
     data = (d / "clip.mkv").read_bytes()
     trunc = d / "truncated.mkv"
     trunc.write_bytes(data[: len(data) // 2])

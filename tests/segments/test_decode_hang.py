@@ -48,8 +48,28 @@ def damaged_h264(folder) -> str:
     import av
 
     clean = folder / "clean.mp4"
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=640x480:rate=25", "-t", "10",
-                    "-c:v", "libx264", "-g", "50", "-pix_fmt", "yuv420p", str(clean)], check=True)  # fmt: skip
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=640x480:rate=25",
+            "-t",
+            "10",
+            "-c:v",
+            "libx264",
+            "-g",
+            "50",
+            "-pix_fmt",
+            "yuv420p",
+            str(clean),
+        ],
+        check=True,
+    )
     data = bytearray(clean.read_bytes())
     with av.open(str(clean)) as c:
         s = c.streams.video[0]
@@ -66,8 +86,13 @@ def damaged_h264(folder) -> str:
 
 def test_stop_before_damaged_frames_does_not_hang(tmp_path):
     path = damaged_h264(tmp_path)
-    p = subprocess.run([sys.executable, "-c", CHILD, path, "12"], capture_output=True, text=True, timeout=240,
-                       cwd=str(Path(__file__).resolve().parents[2]))  # fmt: skip
+    p = subprocess.run(
+        [sys.executable, "-c", CHILD, path, "12"],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=str(Path(__file__).resolve().parents[2]),
+    )
     assert p.returncode == 0, p.stderr[-3000:]
     ok, frames, _errors, got = p.stdout.split()
     assert ok == "ok" and int(frames) == 100 and int(got) == 1

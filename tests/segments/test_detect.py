@@ -11,11 +11,16 @@ from forensic.segments import detect_cuts
 from forensic.synth.lavfi import Shot, cut_frames, make_clip
 
 CLIPS = {
-    "a": [Shot("testsrc2", 50), Shot("color=c=red", 30), Shot("smptebars", 40), Shot("mandelbrot", 25),
-          Shot("color=c=blue", 35)],
+    "a": [
+        Shot("testsrc2", 50),
+        Shot("color=c=red", 30),
+        Shot("smptebars", 40),
+        Shot("mandelbrot", 25),
+        Shot("color=c=blue", 35),
+    ],
     "b": [Shot("smptebars", 22), Shot("rgbtestsrc", 61), Shot("color=c=blue", 40)],
     "c": [Shot("mandelbrot", 33), Shot("testsrc2", 20), Shot("color=c=red", 47), Shot("smptebars", 28)],
-}  # fmt: skip
+}
 FORMATS = [(25, "mp4"), (25, "mkv"), ("30000/1001", "mp4"), ("30000/1001", "mkv")]
 
 
@@ -44,7 +49,8 @@ def test_content_detector_finds_exact_cuts(videos, name, fps, ext):
 
 
 @pytest.mark.parametrize(
-    "detector,cls", [("adaptive", "AdaptiveDetector"), ("histogram", "HistogramDetector"), ("content", "ContentDetector")]
+    "detector,cls",
+    [("adaptive", "AdaptiveDetector"), ("histogram", "HistogramDetector"), ("content", "ContentDetector")],
 )
 @pytest.mark.parametrize("fps,ext", [(25, "mp4"), ("30000/1001", "mkv")])
 def test_other_detectors_find_the_same_cuts(videos, detector, cls, fps, ext):

@@ -22,9 +22,32 @@ pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg i
 @pytest.fixture(scope="module")
 def gappy(tmp_path_factory) -> str:
     path = tmp_path_factory.mktemp("gaps") / "motion.mp4"
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-t", "10", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25",
-                    "-vf", "setpts='PTS+gte(N,125)*300/TB+gte(N,126)*300/TB'", "-fps_mode", "passthrough",
-                    "-c:v", "libx264", "-g", "25", "-pix_fmt", "yuv420p", str(path)], check=True)  # fmt: skip
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-t",
+            "10",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=320x240:rate=25",
+            "-vf",
+            "setpts='PTS+gte(N,125)*300/TB+gte(N,126)*300/TB'",
+            "-fps_mode",
+            "passthrough",
+            "-c:v",
+            "libx264",
+            "-g",
+            "25",
+            "-pix_fmt",
+            "yuv420p",
+            str(path),
+        ],
+        check=True,
+    )
     return str(path)
 
 
@@ -61,8 +84,28 @@ def test_a_lost_chunk_is_a_gap_too(tmp_path):
     from forensic.segments.chunks import detect_chunk, merge_chunks, plan_chunks
 
     path = str(tmp_path / "plain.mp4")
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25", "-t", "36",
-                    "-c:v", "libx264", "-g", "25", "-pix_fmt", "yuv420p", path], check=True)  # fmt: skip
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=160x120:rate=25",
+            "-t",
+            "36",
+            "-c:v",
+            "libx264",
+            "-g",
+            "25",
+            "-pix_fmt",
+            "yuv420p",
+            path,
+        ],
+        check=True,
+    )
     config = SegmentConfig(chunk_s=12.0)
     with av.open(path) as c:
         tb = c.streams.video[0].time_base

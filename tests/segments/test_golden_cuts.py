@@ -22,8 +22,13 @@ from forensic.segments import segment_path
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "scenedetect"
 GOLDENS = sorted(SHARED.glob("*.*Detector.*.json")) if SHARED.is_dir() else []
-DETECTORS = {"ContentDetector": "content", "AdaptiveDetector": "adaptive", "ThresholdDetector": "threshold",
-             "HashDetector": "hash", "HistogramDetector": "histogram"}  # fmt: skip
+DETECTORS = {
+    "ContentDetector": "content",
+    "AdaptiveDetector": "adaptive",
+    "ThresholdDetector": "threshold",
+    "HashDetector": "hash",
+    "HistogramDetector": "histogram",
+}
 VARIANT_THRESHOLDS = {"t30": 30.0, "t5": 5.0, "default": None}
 
 
@@ -41,7 +46,7 @@ def _fps(video: Path) -> Fraction:
         return Fraction(c.streams.video[0].average_rate)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def pyscenedetect_cuts(video: Path, detector: str, threshold: float | None) -> list[int]:
     """What the installed PySceneDetect itself finds (its SceneManager, PyAV backend)."""
     import scenedetect.detectors as d
@@ -66,12 +71,14 @@ def test_cuts_match_pyscenedetect_goldens(golden, chunk_s):
         pytest.skip(f"{video} is absent")
     expected = json.loads(golden.read_text())["cuts"]
     fps = _fps(video)
-    config = SegmentConfig(detector=DETECTORS[detector], threshold=threshold, min_scene_len_s=float(15 / fps),
-                           chunk_s=chunk_s)  # fmt: skip
+    config = SegmentConfig(
+        detector=DETECTORS[detector], threshold=threshold, min_scene_len_s=float(15 / fps), chunk_s=chunk_s
+    )
     item, _info, result = segment_path(str(video), config)
     assert result is not None, (item.status, item.reason)
-    starts = sorted({s.start_frame for s in result.segments if s.start_frame > 0 and
-                     s.shot != result.segments[s.index - 1].shot})  # fmt: skip
+    starts = sorted(
+        {s.start_frame for s in result.segments if s.start_frame > 0 and s.shot != result.segments[s.index - 1].shot}
+    )
     assert result.cuts == starts  # every cut starts a shot, and only cuts do
     own = pyscenedetect_cuts(video, detector, threshold)
     assert result.cuts == own, f"ours {result.cuts}, PySceneDetect's own {own}, golden {expected}"

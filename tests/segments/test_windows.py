@@ -119,8 +119,15 @@ def test_split_shot_random_lengths_and_frame_rates():
         for a, b, flags in windows:
             dur = float(seconds[b] - seconds[a])
             assert CFG.window_min_s - max_iv - 1e-6 <= dur <= CFG.window_max_s + max_iv + 1e-6, (
-                trial, fps, kind, n, shot_s, max_iv, (a, b), dur,
-            )  # fmt: skip
+                trial,
+                fps,
+                kind,
+                n,
+                shot_s,
+                max_iv,
+                (a, b),
+                dur,
+            )
             assert flags == ()
 
 

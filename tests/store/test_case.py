@@ -244,7 +244,7 @@ def test_write_atomic_failure_keeps_old_file(tmp_path, monkeypatch):
 def test_append_segments(tmp_path):
     case = CaseFolder.create(str(tmp_path / "case"))
     s0 = _segment(0)
-    s1 = _segment(1, start_frame=100, end_frame=175, start_s=4.0, end_s=7.0, flags=(), path="/ev/with, comma \"q\".mp4")
+    s1 = _segment(1, start_frame=100, end_frame=175, start_s=4.0, end_s=7.0, flags=(), path='/ev/with, comma "q".mp4')
     case.append_segments([s0])
     case.append_segments([])
     case.append_segments([s1])
@@ -269,7 +269,7 @@ def test_append_segments(tmp_path):
     assert json.loads(r0["sample_s"]) == [1.0, 2.48, 3.96]
     assert json.loads(r0["flags"]) == ["short_shot"]
     assert json.loads(r1["flags"]) == []
-    assert r1["path"] == "/ev/with, comma \"q\".mp4"
+    assert r1["path"] == '/ev/with, comma "q".mp4'
     assert r1["start_tc"] == "00:00:04.000" and r1["end_tc"] == "00:00:07.000"
     assert float(r1["start_pts_s"]) == pytest.approx(1.04)
 
@@ -408,4 +408,3 @@ def test_write_manifest(tmp_path):
     assert text.endswith("\n") and "Zoë" in text
     with pytest.raises(CaseFolderError):
         CaseFolder.create(case.root)
-

@@ -29,9 +29,11 @@ def test_second_open_is_refused_while_the_first_holds_the_folder(tmp_path):
 def test_lock_holds_across_processes(tmp_path):
     case, _ = CaseFolder.open_for_scan(str(tmp_path / "case"), [], IDENTITY)
     case.write_manifest({"identity": IDENTITY})
-    code = ("import sys; from forensic.store.case import CaseFolder, CaseFolderBusy\n"
-            f"try:\n CaseFolder.open_for_scan({str(tmp_path / 'case')!r}, [], {IDENTITY!r})\n"
-            "except CaseFolderBusy as e:\n print('busy'); sys.exit(0)\nsys.exit(1)")
+    code = (
+        "import sys; from forensic.store.case import CaseFolder, CaseFolderBusy\n"
+        f"try:\n CaseFolder.open_for_scan({str(tmp_path / 'case')!r}, [], {IDENTITY!r})\n"
+        "except CaseFolderBusy as e:\n print('busy'); sys.exit(0)\nsys.exit(1)"
+    )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and "busy" in r.stdout, r.stderr
     case.close()

@@ -102,5 +102,6 @@ def test_model_report_engine_do_not_import_store_for_helpers():
             text = py.read_text(encoding="utf-8")
             for helper in ("write_atomic", "sha256_path"):
                 assert f"from forensic.store.case import {helper}" not in text, py
-                assert not any(line.startswith("from forensic.store.case import") and helper in line
-                               for line in text.splitlines()), (py, helper)
+                assert not any(
+                    line.startswith("from forensic.store.case import") and helper in line for line in text.splitlines()
+                ), (py, helper)

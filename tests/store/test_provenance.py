@@ -6,7 +6,7 @@ import importlib.metadata
 import re
 import shlex
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -16,9 +16,9 @@ from forensic.store.provenance import dependency_versions, external_tools, sessi
 
 
 def test_utc_now_format_and_value():
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     text = utc_now()
-    after = datetime.now(timezone.utc)
+    after = datetime.now(UTC)
     assert text.endswith("Z")
     assert "+" not in text
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", text)
@@ -58,7 +58,7 @@ ARGV = [
     "scan",
     "/evidence/My Clips/camera 1",
     "--case",
-    "/cases/it's \"quoted\"",
+    '/cases/it\'s "quoted"',
     "--note=tab\there",
     "",
     "$HOME;rm -rf /",

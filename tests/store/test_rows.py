@@ -57,9 +57,19 @@ def test_plain_names_are_untouched():
 
 
 def test_evidence_row_round_trip():
-    item = EvidenceItem(path=NAMES[1], status=EvidenceStatus.ANALYSED, reason="ok\nforged line", size_bytes=5,
-                        sha256="ab" * 32, md5="cd" * 16, sha1="ef" * 20, duplicate_of=NAMES[2], hash_verified=True,
-                        warnings=["w\x1b[2J"], avg_fps=25.0)
+    item = EvidenceItem(
+        path=NAMES[1],
+        status=EvidenceStatus.ANALYSED,
+        reason="ok\nforged line",
+        size_bytes=5,
+        sha256="ab" * 32,
+        md5="cd" * 16,
+        sha1="ef" * 20,
+        duplicate_of=NAMES[2],
+        hash_verified=True,
+        warnings=["w\x1b[2J"],
+        avg_fps=25.0,
+    )
     row = item.to_row()
     for v in row.values():
         if isinstance(v, str):
@@ -72,9 +82,25 @@ def test_evidence_row_round_trip():
 
 
 def _segment(path: str) -> Segment:
-    return Segment(sha256="ab" * 32, path=path, index=2, shot=1, start_frame=25, end_frame=100, start_s=1.0, end_s=4.0,
-                   start_pts=1000, end_pts=4000, start_pts_s=1.0, end_pts_s=4.0, time_base="1/1000",
-                   sample_frames=(25, 40), sample_pts=(1000, 1600), sample_s=(1.0, 1.6), flags=("short_shot",))
+    return Segment(
+        sha256="ab" * 32,
+        path=path,
+        index=2,
+        shot=1,
+        start_frame=25,
+        end_frame=100,
+        start_s=1.0,
+        end_s=4.0,
+        start_pts=1000,
+        end_pts=4000,
+        start_pts_s=1.0,
+        end_pts_s=4.0,
+        time_base="1/1000",
+        sample_frames=(25, 40),
+        sample_pts=(1000, 1600),
+        sample_s=(1.0, 1.6),
+        flags=("short_shot",),
+    )
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -84,8 +110,14 @@ def test_segment_and_finding_rows_round_trip(name):
     assert "\n" not in row["path"]
     assert Segment.from_row({k: str(v) for k, v in row.items()}) == seg
     assert Segment.from_dict(json.loads(json.dumps(seg.to_dict()))) == seg
-    f = Finding.from_segment(seg, FindingStatus.ANALYSED, score=0.75, label="stalking", threshold=0.5,
-                             keyframes=("features/x/00002/keyframes/frame_000025.png",))
+    f = Finding.from_segment(
+        seg,
+        FindingStatus.ANALYSED,
+        score=0.75,
+        label="stalking",
+        threshold=0.5,
+        keyframes=("features/x/00002/keyframes/frame_000025.png",),
+    )
     frow = f.to_row()
     assert Finding.from_row({k: "" if v is None else str(v) for k, v in frow.items()}) == f
 

@@ -23,8 +23,13 @@ def models(pool):
     return [m for m in pool.models if not m.name.endswith("~mirrored")]
 
 
-def render_in_frame(model: faces3d.FaceModel, yaw: float, pitch: float, face_width: float = 110.0,
-                    rendered: faces3d.Rendered | None = None):  # fmt: skip
+def render_in_frame(
+    model: faces3d.FaceModel,
+    yaw: float,
+    pitch: float,
+    face_width: float = 110.0,
+    rendered: faces3d.Rendered | None = None,
+):
     """The re-posed head (or ``rendered``), face_width px wide, nose at the centre of a W x H frame."""
     r = rendered if rendered is not None else model.render(yaw, pitch)
     k = face_width / model.face_width
@@ -34,7 +39,7 @@ def render_in_frame(model: faces3d.FaceModel, yaw: float, pitch: float, face_wid
     ox, oy = int(round(W / 2 - lm[33, 0])), int(round(H / 2 - lm[33, 1]))
     canvas = np.full((H, W, 3), 110, np.uint8)
     h, w = img.shape[:2]
-    roi = canvas[oy:oy + h, ox:ox + w]
+    roi = canvas[oy : oy + h, ox : ox + w]
     roi[:] = (img * al + roi * (1 - al) + 0.5).astype(np.uint8)
     return canvas, lm + (ox, oy)
 

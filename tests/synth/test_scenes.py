@@ -17,9 +17,24 @@ SMALL = (480, 270)
 
 
 def ffprobe_frames(path: Path) -> tuple[int, float]:
-    out = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-count_frames", "-show_entries",
-                          "stream=nb_read_frames,avg_frame_rate", "-of", "json", str(path)],
-                         capture_output=True, text=True, check=True).stdout  # fmt: skip
+    out = subprocess.run(
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-select_streams",
+            "v:0",
+            "-count_frames",
+            "-show_entries",
+            "stream=nb_read_frames,avg_frame_rate",
+            "-of",
+            "json",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     st = json.loads(out)["streams"][0]
     return int(st["nb_read_frames"]), float(Fraction(st["avg_frame_rate"]))
 
@@ -32,7 +47,8 @@ def test_plan_is_deterministic_and_seed_dependent(pool):
     for pa, pb in zip(a.people, b.people):
         assert np.array_equal(pa.X, pb.X) and np.array_equal(pa.yaw_want, pb.yaw_want) and pa.face == pb.face
     assert (c.frames, c.size, c.scenario) != (a.frames, a.size, a.scenario) or not np.array_equal(
-        a.people[0].X, c.people[0].X)  # fmt: skip
+        a.people[0].X, c.people[0].X
+    )
 
 
 def test_same_seed_same_frames(pool):
