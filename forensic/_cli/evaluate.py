@@ -103,7 +103,10 @@ def _ablation(args: argparse.Namespace, argv: list[str], progress) -> int:
     if card is not None and args.segmenter is None:
         settings = settings_from_card(card, args.maskrcnn_weights)
     else:
-        settings = resolve_settings(args.segmenter or "auto", args.maskrcnn_weights)
+        from forensic.features import FeatureConfig
+
+        detector = FeatureConfig(face_detector=args.face_detector or "dlib-hog")
+        settings = resolve_settings(args.segmenter or "auto", args.maskrcnn_weights, detector)
     if args.cache:
         cache = args.cache
     elif args.model:

@@ -8,7 +8,11 @@ import sys
 from forensic._cli.common import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE
 from forensic.model.architecture import ARCHITECTURES  # light: constants only, no TensorFlow
 
-SEGMENTERS = ("auto", "pixellib", "hog-face-grabcut")  # as `forensic features`
+# forensic.model.data.ClipResult statuses that are failures (unreadable, or one content in both classes)
+UNREADABLE = ("failed", "error", "conflict")
+
+SEGMENTERS = ("auto", "pixellib", "hog-face-grabcut", "mediapipe-selfie-pose")  # as forensic.model.data
+FACE_DETECTORS = ("dlib-hog", "blazeface", "mtcnn")  # as forensic.features.detectors
 
 
 def add_parser(sub) -> None:
@@ -20,8 +24,9 @@ def add_parser(sub) -> None:
         "from the features stage and are cached (--cache). Split 60/20/20 stratified (--seed), StandardScaler on "
         "the training split, Adam 1e-3 with decay 5e-4, early stopping on validation loss; the model, its scaler "
         "and its model card (metrics on the test split, curves, confusion matrix, every file's SHA-256) are "
-        "written into MODEL_DIR, which must be new or empty. Exit 0 when every clip was used, 3 when some were "
-        "left out (listed on stderr and in the card), 2 on usage errors (nothing written).",
+        "written into MODEL_DIR, which must be new or empty. Clips left out for what they show (no two "
+        "faces found, a still picture, a duplicate) are listed on stderr and in the card. Exit 0 when every clip "
+        "could be read, 3 when some could not (failed to decode, an error), 2 on usage errors (nothing written).",
     )
     p.add_argument("dataset", metavar="DATASET", help="folder with stalking/ and non_stalking/ clips")
     p.add_argument("--out", required=True, metavar="MODEL_DIR", help="new (or empty) model folder")
@@ -69,7 +74,15 @@ def add_training_options(p: argparse.ArgumentParser, defaults: bool) -> None:
         choices=SEGMENTERS,
         default="auto" if defaults else None,
         help="background removal for the frames: pixellib (Mask R-CNN, needs the COCO weights), the "
-        "embedded hog-face-grabcut, or auto (pixellib when the weights exist; default)",
+        "embedded hog-face-grabcut or mediapipe-selfie-pose, or auto (pixellib when the weights exist, else "
+        "hog-face-grabcut; default)",
+    )
+    f.add_argument(
+        "--face-detector",
+        choices=FACE_DETECTORS,
+        default="dlib-hog" if defaults else None,
+        help="face detector whose faces the features are made from (recorded in the card; a scan with the "
+        "model uses the same one; default dlib-hog, the paper's)",
     )
     f.add_argument("--maskrcnn-weights", metavar="PATH", help="mask_rcnn_coco.h5 (default models/mask_rcnn_coco.h5)")
     f.add_argument(
@@ -86,6 +99,7 @@ def progress_printer(quiet: bool):
 def run(args: argparse.Namespace, argv: list[str]) -> int:
     import os
 
+    from forensic.features import FeatureConfig
     from forensic.model.data import DatasetError, default_cache_dir, resolve_settings
     from forensic.model.evaluate import format_metrics
     from forensic.model.train import TrainConfig, train
@@ -102,7 +116,9 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
             vgg16_weights=args.vgg16_weights,
         )
         config.check()
-        settings = resolve_settings(args.segmenter, args.maskrcnn_weights)
+        settings = resolve_settings(
+            args.segmenter, args.maskrcnn_weights, FeatureConfig(face_detector=args.face_detector or "dlib-hog")
+        )
         cache = os.path.abspath(args.cache or default_cache_dir(args.out))
         outcome = train(
             args.dataset,
@@ -138,5 +154,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
             + (" ..." if len(left) > 10 else ""),
             file=sys.stderr,
         )
+    # left out for what it shows is an outcome of the data, recorded in the card; unreadable is a failure
+    if any(c.status in UNREADABLE for c in left):
         return EXIT_SOME_FAILED
     return EXIT_OK

@@ -52,7 +52,8 @@ FRACTIONS = (0.6, 0.2, 0.2)  # train, validation, test (the paper's section IV.A
 CACHE_FORMAT = "forensic-features-cache/1"
 SAMPLES = 5
 HOG_SEGMENTER = "hog-face-grabcut"
-SEGMENTERS = ("auto", "pixellib", HOG_SEGMENTER)
+MEDIAPIPE_SEGMENTER = "mediapipe-selfie-pose"
+SEGMENTERS = ("auto", "pixellib", HOG_SEGMENTER, MEDIAPIPE_SEGMENTER)
 
 Progress = Callable[[str], None]
 
@@ -135,8 +136,8 @@ def segmenter_name(choice: str) -> str:
         from forensic.features.pixellib_backend import PixelLibSegmenter  # imports neither TensorFlow nor PixelLib
 
         return PixelLibSegmenter.name
-    if choice == HOG_SEGMENTER:
-        return HOG_SEGMENTER
+    if choice in (HOG_SEGMENTER, MEDIAPIPE_SEGMENTER):
+        return choice
     raise ValueError(f"unknown segmenter {choice!r}")
 
 
@@ -162,7 +163,7 @@ def resolve_settings(
             )
         path = os.path.abspath(maskrcnn_weights)
         return FeatureSettings("pixellib", path, sha256_path(path), config)
-    return FeatureSettings(HOG_SEGMENTER, None, None, config)
+    return FeatureSettings(segmenter, None, None, config)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -394,15 +395,10 @@ def extract_to_cache(
     ({"status", "reason"}). Never raises for a bad clip."""
     from forensic import intake
     from forensic.features import make_segmenter
-    from forensic.features.faces import FaceFinder
     from forensic.features.segment import segment_features
     from forensic.segments import clip_segment
 
-    faces = FaceFinder(
-        upsample=settings.feature_config.face_upsample,
-        min_size=settings.feature_config.min_face_px,
-        min_score=settings.feature_config.min_face_score,
-    )
+    faces = settings.feature_config.face_finder()  # the detector and limits a scan with this model uses
     here = feature_code_version()
     if here != settings.code:
         reason = f"the features code changed during the run ({settings.code} at the start, {here} now); run again"
