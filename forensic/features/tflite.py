@@ -60,14 +60,6 @@ class ModelFileError(ValueError):
     """A model file whose content is not the pinned one."""
 
 
-def sha256_of(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def verified_bytes(name: str, directory: str | None = None) -> tuple[str, bytes]:
     """(path, content) of model ``name``, after checking its SHA-256 against the pinned one."""
     if name not in MODEL_FILES:

@@ -22,6 +22,7 @@ from forensic.features.detectors import (
     resolve_face_detector,
     weighted_nms,
 )
+from forensic.fsutil import sha256_path
 
 SHARED = Path(__file__).resolve().parents[3] / "shared"
 PEOPLE, FOOTAGE, AFLW = SHARED / "people", SHARED / "footage", SHARED / "pose" / "aflw2000"
@@ -45,7 +46,7 @@ def gif_frame(name: str, index: int) -> np.ndarray:
 def test_model_files_are_the_pinned_ones_and_load():
     for m in tflite.MODEL_FILES.values():
         path = os.path.join(tflite.MODELS_DIR, m.filename)
-        assert tflite.sha256_of(path) == m.sha256
+        assert sha256_path(path) == m.sha256
         model = tflite.load(m.name)
         assert model.sha256 == m.sha256
     assert tflite.load("selfie_segmentation").input_shape == (1, 256, 256, 3)
