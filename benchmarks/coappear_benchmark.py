@@ -337,30 +337,9 @@ def cluster_10k(n_people: int = 500, per: int = 20, seed: int = 0) -> list[dict]
     return out
 
 
-def clip_descriptors(path: Path, every: int = 10, most: int = 12) -> list[np.ndarray]:
-    """Descriptors of the largest face in every ``every``-th frame (at most ``most``)."""
-    import av
-
-    from forensic.features.faces import FaceFinder
-    from forensic.features.identity import descriptor
-
-    finder = FaceFinder()
-    out = []
-    with av.open(str(path)) as c:
-        for i, frame in enumerate(c.decode(video=0)):
-            if i % every:
-                continue
-            bgr = frame.to_ndarray(format="bgr24")
-            faces = [f for f in finder.faces(bgr) if f.box[2] - f.box[0] >= 40]
-            if faces:
-                out.append(descriptor(np.ascontiguousarray(bgr[:, :, ::-1]), faces[0]))
-            if len(out) >= most:
-                break
-    return out
-
-
 def real_clips() -> dict:
     from forensic.coappear.cluster import cluster
+    from forensic.features.identity import clip_descriptors
 
     clips = [p for p in REAL_SAME + REAL_OTHERS if p.is_file()]
     if len(clips) < len(REAL_SAME + REAL_OTHERS):
@@ -368,7 +347,7 @@ def real_clips() -> dict:
         return {}
     x, who, groups = [], [], []
     for p in clips:
-        for k, d in enumerate(clip_descriptors(p)):
+        for k, d in enumerate(clip_descriptors(str(p))):
             x.append(d)
             who.append("asl" if p in REAL_SAME else p.stem)
             groups.append(f"{p.name}:{k}")

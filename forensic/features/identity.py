@@ -166,3 +166,25 @@ def describe(
         "people": people,
         "seconds": round(time.perf_counter() - t0, 4),
     }
+
+
+def clip_descriptors(path: str, every: int = 10, most: int = 12) -> list[np.ndarray]:
+    """Descriptors of the largest face (40 px or wider, dlib-hog) in every ``every``-th frame of a
+    video, at most ``most``: how a real person's clips are compared outside a scan (tests, benchmark)."""
+    import av
+
+    from forensic.features.faces import FaceFinder
+
+    finder = FaceFinder()
+    out: list[np.ndarray] = []
+    with av.open(path) as c:
+        for i, frame in enumerate(c.decode(video=0)):
+            if i % every:
+                continue
+            bgr = frame.to_ndarray(format="bgr24")
+            faces = [f for f in finder.faces(bgr) if f.box[2] - f.box[0] >= 40]
+            if faces:
+                out.append(descriptor(np.ascontiguousarray(bgr[:, :, ::-1]), faces[0]))
+            if len(out) >= most:
+                break
+    return out

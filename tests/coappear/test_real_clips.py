@@ -12,31 +12,11 @@ import numpy as np
 import pytest
 
 from forensic.coappear.cluster import cluster
+from forensic.features.identity import clip_descriptors
 
 SHARED = Path(__file__).resolve().parents[3] / "shared"
 SAME = [SHARED / "footage" / f"intel_asl_{n}.mkv" for n in ("book", "sister", "walk")]
 OTHERS = [SHARED / "people" / f"intel_head-pose-face-detection-{n}.gif" for n in ("female", "male")]
-
-
-def descriptors(path: Path, every: int, most: int) -> list[np.ndarray]:
-    import av
-
-    from forensic.features.faces import FaceFinder
-    from forensic.features.identity import descriptor
-
-    finder = FaceFinder()
-    out = []
-    with av.open(str(path)) as c:
-        for i, frame in enumerate(c.decode(video=0)):
-            if i % every:
-                continue
-            bgr = frame.to_ndarray(format="bgr24")
-            faces = [f for f in finder.faces(bgr) if f.box[2] - f.box[0] >= 40]
-            if faces:
-                out.append(descriptor(np.ascontiguousarray(bgr[:, :, ::-1]), faces[0]))
-            if len(out) >= most:
-                break
-    return out
 
 
 def test_one_identity_per_real_person():
@@ -45,7 +25,7 @@ def test_one_identity_per_real_person():
         pytest.skip(f"real clips absent (they live beside the repository, in ../shared): {', '.join(missing)}")
     x, who = [], []
     for p in SAME + OTHERS:
-        got = descriptors(p, every=10, most=8)  # 3 per clip split the "sister" clip off at 0.6
+        got = clip_descriptors(str(p), every=10, most=8)  # 3 per clip split the "sister" clip off at 0.6
         assert got, f"no face of 40 px or more found in {p.name}"
         x += got
         who += ["asl_person" if p in SAME else p.stem] * len(got)
