@@ -4,14 +4,15 @@ and every number README quotes for it.
 1. generated labelled clips (`forensic synth clips`): a training set and a held-out set made from
    other seeds (the same two packaged face photos, mirrored or not: no other faces ship offline;
    add yours with --faces);
-2. `forensic train` of the fusion model with the embedded default segmenter -> models/default;
+2. `forensic train` of the fusion model on the pretrained perception (the `mediapipe-selfie-pose`
+   segmenter and the BlazeFace face detector, the embedded defaults) -> models/default;
 3. Table 1 on the held-out clips (`forensic evaluate`);
 4. Table 2: the four models of the paper trained and evaluated on one split (`--ablation`);
 5. a whole-archive score: `forensic scan` of a generated archive, flagged intervals against its
    ground truth (precision and recall of stalking intervals);
 6. false flags on the real clips of ../shared/footage (none of them shows stalking).
 
-    .venv/bin/python benchmarks/default_model.py [--per-class 40] [--heldout 15] [--archive-minutes 6]
+    .venv/bin/python benchmarks/default_model.py [--per-class 400] [--heldout 100] [--archive-minutes 6] [--jobs 2]
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 FOOTAGE = REPO.parent / "shared" / "footage"
+PEOPLE = REPO.parent / "shared" / "people"  # real people together: none of it shows stalking
 ENV = dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="2", RAY_AUTH_MODE="token")
 
 
@@ -85,6 +87,36 @@ def archive_score(case: Path, truth_csv: Path, footage: Path) -> dict:
     }
 
 
+def real_flags(model: Path, work: Path) -> dict:
+    """`forensic scan` of the real clips (../shared/footage, ../shared/people: nobody stalks anybody
+    there) with MODEL: per folder, the segments by status, the classified ones, and every flag."""
+    import pandas as pd
+
+    out: dict = {}
+    for folder in (FOOTAGE, PEOPLE):
+        if not folder.is_dir():
+            out[folder.name] = "absent"
+            continue
+        case = work / f"real_case_{folder.name}"
+        if case.exists():
+            shutil.rmtree(case)
+        forensic(
+            "scan", str(folder), "--out", str(case), "--model", str(model), "--engine", "local", "--no-report", "-q"
+        )
+        f = pd.read_parquet(case / "findings.parquet")
+        analysed = f[f["status"] == "analysed"]
+        out[folder.name] = {
+            "segments": int(len(f)),
+            "by_status": {k: int(v) for k, v in f["status"].value_counts().items()},
+            "classified": [
+                {"file": os.path.basename(r["path"]), "start_s": r["start_s"], "score": round(float(r["score"]), 3)}
+                for _, r in analysed.iterrows()
+            ],
+            "flagged": int((f["label"] == "stalking").sum()),
+        }
+    return out
+
+
 def amend_card(model_dir: Path) -> dict:
     """Add ``training_data`` and ``limits`` to an existing model's card (for a model trained before
     training wrote them): the card's own records, the generator's description (the same generator:
@@ -110,8 +142,9 @@ def amend_card(model_dir: Path) -> dict:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--per-class", type=int, default=40)
-    ap.add_argument("--heldout", type=int, default=15)
+    ap.add_argument("--per-class", type=int, default=400)
+    ap.add_argument("--heldout", type=int, default=100)
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="processes for clip generation and features")
     ap.add_argument("--epochs", type=int, default=40)
     ap.add_argument("--ablation-epochs", type=int, default=10)
     ap.add_argument("--patience", type=int, default=10)
@@ -124,7 +157,19 @@ def main() -> int:
         action="store_true",
         help="only add the plain-words fields (training_data, limits) to the card of --model, without retraining",
     )
+    ap.add_argument(
+        "--real-only",
+        action="store_true",
+        help="only scan the real clips with --model and put the result into --out (kept otherwise)",
+    )
     args = ap.parse_args()
+    if args.real_only:
+        results = json.loads(Path(args.out).read_text()) if Path(args.out).is_file() else {}
+        work = Path(args.work or tempfile.mkdtemp(prefix="forensic-model-"))
+        results["real_footage"] = real_flags(Path(args.model), work)
+        Path(args.out).write_text(json.dumps(results, indent=2, default=str))
+        print(json.dumps(results["real_footage"], indent=2))
+        return 0
     if args.amend_card:
         card = amend_card(Path(args.model))
         print(json.dumps({k: card[k] for k in ("training_data", "limits", "card_sha256")}, indent=2))
@@ -133,32 +178,50 @@ def main() -> int:
     work.mkdir(parents=True, exist_ok=True)
     results: dict = {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     t0 = time.time()
-    forensic("synth", "clips", "--out", str(work / "train"), "--per-class", str(args.per_class), "--seed", "101", "-q")
-    forensic("synth", "clips", "--out", str(work / "heldout"), "--per-class", str(args.heldout), "--seed", "202", "-q")
+    jobs = str(args.jobs)
+    for name, n, seed in (("train", args.per_class, "101"), ("heldout", args.heldout, "202")):
+        t = time.time()
+        forensic(
+            "synth", "clips", "--out", str(work / name), "--per-class", str(n), "--seed", seed, "-q", "--jobs", jobs
+        )
+        results[f"generate_{name}_s"] = round(time.time() - t, 1)
     final = Path(args.model)
     model = work / "model"  # trained and measured here, put in place at the end
     if model.exists():
         shutil.rmtree(model)
     # trained in this process (PixelLib is never imported here) so that the decision threshold is the one
     # chosen on the validation split (TrainConfig.choose_threshold), not 0.5 by habit
+    from forensic.features import FeatureConfig
     from forensic.model.data import resolve_settings
     from forensic.model.train import TrainConfig, train
 
     lines: list[str] = []
+    t_train = time.time()
     config = TrainConfig(epochs=args.epochs, seed=42, patience=args.patience, choose_threshold=True)
     train(
         str(work / "train"),
         str(model),
         config,
-        resolve_settings("hog-face-grabcut"),
+        resolve_settings("mediapipe-selfie-pose", feature_config=FeatureConfig(face_detector="blazeface")),
         str(work / "cache"),
         progress=lambda m: (lines.append(m), print(m, flush=True)),
         argv=["benchmarks/default_model.py", *sys.argv[1:]],
         name="default-synthetic-fusion",
+        jobs=args.jobs,
     )
+    results["features_and_training_s"] = round(time.time() - t_train, 1)
     results["train_stdout_tail"] = "\n".join(lines)[-1500:]
     r = forensic(
-        "evaluate", str(work / "heldout"), "--model", str(model), "--all", "--json", "--cache", str(work / "cache")
+        "evaluate",
+        str(work / "heldout"),
+        "--model",
+        str(model),
+        "--all",
+        "--json",
+        "--cache",
+        str(work / "cache"),
+        "--jobs",
+        jobs,
     )
     results["table1_heldout"] = json.loads(r.stdout)
     r = forensic(
@@ -173,6 +236,8 @@ def main() -> int:
         str(work / "cache"),
         "--out",
         str(work / "ablation"),
+        "--jobs",
+        jobs,
     )
     results["table2_text"] = r.stdout[-4000:]
     t2 = work / "ablation" / "table2.json"
@@ -203,32 +268,18 @@ def main() -> int:
     )
     # ground_truth.csv names files relative to the archive folder ("footage/NAME")
     results["archive"] = archive_score(work / "archive_case", work / "archive" / "ground_truth.csv", work / "archive")
-    if FOOTAGE.is_dir():
-        forensic(
-            "scan",
-            str(FOOTAGE),
-            "--out",
-            str(work / "real_case"),
-            "--model",
-            str(model),
-            "--engine",
-            "local",
-            "--no-report",
-            "-q",
-        )
-        import pandas as pd
-
-        f = pd.read_parquet(work / "real_case" / "findings.parquet")
-        results["real_footage"] = {
-            "segments": int(len(f)),
-            "by_status": {k: int(v) for k, v in f["status"].value_counts().items()},
-            "flagged": int((f["label"] == "stalking").sum()),
-        }
+    results["real_footage"] = real_flags(model, work)
     if final.exists():
         shutil.rmtree(final)
     shutil.copytree(model, final)
     results["model"] = str(final)
     results["seconds"] = round(time.time() - t0)
+    import resource
+
+    results["peak_rss_mb"] = {
+        "this_process": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "largest_child": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
+    }
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=2, default=str))
     print(

@@ -41,6 +41,13 @@ def add_parser(sub) -> None:
     clips.add_argument("--out", required=True, metavar="DIR")
     clips.add_argument("--per-class", type=int, required=True, metavar="N", help="clips per class")
     clips.add_argument("--seed", type=int, required=True, metavar="S")
+    clips.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="render clips in N processes (the files are the same for any N; default 1)",
+    )
     _face_options(clips)
     clips.set_defaults(func=run_clips)
 
@@ -108,13 +115,15 @@ def run_clips(args: argparse.Namespace, argv: list[str]) -> int:
 
     if args.per_class < 1:
         return _error("--per-class must be at least 1")
+    if args.jobs < 1:
+        return _error("--jobs must be at least 1")
     if (msg := _out_ok(args.out)) is not None:
         return _error(msg)
     pool = _pool(args)
     if isinstance(pool, int):
         return pool
     show = None if args.quiet else print
-    make_clips(args.out, args.per_class, args.seed, pool=pool, progress=show)
+    make_clips(args.out, args.per_class, args.seed, pool=pool, progress=show, jobs=args.jobs)
     if not args.quiet:
         print(os.path.join(args.out, "clips.csv"))
     return EXIT_OK

@@ -74,17 +74,24 @@ def add_training_options(p: argparse.ArgumentParser, defaults: bool) -> None:
         choices=SEGMENTERS,
         default="auto" if defaults else None,
         help="background removal for the frames: pixellib (Mask R-CNN, needs the COCO weights), the "
-        "embedded hog-face-grabcut or mediapipe-selfie-pose, or auto (pixellib when the weights exist, else "
-        "hog-face-grabcut; default)",
+        "embedded pretrained mediapipe-selfie-pose or the older hog-face-grabcut, or auto (pixellib when the "
+        "weights exist, else mediapipe-selfie-pose; default)",
     )
     f.add_argument(
         "--face-detector",
         choices=FACE_DETECTORS,
-        default="dlib-hog" if defaults else None,
+        default="blazeface" if defaults else None,
         help="face detector whose faces the features are made from (recorded in the card; a scan with the "
-        "model uses the same one; default dlib-hog, the paper's)",
+        "model uses the same one; default blazeface, which finds the most real faces: see README; dlib-hog is the paper's)",
     )
     f.add_argument("--maskrcnn-weights", metavar="PATH", help="mask_rcnn_coco.h5 (default models/mask_rcnn_coco.h5)")
+    f.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="extract the clips' features in N processes (the cache entries are the same for any N; default 1)",
+    )
     f.add_argument(
         "--cache",
         metavar="DIR",
@@ -117,7 +124,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         )
         config.check()
         settings = resolve_settings(
-            args.segmenter, args.maskrcnn_weights, FeatureConfig(face_detector=args.face_detector or "dlib-hog")
+            args.segmenter, args.maskrcnn_weights, FeatureConfig(face_detector=args.face_detector or "blazeface")
         )
         cache = os.path.abspath(args.cache or default_cache_dir(args.out))
         outcome = train(
@@ -129,6 +136,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
             progress_printer(args.quiet),
             ["forensic", *argv],
             args.name,
+            jobs=max(1, args.jobs),
         )
     except (FileNotFoundError, FileExistsError, DatasetError, ValueError) as exc:
         print(f"forensic: error: {exc}", file=sys.stderr)

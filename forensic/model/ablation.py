@@ -50,6 +50,7 @@ def ablation(
     out_dir: str | None = None,
     progress: Progress = _quiet,
     argv: list[str] | None = None,
+    jobs: int = 1,
 ) -> Ablation:
     """Train and measure the four models of Table 2 on one split with the same settings
     (``config``: a :class:`forensic.model.train.TrainConfig`; its architecture is replaced).
@@ -58,7 +59,7 @@ def ablation(
     if out_dir:
         for arch, _ in TABLE2_ROWS:
             training.check_model_dir(os.path.join(out_dir, arch), dataset_dir)
-    dataset, split = training.prepare(dataset_dir, settings, cache_dir, config.seed, progress)
+    dataset, split = training.prepare(dataset_dir, settings, cache_dir, config.seed, progress, jobs)
     rows = []
     for arch, (cnn, lstm, mlp) in TABLE2_ROWS:
         cfg = dataclasses.replace(

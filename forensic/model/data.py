@@ -145,7 +145,8 @@ def resolve_settings(
     segmenter: str = "auto", maskrcnn_weights: str | None = None, feature_config: FeatureConfig | None = None
 ) -> FeatureSettings:
     """``auto`` is pixellib when the Mask R-CNN COCO weights exist (``maskrcnn_weights`` or
-    models/mask_rcnn_coco.h5), else the embedded hog-face-grabcut (as the features stage)."""
+    models/mask_rcnn_coco.h5), else the embedded pretrained mediapipe-selfie-pose (as the features
+    stage); hog-face-grabcut only when asked for by name."""
     if segmenter not in SEGMENTERS:
         raise ValueError(f"unknown segmenter {segmenter!r}: {', '.join(SEGMENTERS)}")
     if segmenter in ("auto", "pixellib") and not maskrcnn_weights:
@@ -153,7 +154,7 @@ def resolve_settings(
 
         maskrcnn_weights = default_maskrcnn_weights()
     if segmenter == "auto":
-        segmenter = "pixellib" if maskrcnn_weights and os.path.isfile(maskrcnn_weights) else HOG_SEGMENTER
+        segmenter = "pixellib" if maskrcnn_weights and os.path.isfile(maskrcnn_weights) else MEDIAPIPE_SEGMENTER
     config = feature_config or FeatureConfig()
     if segmenter == "pixellib":
         if not maskrcnn_weights or not os.path.isfile(maskrcnn_weights):
@@ -264,10 +265,16 @@ def ground_truth_sidecars(paths: list[str]) -> set[str]:
 
 
 def load_dataset(
-    root: str, settings: FeatureSettings, cache_dir: str, progress: Progress = _quiet, isolate: bool | None = None
+    root: str,
+    settings: FeatureSettings,
+    cache_dir: str,
+    progress: Progress = _quiet,
+    isolate: bool | None = None,
+    jobs: int = 1,
 ) -> Dataset:
     """Every clip of DATASET -> cached features -> arrays. ``isolate``: extract features in a
-    spawned process (default: only for the pixellib segmenter)."""
+    spawned process (default: only for the pixellib segmenter). ``jobs`` > 1: extract in that many
+    spawned processes, each taking every ``jobs``-th missing clip (the cache entries are the same)."""
     from forensic import intake
 
     root = os.path.abspath(root)
@@ -299,8 +306,8 @@ def load_dataset(
         tasks = [(r.path, r.sha256, r.label) for r in misses]
         isolate = settings.segmenter == "pixellib" if isolate is None else isolate
         outcomes = (
-            _extract_isolated(tasks, settings, cache_dir)
-            if isolate
+            _extract_isolated(tasks, settings, cache_dir, jobs)
+            if isolate or jobs > 1
             else extract_to_cache(tasks, settings, cache_dir, progress)
         )
         for r, out in zip(misses, outcomes, strict=True):
@@ -465,20 +472,29 @@ def _extract_child(tasks, settings, cache_dir):  # runs in the spawned process
     return extract_to_cache(tasks, settings, cache_dir, _stderr)
 
 
-def _extract_isolated(tasks, settings: FeatureSettings, cache_dir: str) -> list[dict[str, Any]]:
-    """:func:`extract_to_cache` in a spawned process (PixelLib never enters this one)."""
+def _extract_isolated(tasks, settings: FeatureSettings, cache_dir: str, jobs: int = 1) -> list[dict[str, Any]]:
+    """:func:`extract_to_cache` in ``jobs`` spawned processes (PixelLib never enters this one);
+    the outcomes in the order of ``tasks``."""
+    jobs = max(1, min(int(jobs), len(tasks)))
+    shards = [tasks[k::jobs] for k in range(jobs)]
     ctx = multiprocessing.get_context("spawn")
-    try:
-        with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
-            return pool.submit(_extract_child, tasks, settings, cache_dir).result()
-    except BrokenProcessPool as exc:
-        reason = f"the feature extraction process died ({exc})"
-        return [
-            {"status": OK, "reason": ""}
-            if read_cache(cache_path(cache_dir, settings.key(sha or ""))) is not None
-            else {"status": ERROR, "reason": reason}
-            for _path, sha, _label in tasks
-        ]
+    outcomes: list[dict[str, Any] | None] = [None] * len(tasks)
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+        futures = [pool.submit(_extract_child, shard, settings, cache_dir) for shard in shards]
+        for k, fut in enumerate(futures):
+            try:
+                done = fut.result()
+            except BrokenProcessPool as exc:
+                reason = f"the feature extraction process died ({exc})"
+                done = [
+                    {"status": OK, "reason": ""}
+                    if read_cache(cache_path(cache_dir, settings.key(sha or ""))) is not None
+                    else {"status": ERROR, "reason": reason}
+                    for _path, sha, _label in shards[k]
+                ]
+            for j, out in enumerate(done):
+                outcomes[k + j * jobs] = out
+    return [o if o is not None else {"status": ERROR, "reason": "no outcome"} for o in outcomes]
 
 
 def cache_path(cache_dir: str, key: str) -> str:

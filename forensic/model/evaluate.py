@@ -122,6 +122,7 @@ def evaluate_model(
     include_all: bool = False,
     maskrcnn_weights: str | None = None,
     progress: Progress = _quiet,
+    jobs: int = 1,
 ) -> Evaluation:
     """Score DATASET with the model in MODEL_DIR (verified first) and measure it."""
     clf = load_model(model_dir)
@@ -133,7 +134,7 @@ def evaluate_model(
             f"the features code changed since the model was trained ({trained_code} then, "
             f"{settings.describe()['code']} now)"
         )
-    dataset = load_dataset(dataset_dir, settings, cache_dir, progress)
+    dataset = load_dataset(dataset_dir, settings, cache_dir, progress, jobs=jobs)
     with open(os.path.join(model_dir, SPLIT_CSV), "rb") as f:
         recorded = read_split_csv(f.read())
     split_of = [recorded.get(c.sha256 or "", "unseen") for c in dataset.clips]

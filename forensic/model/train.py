@@ -233,10 +233,11 @@ def check_model_dir(model_dir: str, dataset_dir: str) -> None:
 
 
 def prepare(
-    dataset_dir: str, settings: FeatureSettings, cache_dir: str, seed: int, progress: Progress = _quiet
+    dataset_dir: str, settings: FeatureSettings, cache_dir: str, seed: int, progress: Progress = _quiet, jobs: int = 1
 ) -> tuple[Dataset, Split]:
-    """DATASET -> features (cached) -> the stratified split; problems reported through ``progress``."""
-    dataset = load_dataset(dataset_dir, settings, cache_dir, progress)
+    """DATASET -> features (cached, extracted in ``jobs`` processes) -> the stratified split; problems
+    reported through ``progress``."""
+    dataset = load_dataset(dataset_dir, settings, cache_dir, progress, jobs=jobs)
     for p in dataset.problems:
         progress(f"{p.severity}: {p.path}: {p.message}")
     split = split_dataset(dataset.labels, dataset.sha256, seed)
@@ -314,10 +315,11 @@ def train(
     progress: Progress = _quiet,
     argv: list[str] | None = None,
     name: str | None = None,
+    jobs: int = 1,
 ) -> TrainOutcome:
     """DATASET -> features (cached) -> split -> scaler + model -> metrics -> MODEL_DIR."""
     config.check()
     check_model_dir(model_dir, dataset_dir)
     ensure_trainable()
-    dataset, split = prepare(dataset_dir, settings, cache_dir, config.seed, progress)
+    dataset, split = prepare(dataset_dir, settings, cache_dir, config.seed, progress, jobs)
     return train_on(dataset, split, config, model_dir, progress, argv, name)

@@ -94,6 +94,59 @@ def clip_frames(scene: Scene, pool: FacePool) -> tuple[list[np.ndarray], list[li
     return frames, truths
 
 
+def write_clip(
+    out_dir: str, label: str, i: int, seed: int, pool: FacePool, size=None, fps=None, seconds=None
+) -> tuple[str, dict]:
+    """Render, encode and describe clip ``i`` of ``label``: its path and its clips.csv row."""
+    folder = os.path.join(out_dir, label)
+    os.makedirs(folder, exist_ok=True)
+    scene = clip_spec(label, i, seed, pool, size, fps, seconds)
+    stem = f"{label}_{seed}_{i:04d}"
+    path = os.path.join(folder, stem + ".mp4")
+    enc = scene.params["encoding"]
+    truths = []
+    with Encoder(path, scene.size, scene.fps, enc["codec"], enc["quality"], ("-movflags", "+faststart")) as e:
+        for frame, tr in render_scene(scene, pool):
+            e.write(frame)
+            truths.append(tr)
+    gt = scene_truth(scene, pool, truths)
+    gt.update(file=os.path.basename(path), master_seed=int(seed), index=i, encoding={**enc, "container": "mp4"})
+    with open(os.path.join(folder, stem + ".json"), "w") as f:
+        json.dump(gt, f, separators=(",", ":"))
+    row = {
+        "path": os.path.join(label, stem + ".mp4"),
+        "label": label,
+        "scenario": scene.scenario,
+        "seed": seed,
+        "index": i,
+        "clip_seed": scene.params["clip_seed"],
+        "duration_s": round(scene.duration_s, 3),
+        "fps": str(scene.fps),
+        "width": scene.size[0],
+        "height": scene.size[1],
+        "faces": ";".join(p["face"] for p in gt["people"]),
+        "distance_face_widths_mean": gt["summary"].get("distance_face_widths_mean"),
+        "distance_px_mean": gt["summary"].get("distance_px_mean"),
+        "codec": enc["codec"],
+        "quality": enc["quality"],
+    }
+    return path, row
+
+
+_WORKER_POOL: FacePool | None = None
+
+
+def _init_worker(pool: FacePool) -> None:  # runs once in each spawned generator process
+    global _WORKER_POOL
+    _WORKER_POOL = pool
+
+
+def _write_clip_in_worker(args: tuple) -> tuple[str, dict]:
+    assert _WORKER_POOL is not None
+    out_dir, label, i, seed, size, fps, seconds = args
+    return write_clip(out_dir, label, i, seed, _WORKER_POOL, size, fps, seconds)
+
+
 def make_clips(
     out_dir: str,
     per_class: int,
@@ -106,54 +159,38 @@ def make_clips(
     seconds: float | None = None,
     pool: FacePool | None = None,
     progress=None,
+    jobs: int = 1,
 ) -> list[str]:
     """Write ``per_class`` labelled clips of each class into ``out_dir/stalking`` and
     ``out_dir/non_stalking`` (``LABEL_SEED_INDEX.mp4`` with ``LABEL_SEED_INDEX.json`` beside it),
     and ``out_dir/clips.csv``; return the clip paths. ``size``/``fps``/``seconds`` override the
-    random choice (for tests)."""
+    random choice (for tests). ``jobs`` > 1 renders clips in that many spawned processes: every clip
+    depends only on (seed, label, index), so the files are the same whatever ``jobs`` is."""
     if per_class < 1:
         raise ValueError("--per-class must be at least 1")
+    if jobs < 1:
+        raise ValueError("--jobs must be at least 1")
     pool = pool or FacePool(faces_dir, default_faces)
+    work = [(out_dir, label, i, seed, size, fps, seconds) for label in LABELS for i in range(per_class)]
     written, rows = [], []
-    for label in LABELS:
-        folder = os.path.join(out_dir, label)
-        os.makedirs(folder, exist_ok=True)
-        for i in range(per_class):
-            scene = clip_spec(label, i, seed, pool, size, fps, seconds)
-            stem = f"{label}_{seed}_{i:04d}"
-            path = os.path.join(folder, stem + ".mp4")
-            enc = scene.params["encoding"]
-            truths = []
-            with Encoder(path, scene.size, scene.fps, enc["codec"], enc["quality"], ("-movflags", "+faststart")) as e:
-                for frame, tr in render_scene(scene, pool):
-                    e.write(frame)
-                    truths.append(tr)
-            gt = scene_truth(scene, pool, truths)
-            gt.update(file=os.path.basename(path), master_seed=int(seed), index=i, encoding={**enc, "container": "mp4"})
-            with open(os.path.join(folder, stem + ".json"), "w") as f:
-                json.dump(gt, f, separators=(",", ":"))
-            rows.append(
-                {
-                    "path": os.path.join(label, stem + ".mp4"),
-                    "label": label,
-                    "scenario": scene.scenario,
-                    "seed": seed,
-                    "index": i,
-                    "clip_seed": scene.params["clip_seed"],
-                    "duration_s": round(scene.duration_s, 3),
-                    "fps": str(scene.fps),
-                    "width": scene.size[0],
-                    "height": scene.size[1],
-                    "faces": ";".join(p["face"] for p in gt["people"]),
-                    "distance_face_widths_mean": gt["summary"].get("distance_face_widths_mean"),
-                    "distance_px_mean": gt["summary"].get("distance_px_mean"),
-                    "codec": enc["codec"],
-                    "quality": enc["quality"],
-                }
-            )
+    if jobs == 1:
+        results = (write_clip(o, lb, i, s, pool, sz, f, sec) for o, lb, i, s, sz, f, sec in work)
+        for path, row in results:
             written.append(path)
+            rows.append(row)
             if progress:
                 progress(path)
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(pool,)) as ex:
+            for path, row in ex.map(_write_clip_in_worker, work, chunksize=4):
+                written.append(path)
+                rows.append(row)
+                if progress:
+                    progress(path)
     write_description(out_dir, pool)
     index = os.path.join(out_dir, "clips.csv")
     old = []
