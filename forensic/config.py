@@ -59,6 +59,9 @@ class SegmentConfig:
 class ScanConfig:
     segments: SegmentConfig = SegmentConfig()
     rehash_at_end: bool = True
+    # segments the features stage could not classify (too few sample frames with two faces, found by
+    # the scan's own face detector) are finished by a cheap gate, not the segment workers
+    presence_gate: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)

@@ -27,6 +27,13 @@ def add_parser(sub) -> None:
     p.add_argument("--examiner", help="examiner name recorded in the manifest")
     p.add_argument("--agency", help="agency recorded in the manifest and the report")
     p.add_argument("--no-rehash", action="store_true", help="skip re-hashing the evidence at the end")
+    p.add_argument(
+        "--no-gate",
+        action="store_true",
+        help="send every segment through the full features stage; by default a cheap presence gate (the model's "
+        "own face detector on the sample frames) finishes segments that cannot be classified "
+        "(insufficient_subjects) without it. Recorded in the manifest's config",
+    )
     p.add_argument("--no-report", action="store_true", help="do not write the HTML/PDF report at the end")
     p.add_argument(
         "--no-coappear",
@@ -87,7 +94,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     from forensic.records import escape_path, visible
     from forensic.store.case import CaseFolderError
 
-    config = ScanConfig(segments=segment_config(args), rehash_at_end=not args.no_rehash)
+    config = ScanConfig(segments=segment_config(args), rehash_at_end=not args.no_rehash, presence_gate=not args.no_gate)
     request = ScanRequest(
         paths=args.paths,
         case_dir=args.out,

@@ -30,6 +30,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from forensic.config import SegmentConfig
+from forensic.engine.gate import GateTask, run_gate
 from forensic.engine.runners import MAX_ATTEMPTS, PoolError, failed_chunk
 from forensic.engine.timeouts import Timeouts, chunk_seconds
 from forensic.engine.work import SegmentOutcome, SegmentTask, SegmentWorker, WorkerSettings, failed_outcome
@@ -218,6 +219,36 @@ class RayRunner:
                     yield failed_chunk(
                         chunk, f"chunk {chunk.number} timed out after {bound:.0f} s, {attempt} attempt(s)"
                     )
+
+    # -- presence gate: plain tasks like chunks (the face detector only)
+    def check_presence(self, tasks: list[GateTask]) -> Iterator[tuple[GateTask, list | None, str]]:
+        ray = self.ray
+        remote = ray.remote(num_cpus=1, max_retries=self.max_attempts - 1, retry_exceptions=False)(run_gate)
+        pending: dict[Any, tuple[GateTask, int, float, float]] = {}
+
+        def submit(task: GateTask, attempt: int) -> None:
+            bound = self.timeouts.remote_chunk(task.footage_s)
+            pending[remote.remote(task, self.settings)] = (task, attempt, bound, time.monotonic() + bound)
+
+        for t in tasks:
+            submit(t, 1)
+        while pending:
+            wait_s = max(0.05, min(d for *_, d in pending.values()) - time.monotonic())
+            ready, _ = ray.wait(list(pending), num_returns=1, timeout=wait_s)
+            for ref in ready:
+                task, attempt, _bound, _deadline = pending.pop(ref)
+                try:
+                    yield task, ray.get(ref), ""
+                except Exception as exc:  # noqa: BLE001 - its segments go to the full path
+                    yield task, None, f"presence gate failed on every attempt: {_error_text(exc)}"
+            now = time.monotonic()
+            for ref in [r for r, (*_, d) in pending.items() if d <= now]:
+                task, attempt, bound, _deadline = pending.pop(ref)
+                ray.cancel(ref, force=True)
+                if attempt < self.max_attempts:
+                    submit(task, attempt + 1)
+                else:
+                    yield task, None, f"presence gate timed out after {bound:.0f} s, {attempt} attempt(s)"
 
     # -- segments: a pool of actors that load their models once
     def _pool(self) -> list[Any]:

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
 
 from forensic.config import SegmentConfig
+from forensic.engine.gate import GateTask, run_gate
 from forensic.engine.timeouts import Timeouts, chunk_seconds
 from forensic.engine.work import (
     SegmentOutcome,
@@ -39,6 +40,8 @@ class Runner(Protocol):
     def cluster(self) -> dict[str, Any]: ...
 
     def detect_chunks(self, chunks: list[Chunk], config: SegmentConfig) -> Iterator[ChunkResult]: ...
+
+    def check_presence(self, tasks: list[GateTask]) -> Iterator[tuple[GateTask, list | None, str]]: ...
 
     def process_segments(self, tasks: Iterable[SegmentTask], on_error=None) -> Iterator[SegmentOutcome]: ...
 
@@ -73,6 +76,8 @@ def _child_main(conn, settings: WorkerSettings) -> None:
         try:
             if kind == "chunk":
                 value: Any = detect_chunk(*payload)
+            elif kind == "gate":  # the face detector only: no TensorFlow, no fusion model
+                value = run_gate(payload, settings)
             elif kind == "load":  # the models, once (bounded by the start-up allowance)
                 if worker is None:
                     worker = SegmentWorker(settings)
@@ -167,6 +172,24 @@ class LocalRunner:
                 yield failed_chunk(
                     chunk, f"chunk {chunk.number} failed after {self.max_attempts} attempt(s): {reasons[-1]}"
                 )
+
+    def check_presence(self, tasks: list[GateTask]) -> Iterator[tuple[GateTask, list | None, str]]:
+        """(task, verdicts, "") per gate task, or (task, None, reason) when it failed every attempt."""
+        for task in tasks:
+            bound = self.timeouts.chunk(task.footage_s)
+            reasons = []
+            for _attempt in range(1, self.max_attempts + 1):
+                try:
+                    ok, value = self._call("gate", task, bound)
+                except (TimeoutError, WorkerLost) as exc:
+                    reasons.append(f"{type(exc).__name__}: {exc}")
+                    continue
+                if ok:
+                    yield task, value, ""
+                    break
+                reasons.append(value[0])
+            else:
+                yield task, None, f"presence gate failed after {self.max_attempts} attempt(s): {reasons[-1]}"
 
     def process_segments(self, tasks: Iterable[SegmentTask], on_error=None) -> Iterator[SegmentOutcome]:
         for task in tasks:

@@ -353,6 +353,10 @@ def _run_in(
             segment_count = _segment_all(items, probes, case, config, runner, progress, seen)
             timings["segments"] = round(time.monotonic() - t, 3)
             t = time.monotonic()
+            if config.presence_gate:
+                _gate_segments(items, probes, case, runner, writer, settings, progress)
+            timings["gate"] = round(time.monotonic() - t, 3)
+            t = time.monotonic()
             _analyse_segments(items, probes, case, runner, writer, settings, progress)
             timings["features_and_model"] = round(time.monotonic() - t, 3)
             t = time.monotonic()
@@ -767,6 +771,68 @@ def _analyse_segments(
         _store_outcome(case, writer, outcome)
         progress.segment_done(outcome.task.segment.duration_s, str(outcome.finding.status))
     writer.flush()
+
+
+def _gate_segments(
+    items,
+    probes: dict[str, Any],
+    case: CaseFolder,
+    runner,
+    writer: FindingsWriter,
+    settings: WorkerSettings,
+    progress: Progress,
+) -> None:
+    """The presence gate (forensic.engine.gate) over every segment not done yet: those it stops are
+    finished here with a compact ``insufficient_subjects`` finding; the rest go on to the workers.
+    Each file's verdicts go to ``segments/<sha256>.gate.json`` (the reason and counts per segment)."""
+    from forensic.engine.gate import gate_finding, plan_gate
+
+    done = writer.done_keys()
+    tasks = []
+    for item in items:
+        if item.duplicate_of is not None or item.status not in (EvidenceStatus.ANALYSED, EvidenceStatus.PARTIAL):
+            continue
+        info = probes.get(item.path)
+        stream = info.stream_index if info is not None else None
+        segs = [
+            s
+            for s in _load_segments(case, item)
+            if resume_key(s.key, settings.model_sha256, settings.config_sha256) not in done
+        ]
+        tasks += plan_gate(segs, stream, item.rotation or 0)
+    if not tasks:
+        return
+    progress(f"presence gate: {sum(len(t.segments) for t in tasks)} segment(s) in {len(tasks)} task(s)")
+    progress.stage("gate", len(tasks))
+    records: dict[str, list[dict[str, Any]]] = {}
+    stopped = passed = 0
+    for task, verdicts, error in runner.check_presence(tasks):
+        rows = records.setdefault(task.sha256, [])
+        if verdicts is None:  # nothing is dropped on an error: these segments take the full path
+            case.record_problem(
+                Problem(Severity.WARNING, "gate", f"{error}; its segments take the full path", task.path, task.sha256)
+            )
+            passed += len(task.segments)
+            rows += [{"index": seg.index, "key": seg.key, "error": error} for seg in task.segments]
+        else:
+            for seg, verdict in zip(task.segments, verdicts):
+                rows.append({"index": seg.index, "key": seg.key, **verdict.to_dict()})
+                if verdict.passed:
+                    passed += 1
+                    continue
+                stopped += 1
+                writer.add(gate_finding(seg, verdict, settings))
+        progress.advance("gate", footage_s=task.footage_s)
+    writer.flush()
+    progress.end_stage("gate")
+    for sha, rows in records.items():
+        path = case.path(os.path.join("segments", f"{sha}.gate.json"))
+        if os.path.isfile(path):  # a resumed scan: keep the verdicts of the earlier session
+            with open(path, encoding="utf-8") as f:
+                fresh = {r["index"] for r in rows}
+                rows = [r for r in json.load(f) if r["index"] not in fresh] + rows
+        write_atomic(path, json.dumps(sorted(rows, key=lambda r: r["index"])).encode())
+    progress(f"presence gate: {stopped} segment(s) finished as insufficient_subjects, {passed} go on")
 
 
 def _store_outcome(case: CaseFolder, writer: FindingsWriter, outcome: SegmentOutcome) -> None:

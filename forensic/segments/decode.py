@@ -353,6 +353,58 @@ def read_frames(
     return {}
 
 
+def to_image(frame, rotation: int = 0, fmt: str = "bgr24") -> np.ndarray:
+    """A decoded frame as the features stage reads it: full size, ``fmt``, turned upright."""
+    image = frame.to_ndarray(format=fmt)
+    k = (rotation // 90) % 4
+    return np.ascontiguousarray(np.rot90(image, k)) if k else image
+
+
+def iter_frames_at(
+    path: str, wanted: set[int], stream_index: int | None = None, rotation: int = 0, fmt: str = "bgr24"
+) -> Iterator[tuple[int, np.ndarray]]:
+    """``(pts, image)`` of the frames with these presentation timestamps, in presentation order,
+    images exactly as :func:`read_frames` gives them, from one seek and one decode forward over
+    their whole span (many segments' sample frames at once, not a seek per segment).
+
+    ``wanted`` may shrink while this runs (the consumer drops frames it no longer needs: they are
+    then decoded but not converted). Frames not found are not yielded. Seeking lands before the
+    first wanted frame as in :func:`read_frames` (further back, at last from the start).
+    """
+    if not wanted:
+        return
+    first = min(wanted)
+    with _open_video(path, stream_index) as (container, stream):
+        tb = stream.time_base or Fraction(1, 90000)
+        for back_s in (0, 1, 5, 30, None):
+            try:
+                if back_s is None:
+                    container.seek(0, backward=True, any_frame=False, stream=stream)
+                else:
+                    container.seek(max(0, first - int(back_s / tb)), stream=stream, backward=True, any_frame=False)
+            except av.error.FFmpegError:
+                continue
+            frames = container.decode(stream)
+            started = False
+            size, last = len(wanted), max(wanted)
+            for frame in frames:
+                if frame.pts is None:
+                    continue
+                if not started:
+                    started = True
+                    if frame.pts > first and back_s is not None:
+                        break  # landed past the first wanted frame: seek further back
+                if frame.pts in wanted:
+                    yield int(frame.pts), to_image(frame, rotation, fmt)
+                if len(wanted) != size:
+                    size, last = len(wanted), max(wanted, default=-1)
+                if not wanted or frame.pts >= last:
+                    return
+            else:
+                return
+            frames = None
+
+
 def read_frames_by_index(
     path: str, indices: list[int], stream_index: int | None = None, rotation: int = 0, fmt: str = "bgr24"
 ) -> dict[int, np.ndarray]:

@@ -14,6 +14,7 @@ import pytest
 
 from forensic.config import ScanConfig
 from forensic.engine.scan import EXIT_OK, EXIT_SOME_FAILED, ScanRequest, run_scan
+from forensic.model.data import MEDIAPIPE_SEGMENTER
 from forensic.store.case import CaseFolderError
 from forensic.synth.lavfi import Shot, cut_frames, make_clip
 from tests.conftest import snapshot
@@ -232,12 +233,13 @@ def test_one_finding_per_segment_with_its_status(scanned, evidence):
         flags = json.loads(f["flags"])
         if "short_shot" in flags:
             assert f["status"] == "short_shot" and pd.isna(f["score"])
-        else:  # test patterns, no faces: never classified, features kept
+        else:  # test patterns, no faces: never classified, finished by the presence gate (no features)
             assert f["status"] == "insufficient_subjects", f["key"]
-            assert (case_dir / f["features_dir"] / "features.csv").is_file()
-            assert len(json.loads(f["keyframes"])) == 5
+            assert "presence_gate" in flags and pd.isna(f["features_dir"]) and json.loads(f["keyframes"]) == []
+            # no two faces anywhere (a lone low-score BlazeFace box on a test pattern may count as people)
+            assert f["pair_frames"] == 0 and f["people"] <= 1
         assert f["model_sha256"] == outcome.manifest["model"]["sha256"]
-        assert f["segmenter"] == "hog-face-grabcut"
+        assert f["segmenter"] == outcome.manifest["model"]["segmenter"] == MEDIAPIPE_SEGMENTER  # the model's own
         assert f["config_sha256"] == outcome.manifest["config_sha256"]
 
 
@@ -265,7 +267,9 @@ def test_two_people_are_scored_and_labelled(two_people, tmp_path, tiny_model_dir
     row = scored.iloc[0]
     assert 0.0 <= row["score"] <= 1.0 and row["threshold"] == outcome.manifest["model"]["threshold"]
     assert row["label"] == ("stalking" if row["score"] >= row["threshold"] else "non_stalking")
-    assert row["people"] == 2 and row["pair_frames"] == 5
+    # two faces large enough for landmarks in every sample frame; people also counts smaller boxes
+    # (BlazeFace reports a few low-score ones on this picture)
+    assert row["people"] >= 2 and row["pair_frames"] == 5
     folder = tmp_path / "case" / row["features_dir"]
     assert (folder / "frames128.npy").is_file()
     meta = json.loads((folder / "features.json").read_text())
