@@ -13,6 +13,8 @@ import textwrap
 import numpy as np
 import pytest
 
+from forensic.features import FeatureConfig
+from forensic.features.detectors import model_face_detector
 from forensic.model import ModelIntegrityError, load_model
 from forensic.model.data import load_dataset, read_split_csv, resolve_settings
 from forensic.model.store import CARD_JSON, CARD_TXT, MODEL_FILE, SCALER_FILE
@@ -68,9 +70,16 @@ def trained(dataset, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def arrays(trained, dataset):
-    """The data set's features, read back from the cache the training filled."""
+    """The data set's features, read back from the cache the training filled (same segmenter and
+    face detector as the training: a different one would make new features)."""
     root, model, _ = trained
-    return load_dataset(str(dataset), resolve_settings("hog-face-grabcut"), str(root / "models" / ".forensic-cache"))
+    card = json.loads((model / CARD_JSON).read_text())
+    detector = model_face_detector(card)
+    settings = resolve_settings("hog-face-grabcut", feature_config=FeatureConfig(face_detector=detector))
+    cache = str(root / "models" / ".forensic-cache")
+    arrays = load_dataset(str(dataset), settings, cache)
+    assert arrays.fingerprint() == card["data"]["dataset_sha256"], "not the features the model was trained on"
+    return arrays
 
 
 def test_train_writes_a_model_folder_and_reports_what_was_left_out(trained):

@@ -115,7 +115,9 @@ def test_cache_key_follows_clip_and_settings(settings):
 
 
 def test_segmenter_resolution(tmp_path):
-    assert resolve_settings("auto", str(tmp_path / "absent.h5")).segmenter == HOG
+    # without the Mask R-CNN weights, auto is the embedded pretrained segmenter; the home-made one only by name
+    assert resolve_settings("auto", str(tmp_path / "absent.h5")).segmenter == data.MEDIAPIPE_SEGMENTER
+    assert resolve_settings(HOG).segmenter == HOG
     with pytest.raises(FileNotFoundError, match="weights"):
         resolve_settings("pixellib", str(tmp_path / "absent.h5"))
     with pytest.raises(ValueError):
