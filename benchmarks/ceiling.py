@@ -7,7 +7,7 @@ sample frames (the features stage's, one per fifth of the clip):
 * ground truth: the numbers the generator drew (six points, yaw, pitch of each person in camera
   coordinates, nose-to-nose distance; A is the person on the left in the first sample frame), i.e.
   perfect perception;
-* estimated: what the features stage measures on the encoded clip (the segmenter, dlib faces and
+* estimated: what the features stage measures on the encoded clip (the segmenter, the face detector, dlib
   landmarks, solvePnP pose), NaN where a frame lacks both people.
 
 A strong classifier that is not the paper's model (scikit-learn's histogram gradient boosting,
@@ -43,7 +43,8 @@ sys.path.insert(0, str(REPO))
 from forensic.features.table import FEATURE_COLUMNS  # noqa: E402
 from forensic.model import data  # noqa: E402
 
-SEGMENTER = "hog-face-grabcut"
+SEGMENTER = "mediapipe-selfie-pose"  # the embedded defaults the default model is trained on
+FACE_DETECTOR = "blazeface"
 
 
 def clips_of(folders: list[str]) -> list[tuple[str, str, str]]:
@@ -186,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", help="feature cache (default: FOLDER/../.ceiling-cache of the first folder)")
     ap.add_argument("--jobs", type=int, default=1, help="feature-extraction processes (the machine is shared)")
     ap.add_argument("--out", help="write the numbers as JSON")
+    ap.add_argument("--segmenter", default=SEGMENTER, help=f"features stage segmenter (default {SEGMENTER})")
+    ap.add_argument("--face-detector", default=FACE_DETECTOR, help=f"face detector (default {FACE_DETECTOR})")
     ap.add_argument("--no-extract", action="store_true", help="use only the features already in the cache")
     args = ap.parse_args(argv)
     if args.make:
@@ -194,7 +197,9 @@ def main(argv: list[str] | None = None) -> int:
         make_clips(args.clips[0], args.make, args.seed)
     clips = clips_of(args.clips)
     cache = args.cache or os.path.join(os.path.dirname(os.path.abspath(args.clips[0])), ".ceiling-cache")
-    settings = data.resolve_settings(SEGMENTER)
+    from forensic.features import FeatureConfig
+
+    settings = data.resolve_settings(args.segmenter, feature_config=FeatureConfig(face_detector=args.face_detector))
     entries = estimated(clips, settings, cache, max(1, args.jobs), not args.no_extract)
     rows = []
     for (label, _path, gt_path), entry in zip(clips, entries, strict=True):
