@@ -33,3 +33,9 @@ def models_dir() -> str:
 
 def default_model_dir() -> str:
     return os.path.join(models_dir(), "default")
+
+
+def default_maskrcnn_weights() -> str:
+    """Where PixelLib's Mask R-CNN COCO weights are looked for: ``models/mask_rcnn_coco.h5`` of the
+    checkout (``forensic models fetch`` puts them there; they never ship in a wheel)."""
+    return os.path.join(_CHECKOUT, "models", "mask_rcnn_coco.h5")

@@ -26,8 +26,8 @@ def add_parser(sub) -> None:
 
 
 def run_fetch(args: argparse.Namespace, argv: list[str]) -> int:
-    from forensic.engine.local import default_maskrcnn_weights
     from forensic.features.pixellib_backend import fetch_coco_weights
+    from forensic.resources import default_maskrcnn_weights
 
     dest = args.dest or default_maskrcnn_weights()
     try:

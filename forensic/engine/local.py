@@ -9,15 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from forensic.config import ScanConfig
+from forensic.resources import default_maskrcnn_weights
 from forensic.segments import segment_path
-
-
-def default_maskrcnn_weights() -> str:
-    """models/mask_rcnn_coco.h5 beside the package (the checkout's models/ folder)."""
-    import os
-
-    here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    return os.path.join(here, "models", "mask_rcnn_coco.h5")
 
 
 def features_of_segment(

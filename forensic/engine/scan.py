@@ -196,7 +196,7 @@ def run_scan(request: ScanRequest, progress: Progress | None = None) -> ScanOutc
     if not os.path.isdir(model_dir):
         raise FileNotFoundError(f"no model at {model_dir}: train one with `forensic train` or pass --model")
     model = load_model(model_dir)  # refuses a model whose files do not match their hashes
-    from forensic.engine.local import default_maskrcnn_weights
+    from forensic.resources import default_maskrcnn_weights
 
     weights = request.maskrcnn_weights or default_maskrcnn_weights()
     segmenter = resolve_segmenter(request.segmenter, model.segmenter, weights)

@@ -150,7 +150,7 @@ def resolve_settings(
     if segmenter not in SEGMENTERS:
         raise ValueError(f"unknown segmenter {segmenter!r}: {', '.join(SEGMENTERS)}")
     if segmenter in ("auto", "pixellib") and not maskrcnn_weights:
-        from forensic.engine.local import default_maskrcnn_weights
+        from forensic.resources import default_maskrcnn_weights
 
         maskrcnn_weights = default_maskrcnn_weights()
     if segmenter == "auto":
