@@ -300,13 +300,14 @@ def small_fs(tmp_path):
 
 
 def test_disk_full_says_why_and_resumes(small_fs, plain_evidence, model_dir, monkeypatch, capsys):
-    """The file system fills up for real once the first segment's result is stored (a file takes
-    every free block), so the scan's next writes and its error path all meet ENOSPC."""
+    """The file system fills up for real once the first segment's finding is stored (by the
+    presence gate or a segment worker; a file takes every free block), so the scan's next writes
+    and its error path all meet ENOSPC."""
     import forensic._cli as cli_main
-    import forensic.engine.scan as scan
+    from forensic.store.findings import FindingsWriter
 
     filler = small_fs / "filler"
-    real = scan._store_outcome
+    real = FindingsWriter.add
 
     def store_then_fill(*a, **k):
         real(*a, **k)
@@ -319,7 +320,7 @@ def test_disk_full_says_why_and_resumes(small_fs, plain_evidence, model_dir, mon
                 except OSError:
                     pass
 
-    monkeypatch.setattr(scan, "_store_outcome", store_then_fill)
+    monkeypatch.setattr(FindingsWriter, "add", store_then_fill)
     case = small_fs / "case"
     rc = cli_main.main(scan_args(plain_evidence, case))
     out, err = capsys.readouterr()
