@@ -117,12 +117,7 @@ def gate_finding(seg: Segment, verdict, settings: WorkerSettings) -> Finding:
         FindingStatus.INSUFFICIENT_SUBJECTS,
         people=verdict.people,
         pair_frames=verdict.pair_frames,
-        model_sha256=settings.model_sha256,
-        model_name=settings.model_name,
-        segmenter=settings.segmenter,
-        face_detector=settings.face_detector,
-        config_sha256=settings.config_sha256,
-        threshold=settings.threshold,
+        **settings.stamp(),
     )
     from forensic.features.presence import GATE_FLAG
 

@@ -188,67 +188,64 @@ class RayRunner:
             "addresses": sorted({n.get("NodeManagerAddress", "") for n in nodes}),
         }
 
-    # -- chunks: plain tasks, retried by Ray when a worker dies
-    def detect_chunks(self, chunks: list[Chunk], config: SegmentConfig) -> Iterator[ChunkResult]:
+    # -- plain tasks (chunks, presence gate): retried by Ray when a worker dies, bounded in time
+    def _bounded_tasks(
+        self, fn, items: list, args: tuple, seconds_of
+    ) -> Iterator[tuple[Any, Any, str | None, str | None]]:
+        """``fn(item, *args)`` as a Ray task per item; yields ``(item, result, error, timeout)``
+        as each ends: ``error`` when it failed on every attempt, ``timeout`` when it did not answer
+        within the bound of its footage length (``seconds_of(item)``) on every attempt (a task
+        past its deadline is cancelled, its worker process killed, and submitted again)."""
         ray = self.ray
-        remote = ray.remote(num_cpus=1, max_retries=self.max_attempts - 1, retry_exceptions=False)(detect_chunk)
-        pending: dict[Any, tuple[Chunk, int, float, float]] = {}  # ref -> (chunk, attempt, bound, deadline)
+        remote = ray.remote(num_cpus=1, max_retries=self.max_attempts - 1, retry_exceptions=False)(fn)
+        pending: dict[Any, tuple[Any, int, float, float]] = {}  # ref -> (item, attempt, bound, deadline)
 
-        def submit(chunk: Chunk, attempt: int) -> None:
-            bound = self.timeouts.remote_chunk(chunk_seconds(chunk))
-            pending[remote.remote(chunk, config)] = (chunk, attempt, bound, time.monotonic() + bound)
+        def submit(item: Any, attempt: int) -> None:
+            bound = self.timeouts.remote_chunk(seconds_of(item))
+            pending[remote.remote(item, *args)] = (item, attempt, bound, time.monotonic() + bound)
 
-        for c in chunks:
-            submit(c, 1)
+        for item in items:
+            submit(item, 1)
         while pending:
             wait_s = max(0.05, min(d for *_, d in pending.values()) - time.monotonic())
             ready, _ = ray.wait(list(pending), num_returns=1, timeout=wait_s)
             for ref in ready:
-                chunk, attempt, _bound, _deadline = pending.pop(ref)
+                item, _attempt, _bound, _deadline = pending.pop(ref)
                 try:
-                    yield ray.get(ref)
-                except Exception as exc:  # noqa: BLE001 - the chunk is recorded as undecodable
-                    yield failed_chunk(chunk, f"chunk {chunk.number} failed on every attempt: {_error_text(exc)}")
+                    result = ray.get(ref)
+                except Exception as exc:  # noqa: BLE001 - the caller records it
+                    yield item, None, _error_text(exc), None
+                else:
+                    yield item, result, None, None
             now = time.monotonic()
             for ref in [r for r, (*_, d) in pending.items() if d <= now]:
-                chunk, attempt, bound, _deadline = pending.pop(ref)
+                item, attempt, bound, _deadline = pending.pop(ref)
                 ray.cancel(ref, force=True)  # the worker process is killed: a blocked decoder included
                 if attempt < self.max_attempts:
-                    submit(chunk, attempt + 1)
+                    submit(item, attempt + 1)
                 else:
-                    yield failed_chunk(
-                        chunk, f"chunk {chunk.number} timed out after {bound:.0f} s, {attempt} attempt(s)"
-                    )
+                    yield item, None, None, f"timed out after {bound:.0f} s, {attempt} attempt(s)"
 
-    # -- presence gate: plain tasks like chunks (the face detector only)
+    def detect_chunks(self, chunks: list[Chunk], config: SegmentConfig) -> Iterator[ChunkResult]:
+        for chunk, result, error, timeout in self._bounded_tasks(detect_chunk, chunks, (config,), chunk_seconds):
+            if error is not None:
+                yield failed_chunk(chunk, f"chunk {chunk.number} failed on every attempt: {error}")
+            elif timeout is not None:
+                yield failed_chunk(chunk, f"chunk {chunk.number} {timeout}")
+            else:
+                yield result
+
     def check_presence(self, tasks: list[GateTask]) -> Iterator[tuple[GateTask, list | None, str]]:
-        ray = self.ray
-        remote = ray.remote(num_cpus=1, max_retries=self.max_attempts - 1, retry_exceptions=False)(run_gate)
-        pending: dict[Any, tuple[GateTask, int, float, float]] = {}
-
-        def submit(task: GateTask, attempt: int) -> None:
-            bound = self.timeouts.remote_chunk(task.footage_s)
-            pending[remote.remote(task, self.settings)] = (task, attempt, bound, time.monotonic() + bound)
-
-        for t in tasks:
-            submit(t, 1)
-        while pending:
-            wait_s = max(0.05, min(d for *_, d in pending.values()) - time.monotonic())
-            ready, _ = ray.wait(list(pending), num_returns=1, timeout=wait_s)
-            for ref in ready:
-                task, attempt, _bound, _deadline = pending.pop(ref)
-                try:
-                    yield task, ray.get(ref), ""
-                except Exception as exc:  # noqa: BLE001 - its segments go to the full path
-                    yield task, None, f"presence gate failed on every attempt: {_error_text(exc)}"
-            now = time.monotonic()
-            for ref in [r for r, (*_, d) in pending.items() if d <= now]:
-                task, attempt, bound, _deadline = pending.pop(ref)
-                ray.cancel(ref, force=True)
-                if attempt < self.max_attempts:
-                    submit(task, attempt + 1)
-                else:
-                    yield task, None, f"presence gate timed out after {bound:.0f} s, {attempt} attempt(s)"
+        """The presence gate's tasks (forensic.engine.gate): ``(task, verdicts or None, error)``."""
+        for task, verdicts, error, timeout in self._bounded_tasks(
+            run_gate, tasks, (self.settings,), lambda t: t.footage_s
+        ):
+            if error is not None:
+                yield task, None, f"presence gate failed on every attempt: {error}"
+            elif timeout is not None:
+                yield task, None, f"presence gate {timeout}"
+            else:
+                yield task, verdicts, ""
 
     # -- segments: a pool of actors that load their models once
     def _pool(self) -> list[Any]:

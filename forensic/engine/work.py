@@ -31,6 +31,17 @@ class WorkerSettings:
     features: FeatureConfig = field(default_factory=FeatureConfig)
     face_detector: str = "dlib-hog"  # resolved, never "auto" (forensic.features.detectors.resolve_face_detector)
 
+    def stamp(self) -> dict:
+        """What every finding made under these settings records of them (model, perception, config)."""
+        return {
+            "model_sha256": self.model_sha256,
+            "model_name": self.model_name,
+            "segmenter": self.segmenter,
+            "face_detector": self.face_detector,
+            "config_sha256": self.config_sha256,
+            "threshold": self.threshold,
+        }
+
 
 @dataclass(frozen=True)
 class SegmentTask:
@@ -130,12 +141,7 @@ def failed_outcome(task: SegmentTask, settings: WorkerSettings, error: str, atte
         FindingStatus.FAILED,
         error=error[-2000:],
         attempts=attempts,
-        model_sha256=settings.model_sha256,
-        model_name=settings.model_name,
-        segmenter=settings.segmenter,
-        face_detector=settings.face_detector,
-        config_sha256=settings.config_sha256,
-        threshold=settings.threshold,
+        **settings.stamp(),
     )
     return SegmentOutcome(task, finding, None)
 
