@@ -27,7 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from scan_benchmark import RssSampler  # noqa: E402
+from scan_benchmark import timed_scan  # noqa: E402
 
 CLIP = REPO.parent / "shared" / "footage" / "intel_one-by-one-person-detection.mp4"
 OUT = REPO / "benchmarks" / "out" / "cctv.json"
@@ -74,14 +74,7 @@ def scan(path: Path, case: Path, engine: str, model: str | None, gate: bool, rep
     if not report:
         cmd.append("--no-report")
     env = dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="2")
-    t = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    with RssSampler(proc.pid) as rss:
-        _, err = proc.communicate()
-    wall = time.perf_counter() - t
-    if proc.returncode not in (0, 3):
-        raise RuntimeError(f"scan failed ({proc.returncode}): {err[-2000:]}")
-    m = json.loads((case / "manifest.json").read_text())
+    wall, peak, m = timed_scan(cmd, case, env)
     return {
         "engine": engine,
         "gate": gate,
@@ -90,7 +83,7 @@ def scan(path: Path, case: Path, engine: str, model: str | None, gate: bool, rep
         "segments": m["summary"]["segments"],
         "workers": m["cluster"].get("workers"),
         "stages_s": m["sessions"][-1].get("timings_s"),
-        "peak_rss_mb": round(rss.peak / 2**20),
+        "peak_rss_mb": peak,
         **findings_split(case),
     }
 

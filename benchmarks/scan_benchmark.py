@@ -99,6 +99,19 @@ class RssSampler:
         self._t.join()
 
 
+def timed_scan(cmd: list[str], case: Path, env: dict[str, str]) -> tuple[float, int, dict]:
+    """Runs a ``forensic scan`` command line into ``case``: its wall seconds, the peak RSS in MB of
+    it and its children, and the case folder's manifest. Exits 0 or 3 (some inputs failed) only."""
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    with RssSampler(proc.pid) as rss:
+        _, err = proc.communicate()
+    wall = time.perf_counter() - t
+    if proc.returncode not in (0, 3):
+        raise RuntimeError(f"scan failed ({proc.returncode}): {err[-2000:]}")
+    return wall, round(rss.peak / 2**20), json.loads((case / "manifest.json").read_text())
+
+
 def scan(inputs: Path, case: Path, model: str, engine: str, workers: int | None) -> dict:
     cmd = [
         sys.executable,
@@ -118,14 +131,7 @@ def scan(inputs: Path, case: Path, model: str, engine: str, workers: int | None)
     if workers:
         cmd += ["--workers", str(workers)]
     env = dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="2", RAY_AUTH_MODE="token")
-    t = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    with RssSampler(proc.pid) as rss:
-        _, err = proc.communicate()
-    wall = time.perf_counter() - t
-    if proc.returncode not in (0, 3):
-        raise RuntimeError(f"scan failed ({proc.returncode}): {err[-2000:]}")
-    m = json.loads((case / "manifest.json").read_text())
+    wall, peak, m = timed_scan(cmd, case, env)
     s = m["summary"]
     return {
         "engine": engine,
@@ -135,7 +141,7 @@ def scan(inputs: Path, case: Path, model: str, engine: str, workers: int | None)
         "segments": s["segments"],
         "findings": s.get("findings_by_status"),
         "stages_s": m["sessions"][-1].get("timings_s"),
-        "peak_rss_mb": round(rss.peak / 2**20),
+        "peak_rss_mb": peak,
         "footage_s_per_wall_s": round(s["footage_seconds"] / wall, 2),
     }
 

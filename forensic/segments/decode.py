@@ -317,40 +317,7 @@ def read_frames(
     in degrees counter-clockwise (forensic.intake.probe), applied so people stand up. Frames not
     found (damaged files) are missing from the result.
     """
-    wanted = {int(p) for p in pts}
-    if not wanted:
-        return {}
-    first, last = min(wanted), max(wanted)
-    with _open_video(path, stream_index) as (container, stream):
-        tb = stream.time_base or Fraction(1, 90000)
-        for back_s in (0, 1, 5, 30, None):
-            out: dict[int, np.ndarray] = {}
-            try:
-                if back_s is None:
-                    container.seek(0, backward=True, any_frame=False, stream=stream)
-                else:
-                    container.seek(max(0, first - int(back_s / tb)), stream=stream, backward=True, any_frame=False)
-            except av.error.FFmpegError:
-                continue
-            started_late = None
-            for frame in container.decode(stream):
-                if frame.pts is None:
-                    continue
-                if started_late is None:
-                    started_late = frame.pts > first
-                    if started_late and back_s is not None:
-                        break  # landed past the first wanted frame: seek further back
-                if frame.pts in wanted:
-                    image = frame.to_ndarray(format=fmt)
-                    k = (rotation // 90) % 4
-                    out[int(frame.pts)] = np.ascontiguousarray(np.rot90(image, k)) if k else image
-                    if len(out) == len(wanted):
-                        break
-                if frame.pts > last:
-                    break
-            if not started_late or back_s is None:
-                return out
-    return {}
+    return dict(iter_frames_at(path, {int(p) for p in pts}, stream_index, rotation, fmt))
 
 
 def to_image(frame, rotation: int = 0, fmt: str = "bgr24") -> np.ndarray:
