@@ -1,10 +1,12 @@
 """The one-hour CCTV scan of the data-path issue against decoding it, in one run.
 
     .venv/bin/python benchmarks/cctv_benchmark.py [--file CCTV.mp4] [--model MODEL_DIR] [--engines ray local]
+        [--loops 26]
 
 The file is ../shared/footage/intel_one-by-one-person-detection.mp4 looped 26 times without
 re-encoding (``ffmpeg -stream_loop 25 -i CLIP -c copy FILE``: 768x432, 10 fps, about 60 min),
-built into a temporary folder when absent. The run times ``ffmpeg -i FILE -f null -`` before and
+built into a temporary folder when absent (``--loops 4``: the same clip looped 4 times, about 9 min,
+to compare peak memory for 10 against 60 minutes of footage). The run times ``ffmpeg -i FILE -f null -`` before and
 after the scans (the machine may be shared: both are reported, the ratio uses their mean), then
 ``forensic scan FILE --out CASE`` with each engine (Ray, the default, and ``--engine local``), each
 with the presence gate (default) and, with ``--no-gate-too``, without it. For each scan: wall
@@ -33,7 +35,7 @@ CLIP = REPO.parent / "shared" / "footage" / "intel_one-by-one-person-detection.m
 OUT = REPO / "benchmarks" / "out" / "cctv.json"
 
 
-def build(path: Path) -> None:
+def build(path: Path, loops: int = 26) -> None:
     if path.is_file():
         return
     if not CLIP.is_file():
@@ -41,7 +43,20 @@ def build(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".part.mp4")
     subprocess.run(
-        ["ffmpeg", "-nostdin", "-v", "error", "-y", "-stream_loop", "25", "-i", str(CLIP), "-c", "copy", str(tmp)],
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-v",
+            "error",
+            "-y",
+            "-stream_loop",
+            str(loops - 1),
+            "-i",
+            str(CLIP),
+            "-c",
+            "copy",
+            str(tmp),
+        ],
         check=True,
     )
     tmp.rename(path)
@@ -90,13 +105,17 @@ def scan(path: Path, case: Path, engine: str, model: str | None, gate: bool, rep
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--file", type=Path, default=Path(tempfile.gettempdir()) / "forensic-bench" / "cctv.mp4")
+    ap.add_argument("--file", type=Path, default=None, help="default: forensic-bench/cctv[-LOOPS].mp4 in the temp dir")
+    ap.add_argument("--loops", type=int, default=26, help="times the clip is played in the built file (26: an hour)")
     ap.add_argument("--model", default=None, help="model folder (default: the scan's, models/default)")
     ap.add_argument("--engines", nargs="+", default=["ray", "local"], choices=("ray", "local"))
     ap.add_argument("--no-gate-too", action="store_true", help="also scan with --no-gate (slow: hours)")
     ap.add_argument("--no-report", action="store_true", help="pass --no-report to the scans")
     args = ap.parse_args()
-    build(args.file)
+    if args.file is None:
+        name = "cctv.mp4" if args.loops == 26 else f"cctv-{args.loops}.mp4"
+        args.file = Path(tempfile.gettempdir()) / "forensic-bench" / name
+    build(args.file, args.loops)
     load_before = os.getloadavg()[0]
     before = decode_s(args.file)
     runs = []
@@ -113,13 +132,15 @@ def main() -> int:
         r["footage_s_per_wall_s"] = round(r["footage_s"] / r["wall_s"], 2)
     result = {
         "file": str(args.file),
+        "loops": args.loops,
         "ffmpeg_decode_s": {"before": round(before, 2), "after": round(after, 2), "mean": round(decode, 2)},
         "load_average": {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)},
         "cpus": len(os.sched_getaffinity(0)),
         "runs": runs,
     }
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(result, indent=2) + "\n")
+    out = OUT if args.loops == 26 else OUT.with_name(f"cctv-{args.loops}.json")
+    out.write_text(json.dumps(result, indent=2) + "\n")
     print(
         f"ffmpeg -f null: {before:.1f} s before, {after:.1f} s after; load {load_before:.1f} -> {os.getloadavg()[0]:.1f}"
     )
@@ -133,7 +154,7 @@ def main() -> int:
             f"{r['gated']} / {r['full_path']} | {r['wall_s']} s | {r['ratio_vs_ffmpeg']} | "
             f"{r['footage_s_per_wall_s']} | {r['peak_rss_mb']} MB |"
         )
-    print(f"written {OUT}")
+    print(f"written {out}")
     return 0
 
 

@@ -1,13 +1,16 @@
 """The whole scan against plain decoding, in one run: footage seconds per wall second, the ratio of
 the scan's wall time to `ffmpeg -i FILE -f null -` decoding the same files, time per stage, one
-worker against two, and peak memory (all processes of the scan, Ray workers included).
+worker against two (scaling efficiency: throughput with 2 workers / (2 x with 1)), and peak memory
+(all processes of the scan, Ray workers included).
 
     .venv/bin/python benchmarks/scan_benchmark.py --model MODEL_DIR [--minutes 30] [--workers 1 2]
+        [--two-face-clips 12] [--sets nobody scenarios two-faces real]
 
 Inputs: a generated archive of --minutes of footage with nobody in it (ffmpeg test patterns,
 scene cuts every 20-40 s; the case the 2x-of-decode goal is about), the scenario archive of
-`forensic synth archive` when that generator is installed (people: stalking, together, alone,
-empty), and the real clips of ../shared/footage when present.
+`forensic synth archive` (people: stalking, together, alone, empty), generated labelled clips with
+two faces throughout (`forensic synth clips`: every segment goes through the full features stage
+and the model: the full-pipeline throughput), and the real clips of ../shared/footage when present.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 from segments_vs_ffmpeg import long_archive  # noqa: E402
 
 FOOTAGE = REPO.parent / "shared" / "footage"
+SETS = ("nobody", "scenarios", "two-faces", "real")
 VIDEO = (".mp4", ".mkv", ".ts", ".mov", ".avi")
 
 
@@ -152,26 +156,32 @@ def main() -> int:
     ap.add_argument("--minutes", type=float, default=30.0)
     ap.add_argument("--scenario-minutes", type=float, default=10.0, help="0: skip the scenario archive")
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--two-face-clips", type=int, default=12, help="generated two-person clips per class")
+    ap.add_argument("--sets", nargs="+", default=list(SETS), choices=SETS)
     ap.add_argument("--out", default=str(REPO / "benchmarks" / "out"))
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         sets = []
-        nobody = Path(tmp) / "nobody"
-        nobody.mkdir()
-        long_archive(str(nobody), args.minutes)
-        sets.append(("generated, nobody in it", nobody))
-        if args.scenario_minutes:
-            try:
-                from forensic.synth.scenes import make_archive
+        if "nobody" in args.sets:
+            nobody = Path(tmp) / "nobody"
+            nobody.mkdir()
+            long_archive(str(nobody), args.minutes)
+            sets.append(("generated, nobody in it", nobody))
+        if "scenarios" in args.sets and args.scenario_minutes:
+            from forensic.synth.archive import make_archive
 
-                people = Path(tmp) / "people"
-                make_archive(str(people), args.scenario_minutes, seed=1)
-                sets.append(("generated scenarios (people)", people))
-            except ImportError:
-                print("note: forensic.synth.scenes not installed; scenario archive skipped", file=sys.stderr)
-        if FOOTAGE.is_dir():
+            people = Path(tmp) / "people"
+            make_archive(str(people), args.scenario_minutes, seed=1)
+            sets.append(("generated scenarios (people)", people))
+        if "two-faces" in args.sets and args.two_face_clips:
+            from forensic.synth.clips import make_clips
+
+            pairs = Path(tmp) / "two-faces"
+            make_clips(str(pairs), args.two_face_clips, seed=7, jobs=2)
+            sets.append(("generated clips, two faces throughout", pairs))
+        if "real" in args.sets and FOOTAGE.is_dir():
             sets.append(("real clips (../shared/footage)", FOOTAGE))
         for label, folder in sets:
             files = videos(folder)
@@ -184,21 +194,27 @@ def main() -> int:
                     ffmpeg_decode_s=round(ff, 2),
                     ratio_vs_ffmpeg=round(r["wall_s"] / ff, 2),
                 )
+                r["footage_s_per_wall_s_per_worker"] = round(r["footage_s_per_wall_s"] / r["workers"], 2)
+                one = next((q for q in results if q["input"] == label and q["workers"] == 1), None)
+                if one and r["workers"] > 1:
+                    r["scaling_efficiency"] = round(
+                        r["footage_s_per_wall_s"] / (r["workers"] * one["footage_s_per_wall_s"]), 2
+                    )
                 results.append(r)
                 print(json.dumps(r), flush=True)
     with open(os.path.join(args.out, "scan_benchmark.json"), "w") as f:
         json.dump({"results": results, "cpus": os.cpu_count()}, f, indent=2)
     print(
         "\n| input | footage | workers | scan wall | ffmpeg decode | ratio | footage s / wall s | "
-        "intake / segments / features+model / rehash (s) | peak RSS |"
+        "intake / segments / gate / features+model / rehash (s) | peak RSS | scaling |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---|---:|---:|")
     for r in results:
         st = r["stages_s"] or {}
-        stages = " / ".join(str(st.get(k, "?")) for k in ("intake", "segments", "features_and_model", "rehash"))
+        stages = " / ".join(str(st.get(k, "?")) for k in ("intake", "segments", "gate", "features_and_model", "rehash"))
         print(
             f"| {r['input']} | {r['footage_s']} s | {r['workers']} | {r['wall_s']} s | {r['ffmpeg_decode_s']} s | "
-            f"{r['ratio_vs_ffmpeg']} | {r['footage_s_per_wall_s']} | {stages} | {r['peak_rss_mb']} MB |"
+            f"{r['ratio_vs_ffmpeg']} | {r['footage_s_per_wall_s']} | {stages} | {r['peak_rss_mb']} MB | {r.get('scaling_efficiency', '')} |"
         )
     return 0
 

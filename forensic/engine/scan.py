@@ -602,14 +602,32 @@ def _intake(
         progress.advance("hash")
     progress.end_stage("hash")
     intake.mark_duplicates(items)
-    for item in items:
-        if item.duplicate_of is None and item.status == EvidenceStatus.PENDING:
-            info = intake.probe_item(item)
-            if info is not None:
-                probes[item.path] = info
+    for item, info in _probe_all(items):
+        if info is not None:
+            probes[item.path] = info
         if case is not None:
             _record_item_problems(item, case, seen)
     return probes
+
+
+PROBE_THREADS = 4  # ffprobe runs (a process each, ~80 ms of mostly start-up) at once
+
+
+def _probe_all(items: list[EvidenceItem]) -> Iterator[tuple[EvidenceItem, Any]]:
+    """``(item, probe or None)`` for every item in order; the distinct pending ones are probed
+    ``PROBE_THREADS`` at a time (each item is only touched by its own probe), so an archive of many
+    short files does not wait for one ffprobe after another. Hashing stays sequential: one read
+    stream at a time is what a disk (or a write blocker) serves best, and Ctrl-C stops it at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    todo = [i for i in items if i.duplicate_of is None and i.status == EvidenceStatus.PENDING]
+    if len(todo) <= 1:
+        done = {id(i): intake.probe_item(i) for i in todo}
+    else:
+        with ThreadPoolExecutor(PROBE_THREADS, thread_name_prefix="probe") as pool:
+            done = dict(zip((id(i) for i in todo), pool.map(intake.probe_item, todo)))
+    for item in items:
+        yield item, done.get(id(item))
 
 
 # -- segments ---------------------------------------------------------------------------------

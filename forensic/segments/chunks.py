@@ -57,13 +57,15 @@ def plan_chunks(
     duration_s: float | None,
     stream_index: int | None = None,
 ) -> list[Chunk]:
-    """Chunks of ``config.chunk_s`` seconds; one chunk when the duration or time base is unknown."""
+    """Chunks of ``config.chunk_s`` seconds (the last one takes the remainder, so up to twice that);
+    one chunk for footage up to 1.5 chunks long, or when the duration or time base is unknown."""
     fps = fps or Fraction(25)
     tb = time_base or Fraction(1, 90000)
     warmup = int(round(config.chunk_warmup_s / tb))
     if not duration_s or not time_base or duration_s <= config.chunk_s * 1.5:
         return [Chunk(path, sha256, 0, 1, stream_index, tb, None, None, warmup, fps, duration_s or None)]
-    n = max(1, int(duration_s // config.chunk_s))  # the last chunk takes the remainder
+    # past 1.5 chunks there are at least two (a 9-minute file in 5-minute chunks used one core only)
+    n = max(2, int(duration_s // config.chunk_s))
     t0 = start_s or 0.0
     bounds = [int(round((t0 + k * config.chunk_s) / tb)) for k in range(1, n)]
     starts = [None, *bounds]

@@ -42,6 +42,11 @@ def test_long_file_is_planned_in_chunks(clip):
         assert a.stop_pts == b.start_pts
     short, _, _ = _segment(clip, 1000.0)
     assert len(short) == 1
+    # past 1.5 chunks a file is split, even when it is under two chunks long (60 s in 35 s chunks)
+    two, _, _ = _segment(clip, 35.0)
+    assert len(two) == 2 and two[0].stop_pts == two[1].start_pts
+    one, _, _ = _segment(clip, 41.0)  # 60.04 s is under 1.5 x 41 s
+    assert len(one) == 1
 
 
 @pytest.mark.parametrize("chunk_s", [16.0, 11.0, 10.0])  # 16 s: a cut falls exactly on a seam
