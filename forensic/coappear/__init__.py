@@ -269,8 +269,8 @@ def run(
 
 
 def _run(case_dir: str, settings: CoappearSettings, argv: list[str] | None, write: bool) -> CoappearResult:
+    from forensic.provenance import utc_now
     from forensic.store.case import sha256_path, write_atomic
-    from forensic.store.provenance import utc_now
 
     loaded = load_sightings(case_dir, settings.cameras)
     info = assign(loaded, settings)

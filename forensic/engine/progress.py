@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from forensic.store.provenance import utc_now
+from forensic.provenance import utc_now
 
 STAGE_WORDS = {"hash": "files hashed", "chunks": "chunks cut", "segments": "segments analysed"}
 

@@ -26,6 +26,7 @@ from forensic.config import ScanConfig
 from forensic.engine.progress import Progress
 from forensic.engine.work import SegmentOutcome, SegmentTask, WorkerSettings, features_dir_for
 from forensic.fsutil import write_atomic
+from forensic.provenance import session_record, utc_now
 from forensic.records import (
     CLOCKS,
     EvidenceItem,
@@ -42,7 +43,6 @@ from forensic.segments import finish_file, plan_file
 from forensic.store.case import CaseFolder, CaseFolderError
 from forensic.store.features import write_bundle
 from forensic.store.findings import FindingsWriter, resume_key
-from forensic.store.provenance import session_record, utc_now
 
 EXIT_OK = 0
 EXIT_USAGE = 2

@@ -36,8 +36,8 @@ from forensic.model.store import (
     SCALER_FILE,
     SPLIT_CSV,
 )
+from forensic.provenance import dependency_versions, tool_source, utc_now
 from forensic.records import Problem
-from forensic.store.provenance import dependency_versions, tool_source, utc_now
 
 PAPER = {
     "title": "A Computer Vision Based Approach for Stalking Detection Using a CNN-LSTM-MLP Hybrid Fusion Model",

@@ -44,8 +44,8 @@ import forensic
 from forensic.features import FeatureConfig
 from forensic.features.table import FEATURE_COLUMNS
 from forensic.fsutil import sha256_path, write_atomic
+from forensic.provenance import utc_now
 from forensic.records import EvidenceStatus, Problem, Severity
-from forensic.store.provenance import utc_now
 
 CLASSES: tuple[str, ...] = ("non_stalking", "stalking")  # label 0 and 1; the model's score is P(stalking)
 FRACTIONS = (0.6, 0.2, 0.2)  # train, validation, test (the paper's section IV.A)

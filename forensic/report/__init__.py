@@ -184,7 +184,7 @@ def _swap_in(work: str, final: str) -> None:
 
 
 def _record_in_manifest(ctx: ReportContext, rel_files: dict[str, str], files: dict[str, str]) -> None:
-    from forensic.store.provenance import tool_source
+    from forensic.provenance import tool_source
 
     path = os.path.join(ctx.case_dir, MANIFEST)
     with open(path, encoding="utf-8") as f:

@@ -1,1 +1,1 @@
-"""Store: the case folder and the provenance of each session."""
+"""Store: the case folder (its session record comes from :mod:`forensic.provenance`)."""

@@ -29,9 +29,9 @@ from forensic.fsutil import (  # noqa: F401 - write_atomic and sha256_path: thei
     sha256_path,
     write_atomic,
 )
+from forensic.provenance import utc_now
 from forensic.records import EvidenceItem, Problem, Segment, escape_path
 from forensic.segments.decode import Timeline
-from forensic.store.provenance import utc_now
 
 MANIFEST = "manifest.json"
 EVIDENCE = "evidence.csv"

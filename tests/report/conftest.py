@@ -202,9 +202,9 @@ def scan_case(paths: list[str], case_dir: Path, case_id: str, examiner: str) -> 
 
     from forensic import intake
     from forensic.config import ScanConfig
+    from forensic.provenance import session_record, utc_now
     from forensic.records import CLOCKS, EvidenceStatus, Problem, Severity
     from forensic.segments import segment_file
-    from forensic.store.provenance import session_record, utc_now
 
     config = ScanConfig()
     argv = ["forensic", "scan", *paths, "--out", str(case_dir), "--case-id", case_id, "--examiner", examiner]

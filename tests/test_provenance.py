@@ -1,4 +1,4 @@
-"""forensic.store.provenance: times, versions, tools and the command line of a session."""
+"""forensic.provenance: times, versions, tools and the command line of a session."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 import forensic
-from forensic.store import provenance
-from forensic.store.provenance import dependency_versions, external_tools, session_record, utc_now
+from forensic import provenance
+from forensic.provenance import dependency_versions, external_tools, session_record, utc_now
 
 
 def test_utc_now_format_and_value():
