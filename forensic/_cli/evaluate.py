@@ -19,7 +19,7 @@ def add_parser(sub) -> None:
         "models/default; its files are checked against their recorded SHA-256 first; features are made with the "
         "model's segmenter and cached) and print accuracy, per-class precision, recall and F1, macro averages and "
         "the confusion matrix (the paper's Table 1 and Figure 9). Clips the model trained or validated on "
-        "(matched by SHA-256 with its split.csv) are not counted unless --all. --ablation trains the four models of the paper's Table 2 "
+        "(matched by SHA-256 with its split.csv) are not counted unless --all. --ablation trains the four models of the paper's Table 2 and the relational variant "
         "(vgg16, convlstm, vgg16_mlp, fusion) on one split with the same settings and prints their training, "
         "validation and test accuracy; settings not given come from --model's card. Exit 0, 3 when clips were "
         "left out, 2 on usage errors or a model that fails its checks.",
@@ -33,12 +33,15 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--all", action="store_true", help="count every usable clip, also those the model trained on")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
-    p.add_argument("--ablation", action="store_true", help="train and compare the four models of Table 2")
+    p.add_argument(
+        "--ablation",
+        action="store_true",
+        help="train and compare the four models of Table 2 and the relational variant",
+    )
     p.add_argument(
         "--out",
         metavar="DIR",
-        help="with --ablation: save the four models (DIR/<architecture>/) and "
-        "table2.json / table2.txt into this new folder",
+        help="with --ablation: save the models (DIR/<architecture>/) and table2.json / table2.txt into this new folder",
     )
     add_training_options(p, defaults=False)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")

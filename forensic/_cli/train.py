@@ -35,7 +35,8 @@ def add_parser(sub) -> None:
         choices=ARCHITECTURES,
         default="fusion",
         help="fusion (the paper's CNN-LSTM-MLP, default), convlstm (without fusion), vgg16 (CNN alone, "
-        "frame level), vgg16_mlp (VGG16 + MLP with fusion, frame level)",
+        "frame level), vgg16_mlp (VGG16 + MLP with fusion, frame level), fusion_relational (beyond the paper: "
+        "fusion with relational numbers derived from the 29 in its MLP stream)",
     )
     add_training_options(p, defaults=True)
     p.add_argument("--name", help="model name recorded in the card (default: ARCHITECTURE-DATASETHASH-seedS)")

@@ -14,7 +14,7 @@ import numpy as np
 
 from forensic.fsutil import write_atomic
 from forensic.model import train as training
-from forensic.model.architecture import FRAME_LEVEL, TABLE2_ROWS, keras
+from forensic.model.architecture import FRAME_LEVEL, TABLE2_ROWS, TABLE2_VARIANTS, keras
 from forensic.model.data import Dataset, FeatureSettings
 
 Progress = Callable[[str], None]
@@ -52,16 +52,17 @@ def ablation(
     argv: list[str] | None = None,
     jobs: int = 1,
 ) -> Ablation:
-    """Train and measure the four models of Table 2 on one split with the same settings
-    (``config``: a :class:`forensic.model.train.TrainConfig`; its architecture is replaced).
+    """Train and measure the four models of Table 2 on one split with the same settings, then the
+    variants beyond the paper as extra rows (``config``: a :class:`forensic.model.train.TrainConfig`;
+    its architecture is replaced).
     With ``out_dir``, each model is saved as OUT_DIR/<architecture>/ (a full MODEL_DIR)."""
     training.ensure_trainable()
     if out_dir:
-        for arch, _ in TABLE2_ROWS:
+        for arch, _ in TABLE2_ROWS + TABLE2_VARIANTS:
             training.check_model_dir(os.path.join(out_dir, arch), dataset_dir)
     dataset, split = training.prepare(dataset_dir, settings, cache_dir, config.seed, progress, jobs)
     rows = []
-    for arch, (cnn, lstm, mlp) in TABLE2_ROWS:
+    for arch, (cnn, lstm, mlp) in TABLE2_ROWS + TABLE2_VARIANTS:
         cfg = dataclasses.replace(
             config, architecture=arch, vgg16_weights=config.vgg16_weights if arch in FRAME_LEVEL else None
         )
@@ -99,11 +100,12 @@ def ablation(
 
 
 def format_table2(ab: Ablation) -> str:
-    """The paper's Table 2: training, validation and testing accuracy of the four models (clip level;
-    the frame-level models' clip score is the mean of their 5 frame scores)."""
+    """The paper's Table 2: training, validation and testing accuracy of the four models, then the
+    variants beyond the paper (clip level; the frame-level models' clip score is the mean of their 5
+    frame scores)."""
     ds, sp = ab.dataset, ab.split
     head = (
-        f"{'CNN':<5}{'LSTM':<6}{'MLP':<5}{'model':<11}{'train acc':>11}{'val acc':>11}{'test acc':>11}"
+        f"{'CNN':<5}{'LSTM':<6}{'MLP':<5}{'model':<19}{'train acc':>11}{'val acc':>11}{'test acc':>11}"
         f"{'test macro F1':>15}{'test frame acc':>16}"
     )
     lines = [
@@ -115,7 +117,7 @@ def format_table2(ab: Ablation) -> str:
     for r in ab.rows:
         frame = f"{r['test_frame_accuracy'] * 100:.2f}%" if r["test_frame_accuracy"] is not None else "-"
         lines.append(
-            f"{tick(r['cnn']):<5}{tick(r['lstm']):<6}{tick(r['mlp']):<5}{r['architecture']:<11}"
+            f"{tick(r['cnn']):<5}{tick(r['lstm']):<6}{tick(r['mlp']):<5}{r['architecture']:<19}"
             f"{r['train_accuracy'] * 100:>10.2f}%{r['val_accuracy'] * 100:>10.2f}%"
             f"{r['test_accuracy'] * 100:>10.2f}%"
             f"{r['test_macro']['f1']:>15.4f}{frame:>16}"

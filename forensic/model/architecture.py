@@ -42,9 +42,12 @@ FRAME_SIZE = 128
 CHANNELS = 3
 N_FEATURES = 29
 
-ARCHITECTURES: tuple[str, ...] = ("fusion", "convlstm", "vgg16", "vgg16_mlp")
+ARCHITECTURES: tuple[str, ...] = ("fusion", "convlstm", "vgg16", "vgg16_mlp", "fusion_relational")
 FRAME_LEVEL = frozenset({"vgg16", "vgg16_mlp"})  # classify single frames
-USES_VECTORS = frozenset({"fusion", "vgg16_mlp"})  # have the MLP stream (the paper's "fusion")
+USES_VECTORS = frozenset({"fusion", "vgg16_mlp", "fusion_relational"})  # have the MLP stream (the paper's "fusion")
+# beyond the paper: the fusion model whose MLP stream also gets relational numbers derived from the
+# 29 (forensic.features.relational), as the extra row of Table 2
+RELATIONAL = frozenset({"fusion_relational"})
 # (CNN, LSTM, MLP) ticks of the paper's Table 2, in its row order
 TABLE2_ROWS: tuple[tuple[str, tuple[bool, bool, bool]], ...] = (
     ("vgg16", (True, False, False)),
@@ -52,6 +55,8 @@ TABLE2_ROWS: tuple[tuple[str, tuple[bool, bool, bool]], ...] = (
     ("vgg16_mlp", (True, False, True)),
     ("fusion", (True, True, True)),
 )
+# rows after the paper's four: the variants beyond the paper, same ticks as the model they extend
+TABLE2_VARIANTS: tuple[tuple[str, tuple[bool, bool, bool]], ...] = (("fusion_relational", (True, True, True)),)
 
 # Every size the paper states for the ConvLSTM stream (section III.I.1), by layer name.
 PAPER_SIZES: dict[str, tuple[int, ...]] = {
@@ -172,9 +177,41 @@ def _input_frames(frame_level: bool):
     return k.layers.Input(shape, dtype="uint8", name="frames")
 
 
-def _input_vectors(frame_level: bool):
+def vector_columns(architecture: str) -> tuple[str, ...]:
+    """The columns of the MLP stream's input per frame: the paper's 29, and for the relational
+    variant the 8 relational numbers of the frame and the 7 of the clip (the same in each frame)."""
+    from forensic.features.relational import RELATIONAL_CLIP_NAMES, RELATIONAL_NAMES
+    from forensic.features.table import FEATURE_COLUMNS
+
+    if architecture in RELATIONAL:
+        return (
+            *FEATURE_COLUMNS,
+            *(f"rel_{n}" for n in RELATIONAL_NAMES),
+            *(f"rel_clip_{n}" for n in RELATIONAL_CLIP_NAMES),
+        )
+    return tuple(FEATURE_COLUMNS)
+
+
+def model_vectors(architecture: str, vectors):
+    """(clips, 5, 29) -> what the architecture's MLP stream reads before scaling: the 29 as they
+    are, or for the relational variant the 29 with its relational numbers appended per frame."""
+    import numpy as np
+
+    vectors = np.asarray(vectors, dtype=np.float64)
+    if architecture not in RELATIONAL:
+        return vectors
+    from forensic.features.relational import RELATIONAL_NAMES, relational
+
+    n = vectors.shape[0]
+    rel = relational(vectors)
+    per_frame = rel[:, : FRAMES * len(RELATIONAL_NAMES)].reshape(n, FRAMES, len(RELATIONAL_NAMES))
+    clip = np.repeat(rel[:, None, FRAMES * len(RELATIONAL_NAMES) :], FRAMES, axis=1)
+    return np.concatenate([vectors, per_frame, clip], axis=2)
+
+
+def _input_vectors(frame_level: bool, width: int = N_FEATURES):
     k = keras()
-    return k.layers.Input((N_FEATURES,) if frame_level else (FRAMES, N_FEATURES), dtype="float32", name="vectors")
+    return k.layers.Input((width,) if frame_level else (FRAMES, width), dtype="float32", name="vectors")
 
 
 def convlstm_stream(frames, config: ArchitectureConfig):
@@ -256,7 +293,7 @@ def build_model(
     cnn = vgg16_stream(frames, config, vgg16_weights) if frame_level else convlstm_stream(frames, config)
     streams = [cnn]
     if architecture in USES_VECTORS:
-        vectors = _input_vectors(frame_level)
+        vectors = _input_vectors(frame_level, len(vector_columns(architecture)))
         inputs["vectors"] = vectors
         streams.append(mlp_stream(vectors, config))
     return k.Model(inputs=inputs, outputs=head(streams, config), name=architecture)

@@ -38,9 +38,12 @@ class StandardScaler:
     fitted_on: dict[str, Any] = field(default_factory=dict)  # what the data was (split, clip hashes)
 
     @classmethod
-    def fit(cls, vectors: np.ndarray, fitted_on: dict[str, Any] | None = None) -> StandardScaler:
-        """Fit on ``vectors``: (clips, frames, 29) or (frames, 29), NaN where missing."""
-        x = _rows(vectors)
+    def fit(
+        cls, vectors: np.ndarray, fitted_on: dict[str, Any] | None = None, columns: tuple[str, ...] = FEATURE_COLUMNS
+    ) -> StandardScaler:
+        """Fit on ``vectors``: (clips, frames, C) or (frames, C), NaN where missing; C is the 29, or
+        the relational variant's wider ``columns``."""
+        x = _rows(vectors, len(columns))
         present = np.isfinite(x)
         count = present.sum(axis=0)
         safe = np.where(present, x, 0.0)
@@ -54,7 +57,7 @@ class StandardScaler:
             scale.astype(np.float64),
             count.astype(np.int64),
             int(x.shape[0]),
-            tuple(FEATURE_COLUMNS),
+            tuple(columns),
             dict(fitted_on or {}),
         )
 
@@ -83,8 +86,8 @@ class StandardScaler:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> StandardScaler:
         columns = tuple(d["columns"])
-        if columns != tuple(FEATURE_COLUMNS):
-            raise ValueError("the scaler's columns are not forensic.features.table.FEATURE_COLUMNS in order")
+        if columns[: len(FEATURE_COLUMNS)] != tuple(FEATURE_COLUMNS):
+            raise ValueError("the scaler's columns do not start with forensic.features.table.FEATURE_COLUMNS in order")
         return cls(
             np.array(d["mean"], np.float64),
             np.array(d["scale"], np.float64),
@@ -102,20 +105,23 @@ class StandardScaler:
         return cls.from_dict(json.loads(data))
 
 
-def _rows(vectors: np.ndarray) -> np.ndarray:
+def _rows(vectors: np.ndarray, width: int = len(FEATURE_COLUMNS)) -> np.ndarray:
     x = np.asarray(vectors, dtype=np.float64)
-    if x.ndim < 2 or x.shape[-1] != len(FEATURE_COLUMNS):
-        raise ValueError(f"expected (..., {len(FEATURE_COLUMNS)}) feature vectors, got shape {x.shape}")
+    if x.ndim < 2 or x.shape[-1] != width:
+        raise ValueError(f"expected (..., {width}) feature vectors, got shape {x.shape}")
     if np.isinf(x).any():
         raise ValueError("feature vectors hold infinite values; only NaN marks a missing value")
     return x.reshape(-1, x.shape[-1])
 
 
 def fit_on_split(
-    vectors: np.ndarray, train_index: np.ndarray, fitted_on: dict[str, Any] | None = None
+    vectors: np.ndarray,
+    train_index: np.ndarray,
+    fitted_on: dict[str, Any] | None = None,
+    columns: tuple[str, ...] = FEATURE_COLUMNS,
 ) -> StandardScaler:
     """The scaler of a training run: fitted on the rows of ``vectors`` in ``train_index`` only."""
     train_index = np.asarray(train_index, dtype=np.int64)
     if train_index.size == 0:
         raise ValueError("cannot fit the scaler: the training split is empty")
-    return StandardScaler.fit(np.asarray(vectors)[train_index], fitted_on)
+    return StandardScaler.fit(np.asarray(vectors)[train_index], fitted_on, columns)

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from forensic.fsutil import sha256_path, write_atomic
-from forensic.model.architecture import FRAME_LEVEL, FRAMES, N_FEATURES, USES_VECTORS
+from forensic.model.architecture import FRAME_LEVEL, FRAMES, N_FEATURES, USES_VECTORS, model_vectors
 from forensic.model.scaler import StandardScaler
 
 MODEL_FILE = "model.h5"
@@ -119,7 +119,7 @@ def raw_scores(
     shape = (n, FRAMES) if architecture in FRAME_LEVEL else (n,)
     if n == 0:
         return np.zeros(shape, np.float64)
-    inputs = model_inputs(architecture, frames, scaler.transform(vec))
+    inputs = model_inputs(architecture, frames, scaler.transform(model_vectors(architecture, vec)))
     out = np.asarray(keras_model.predict(inputs, batch_size=batch_size, verbose=0), dtype=np.float64)
     return np.clip(out.reshape(shape), 0.0, 1.0)
 
@@ -169,7 +169,7 @@ def self_test_inputs(scaler: StandardScaler) -> tuple[np.ndarray, np.ndarray]:
     """Two made-up clips (fixed seed) scored at save time and again at every load."""
     rng = np.random.default_rng(SELF_TEST_SEED)
     frames = rng.integers(0, 256, (2, FRAMES, 128, 128, 3), dtype=np.uint8)
-    vectors = scaler.mean + scaler.scale * rng.standard_normal((2, FRAMES, N_FEATURES))
+    vectors = scaler.mean[:N_FEATURES] + scaler.scale[:N_FEATURES] * rng.standard_normal((2, FRAMES, N_FEATURES))
     vectors[1, 3:] = np.nan  # and the missing-value rule
     return frames, vectors
 

@@ -25,7 +25,16 @@ import numpy as np
 
 from forensic.model import card as model_card
 from forensic.model import store
-from forensic.model.architecture import ARCHITECTURES, FRAME_LEVEL, FRAMES, ArchitectureConfig, build_model, keras
+from forensic.model.architecture import (
+    ARCHITECTURES,
+    FRAME_LEVEL,
+    FRAMES,
+    ArchitectureConfig,
+    build_model,
+    keras,
+    model_vectors,
+    vector_columns,
+)
 from forensic.model.calibration import calibration_summary, choose_threshold
 from forensic.model.data import Dataset, FeatureSettings, Split, check_outside, load_dataset, split_csv, split_dataset
 from forensic.model.metrics import compute_metrics, frame_accuracy
@@ -120,9 +129,10 @@ def fit_arrays(
     ensure_trainable()
     set_determinism(config.seed)
     k = keras()
-    scaler = fit_on_split(vectors, train, fitted_on)
-    scaled = scaler.transform(vectors)
     arch = config.architecture
+    vectors = model_vectors(arch, vectors)  # the 29, or with the relational variant's numbers
+    scaler = fit_on_split(vectors, train, fitted_on, vector_columns(arch))
+    scaled = scaler.transform(vectors)
     per = FRAMES if arch in FRAME_LEVEL else 1
     x_train = model_inputs(arch, frames[train], scaled[train])
     y_train = np.repeat(labels[train].astype(np.float32), per)

@@ -283,12 +283,11 @@ def test_ablation_prints_table_2(trained, dataset):
     lines = r.stdout.strip().splitlines()
     assert lines[0].startswith("Table 2: 10 clips") and "seed 42" in lines[0]  # the model's split
     rows = [line.split() for line in lines[2:]]
-    assert [
-        row[row.index(next(x for x in row if x in ("vgg16", "convlstm", "vgg16_mlp", "fusion")))] for row in rows
-    ] == ["vgg16", "convlstm", "vgg16_mlp", "fusion"]
-    assert [row.count("✓") for row in rows] == [1, 2, 2, 3]
+    names = ["vgg16", "convlstm", "vgg16_mlp", "fusion", "fusion_relational"]  # the paper's four, then the variant
+    assert [row[row.index(next(x for x in row if x in names))] for row in rows] == names
+    assert [row.count("✓") for row in rows] == [1, 2, 2, 3, 3]
     table = json.loads((out / "table2.json").read_text())
-    assert [row["architecture"] for row in table["rows"]] == ["vgg16", "convlstm", "vgg16_mlp", "fusion"]
+    assert [row["architecture"] for row in table["rows"]] == names
     assert all(row["epochs_run"] == 1 for row in table["rows"])
     assert table["split"]["clips"] == json.loads((model / CARD_JSON).read_text())["split"]["clips"]
     vgg = load_model(str(out / "vgg16"))

@@ -117,3 +117,46 @@ def test_training_is_refused_where_pixellib_was_imported():
     """)
     r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, env=env())
     assert "REFUSED: training cannot run in a process where PixelLib was imported" in r.stdout, r.stderr[-2000:]
+
+
+def test_the_relational_variant_reads_the_29_and_its_derived_numbers():
+    """fusion_relational: the same 5 x 29 numbers go in; its scaler and MLP stream see 44 columns per
+    frame (the 29, 8 relational numbers of the frame, 7 of the clip), and it learns a class given
+    only by who moves toward whom."""
+    from forensic.features.relational import RELATIONAL_CLIP_NAMES, RELATIONAL_NAMES
+    from forensic.features.table import FEATURE_COLUMNS
+    from forensic.model.architecture import model_vectors, vector_columns
+    from forensic.model.scaler import StandardScaler
+
+    rng = np.random.default_rng(3)
+    n = 24
+    frames = rng.integers(0, 256, (n, 5, 128, 128, 3), dtype=np.uint8)
+    labels = np.array([0, 1] * (n // 2))
+    col = {c: i for i, c in enumerate(FEATURE_COLUMNS)}
+    vectors = np.full((n, 5, 29), np.nan)  # only the noses, eye corners and distance are known
+    for i, label in enumerate(labels):
+        step = 25.0 if label else -25.0  # A walks toward B (class 1) or away from B (class 0)
+        ax = 100.0 + rng.uniform(0, 400) + step * np.arange(5)
+        bx = ax[0] + 300.0 + rng.normal(size=5)
+        for who, x in (("A", ax), ("B", bx)):
+            vectors[i, :, col[f"{who}_nose_tip_x"]] = x
+            vectors[i, :, col[f"{who}_left_eye_left_corner_x"]] = x - 20
+            vectors[i, :, col[f"{who}_right_eye_right_corner_x"]] = x + 20
+            vectors[i, :, col[f"{who}_nose_tip_y"]] = 200.0
+            vectors[i, :, col[f"{who}_left_eye_left_corner_y"]] = vectors[
+                i, :, col[f"{who}_right_eye_right_corner_y"]
+            ] = 180
+        vectors[i, :, col["distance_px"]] = np.abs(bx - ax)
+    wide = model_vectors("fusion_relational", vectors)
+    assert wide.shape == (n, 5, 29 + len(RELATIONAL_NAMES) + len(RELATIONAL_CLIP_NAMES))
+    np.testing.assert_array_equal(wide[..., :29], vectors)
+    np.testing.assert_array_equal(model_vectors("fusion", vectors), vectors)
+    train, val = np.arange(16), np.arange(16, 24)
+    cfg = TrainConfig(architecture="fusion_relational", epochs=12, batch_size=4, patience=12, seed=1)
+    r = fit_arrays(frames, vectors, labels, train, val, cfg)
+    assert r.scaler.columns == vector_columns("fusion_relational") and len(r.scaler.mean) == wide.shape[-1]
+    assert StandardScaler.from_json(r.scaler.to_json()).columns == r.scaler.columns  # the model folder's scaler.json
+    assert r.keras_model.get_layer("vectors").input_shape[0][1:] == (5, wide.shape[-1])
+    clf = FusionClassifier(r.keras_model, r.scaler, {"architecture": {"name": "fusion_relational"}})
+    scores = clf.predict(frames[val], vectors[val])  # the 29 numbers, as the scan hands them over
+    assert scores[labels[val] == 1].min() > scores[labels[val] == 0].max()
