@@ -19,6 +19,7 @@ from forensic.model.architecture import (
     FRAME_LEVEL,
     PAPER_SIZES,
     TABLE2_ROWS,
+    TABLE2_VARIANTS,
     USES_VECTORS,
     layer_table,
     output_sizes,
@@ -110,7 +111,7 @@ def build_card(
         for k, v in PAPER_SIZES.items()
         if k in sizes
     }
-    ticks = dict(TABLE2_ROWS)[arch]
+    ticks = dict(TABLE2_ROWS + TABLE2_VARIANTS)[arch]
     settings = dataset.settings
     vgg = None
     if arch in FRAME_LEVEL:
