@@ -6,8 +6,8 @@ and every number README quotes for it.
    add yours with --faces);
 2. `forensic train` of the fusion model and of its relational variant (fusion_relational) on the
    pretrained perception (the `mediapipe-selfie-pose` segmenter and the BlazeFace face detector, the
-   embedded defaults), same data, same split; the one with the better validation accuracy (then
-   validation loss) becomes models/default (``--architectures fusion`` trains the paper's alone);
+   embedded defaults), same data, same split; the one with the better validation accuracy (a tie:
+   the paper's) becomes models/default (``--architectures fusion`` trains the paper's alone);
 3. Table 1 on the held-out clips (`forensic evaluate`);
 4. Table 2: the four models of the paper and the variant trained and evaluated on one split (`--ablation`);
 5. a whole-archive score: `forensic scan` of a generated archive, flagged intervals against its
@@ -242,8 +242,8 @@ def main() -> int:
         )
         card = json.loads((out / "model_card.json").read_text())
         candidates[arch] = {"dir": out, "val": card["metrics"]["val"], "train_s": round(time.time() - t, 1)}
-    # the default: the best validation accuracy, then the lower validation loss (never the test split)
-    best = max(candidates, key=lambda a: (candidates[a]["val"]["accuracy"], -candidates[a]["val"].get("loss", 0.0)))
+    # the default: the best validation accuracy (never the test split); a tie keeps the first listed, the paper's
+    best = max(candidates, key=lambda a: candidates[a]["val"]["accuracy"])
     results["candidates"] = {
         a: {"val_accuracy": c["val"]["accuracy"], "val_macro_f1": c["val"]["macro"]["f1"], "train_s": c["train_s"]}
         for a, c in candidates.items()

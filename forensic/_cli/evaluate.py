@@ -19,8 +19,8 @@ def add_parser(sub) -> None:
         "models/default; its files are checked against their recorded SHA-256 first; features are made with the "
         "model's segmenter and cached) and print accuracy, per-class precision, recall and F1, macro averages and "
         "the confusion matrix (the paper's Table 1 and Figure 9). Clips the model trained or validated on "
-        "(matched by SHA-256 with its split.csv) are not counted unless --all. --ablation trains the four models of the paper's Table 2 and the relational variant "
-        "(vgg16, convlstm, vgg16_mlp, fusion) on one split with the same settings and prints their training, "
+        "(matched by SHA-256 with its split.csv) are not counted unless --all. --ablation trains the four models of the paper's Table 2 "
+        "(vgg16, convlstm, vgg16_mlp, fusion) and the relational variant (fusion_relational) on one split with the same settings and prints their training, "
         "validation and test accuracy; settings not given come from --model's card. Exit 0, 3 when clips were "
         "left out, 2 on usage errors or a model that fails its checks.",
     )

@@ -87,7 +87,8 @@ def relational(table: np.ndarray) -> np.ndarray:
         axis=-1,
     )
     with np.errstate(invalid="ignore", divide="ignore"):
-        ux, uy = dx / np.maximum(np.hypot(dx, dy), 1e-6), dy / np.maximum(np.hypot(dx, dy), 1e-6)
+        norm = np.maximum(np.hypot(dx, dy), 1e-6)
+        ux, uy = dx / norm, dy / norm
         va = np.diff(c("A_nose_tip_x"), axis=1) * ux[:, :-1] + np.diff(c("A_nose_tip_y"), axis=1) * uy[:, :-1]
         vb = -(np.diff(c("B_nose_tip_x"), axis=1) * ux[:, :-1] + np.diff(c("B_nose_tip_y"), axis=1) * uy[:, :-1])
         rel = frame[..., 2]
@@ -117,3 +118,21 @@ def _first(x: np.ndarray) -> np.ndarray:
 
 def _last(x: np.ndarray) -> np.ndarray:
     return _first(x[:, ::-1])
+
+
+RELATIONAL_COLUMNS: tuple[str, ...] = (
+    *(f"rel_{n}" for n in RELATIONAL_NAMES),
+    *(f"rel_clip_{n}" for n in RELATIONAL_CLIP_NAMES),
+)
+
+
+def relational_per_frame(table: np.ndarray) -> np.ndarray:
+    """(clips, frames, 29) -> (clips, frames, 15) in :data:`RELATIONAL_COLUMNS` order: each frame's
+    8 numbers, then the clip's 7 (the same in every frame of the clip)."""
+    t = np.asarray(table, float)
+    n, frames = t.shape[:2]
+    rel = relational(t)
+    k = frames * len(RELATIONAL_NAMES)
+    per_frame = rel[:, :k].reshape(n, frames, len(RELATIONAL_NAMES))
+    clip = np.repeat(rel[:, None, k:], frames, axis=1)
+    return np.concatenate([per_frame, clip], axis=2)

@@ -180,16 +180,10 @@ def _input_frames(frame_level: bool):
 def vector_columns(architecture: str) -> tuple[str, ...]:
     """The columns of the MLP stream's input per frame: the paper's 29, and for the relational
     variant the 8 relational numbers of the frame and the 7 of the clip (the same in each frame)."""
-    from forensic.features.relational import RELATIONAL_CLIP_NAMES, RELATIONAL_NAMES
+    from forensic.features.relational import RELATIONAL_COLUMNS
     from forensic.features.table import FEATURE_COLUMNS
 
-    if architecture in RELATIONAL:
-        return (
-            *FEATURE_COLUMNS,
-            *(f"rel_{n}" for n in RELATIONAL_NAMES),
-            *(f"rel_clip_{n}" for n in RELATIONAL_CLIP_NAMES),
-        )
-    return tuple(FEATURE_COLUMNS)
+    return (*FEATURE_COLUMNS, *RELATIONAL_COLUMNS) if architecture in RELATIONAL else tuple(FEATURE_COLUMNS)
 
 
 def model_vectors(architecture: str, vectors):
@@ -200,13 +194,9 @@ def model_vectors(architecture: str, vectors):
     vectors = np.asarray(vectors, dtype=np.float64)
     if architecture not in RELATIONAL:
         return vectors
-    from forensic.features.relational import RELATIONAL_NAMES, relational
+    from forensic.features.relational import relational_per_frame
 
-    n = vectors.shape[0]
-    rel = relational(vectors)
-    per_frame = rel[:, : FRAMES * len(RELATIONAL_NAMES)].reshape(n, FRAMES, len(RELATIONAL_NAMES))
-    clip = np.repeat(rel[:, None, FRAMES * len(RELATIONAL_NAMES) :], FRAMES, axis=1)
-    return np.concatenate([vectors, per_frame, clip], axis=2)
+    return np.concatenate([vectors, relational_per_frame(vectors)], axis=2)
 
 
 def _input_vectors(frame_level: bool, width: int = N_FEATURES):
