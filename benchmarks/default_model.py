@@ -15,6 +15,7 @@ and every number README quotes for it.
 6. false flags on the real clips of ../shared/footage (none of them shows stalking).
 
     .venv/bin/python benchmarks/default_model.py [--per-class 400] [--heldout 100] [--archive-minutes 6] [--jobs 2]
+        [--engine local|ray [--address HOST:PORT]]
 """
 
 from __future__ import annotations
@@ -108,6 +109,7 @@ def real_flags(model: Path, work: Path) -> dict:
         f = pd.read_parquet(case / "findings.parquet")
         analysed = f[f["status"] == "analysed"]
         out[folder.name] = {
+            "files": int(f["path"].nunique()),
             "segments": int(len(f)),
             "by_status": {k: int(v) for k, v in f["status"].value_counts().items()},
             "classified": [
@@ -119,10 +121,25 @@ def real_flags(model: Path, work: Path) -> dict:
     return out
 
 
-def amend_card(model_dir: Path) -> dict:
-    """Add ``training_data`` and ``limits`` to an existing model's card (for a model trained before
-    training wrote them): the card's own records, the generator's description (the same generator:
-    clips are byte-identical for a seed), every hash recomputed (forensic.model.store.amend_card)."""
+def real_check(real: dict) -> dict | None:
+    """What :func:`real_flags` found, in the form the card's ``limits`` takes (None: nothing scanned)."""
+    found = {name: v for name, v in real.items() if isinstance(v, dict)}
+    if not found:
+        return None
+    files = sum(v["files"] for v in found.values())
+    return {
+        "footage": f"{files} real clip(s) scanned by `make model` ({', '.join(found)})",
+        "segments": sum(v["segments"] for v in found.values()),
+        "classified": sum(len(v["classified"]) for v in found.values()),
+        "flagged": sum(v["flagged"] for v in found.values()),
+    }
+
+
+def amend_card(model_dir: Path, real: dict | None = None) -> dict:
+    """(Re)write ``training_data`` and ``limits`` of an existing model's card: the card's own records,
+    the generator's description (the same generator: clips are byte-identical for a seed) and, with
+    ``real`` (:func:`real_flags` of this model), what the model did on real footage of people who are
+    together; every hash recomputed (forensic.model.store.amend_card)."""
     from forensic.model import card as model_card
     from forensic.model import store
     from forensic.synth.clips import generator_description
@@ -137,7 +154,7 @@ def amend_card(model_dir: Path) -> dict:
     segmenter = card["segmenter"]["name"]
     fields = {
         "training_data": model_card.training_data_text(d["root"], d["clips"], len(left_out), sizes, segmenter, gen),
-        "limits": model_card.limits_text(d["root"], segmenter, gen),
+        "limits": model_card.limits_text(d["root"], segmenter, gen, real_check(real or {})),
     }
     return store.amend_card(str(model_dir), fields, model_card.card_text)
 
@@ -161,6 +178,16 @@ def main() -> int:
     ap.add_argument("--per-class", type=int, default=400)
     ap.add_argument("--heldout", type=int, default=100)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="processes for clip generation and features")
+    ap.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="engine of clip generation and feature extraction: local (--jobs processes) or ray (a local Ray, or "
+        "the cluster of --address, whose nodes see --work at the same path)",
+    )
+    ap.add_argument(
+        "--address", default=None, help="Ray cluster for --engine ray (default: $RAY_ADDRESS or a local Ray)"
+    )
     ap.add_argument("--epochs", type=int, default=40)
     ap.add_argument("--ablation-epochs", type=int, default=10)
     ap.add_argument("--patience", type=int, default=10)
@@ -178,7 +205,8 @@ def main() -> int:
     ap.add_argument(
         "--amend-card",
         action="store_true",
-        help="only add the plain-words fields (training_data, limits) to the card of --model, without retraining",
+        help="only rewrite the plain-words fields (training_data, limits) of the card of --model, without "
+        "retraining: the real clips are scanned with it again and what it did there goes into limits",
     )
     ap.add_argument(
         "--real-only",
@@ -194,7 +222,10 @@ def main() -> int:
         print(json.dumps(results["real_footage"], indent=2))
         return 0
     if args.amend_card:
-        card = amend_card(Path(args.model))
+        work = Path(args.work or tempfile.mkdtemp(prefix="forensic-model-"))
+        real = real_flags(Path(args.model), work)
+        print(json.dumps(real, indent=2))
+        card = amend_card(Path(args.model), real)
         print(json.dumps({k: card[k] for k in ("training_data", "limits", "card_sha256")}, indent=2))
         return 0
     work = Path(args.work or tempfile.mkdtemp(prefix="forensic-model-"))
@@ -202,11 +233,10 @@ def main() -> int:
     results: dict = {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     t0 = time.time()
     jobs = str(args.jobs)
+    batch_args = ["--jobs", jobs, "--engine", args.engine] + (["--address", args.address] if args.address else [])
     for name, n, seed in (("train", args.per_class, "101"), ("heldout", args.heldout, "202")):
         t = time.time()
-        forensic(
-            "synth", "clips", "--out", str(work / name), "--per-class", str(n), "--seed", seed, "-q", "--jobs", jobs
-        )
+        forensic("synth", "clips", "--out", str(work / name), "--per-class", str(n), "--seed", seed, "-q", *batch_args)
         results[f"generate_{name}_s"] = round(time.time() - t, 1)
     final = Path(args.model)
     model = work / "model"  # trained and measured here, put in place at the end
@@ -214,12 +244,14 @@ def main() -> int:
         shutil.rmtree(model)
     # trained in this process (PixelLib is never imported here) so that the decision threshold is the one
     # chosen on the validation split (TrainConfig.choose_threshold), not 0.5 by habit
+    from forensic.engine.batch import open_batch
     from forensic.features import FeatureConfig
     from forensic.model.data import resolve_settings
     from forensic.model.train import TrainConfig, train
 
     lines: list[str] = []
     t_train = time.time()
+    batch = open_batch(args.engine, args.jobs, args.address)
     candidates = {}
     for arch in args.architectures:
         config = TrainConfig(
@@ -239,9 +271,11 @@ def main() -> int:
             argv=["benchmarks/default_model.py", *sys.argv[1:]],
             name="default-synthetic-fusion" if arch == "fusion" else f"default-synthetic-{arch.replace('_', '-')}",
             jobs=args.jobs,
+            batch=batch,
         )
         card = json.loads((out / "model_card.json").read_text())
         candidates[arch] = {"dir": out, "val": card["metrics"]["val"], "train_s": round(time.time() - t, 1)}
+    batch.close()
     # the default: the best validation accuracy (never the test split); a tie keeps the first listed, the paper's
     best = max(candidates, key=lambda a: candidates[a]["val"]["accuracy"])
     results["candidates"] = {
@@ -261,8 +295,7 @@ def main() -> int:
         "--json",
         "--cache",
         str(work / "cache"),
-        "--jobs",
-        jobs,
+        *batch_args,
     )
     results["table1_heldout"] = json.loads(r.stdout)
     forensic(
@@ -291,6 +324,7 @@ def main() -> int:
     # ground_truth.csv names files relative to the archive folder ("footage/NAME")
     results["archive"] = archive_score(work / "archive_case", work / "archive" / "ground_truth.csv", work / "archive")
     results["real_footage"] = real_flags(model, work)
+    amend_card(model, results["real_footage"])  # the card's limits say what it did on real footage
     if final.exists():
         shutil.rmtree(final)
     shutil.copytree(model, final)
@@ -311,8 +345,7 @@ def main() -> int:
         str(work / "cache"),
         "--out",
         str(work / "ablation"),
-        "--jobs",
-        jobs,
+        *batch_args,
     )
     results["table2_text"] = r.stdout[-4000:]
     t2 = work / "ablation" / "table2.json"

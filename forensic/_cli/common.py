@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+from collections.abc import Iterator
 
 from forensic.config import DETECTORS, SegmentConfig
 
 EXIT_OK, EXIT_USAGE, EXIT_SOME_FAILED = 0, 2, 3
-
-
-class UsageError(Exception):
-    """A usage error found after parsing: printed as ``forensic: error: ...``, exit 2."""
 
 
 def add_segment_options(p: argparse.ArgumentParser) -> None:
@@ -51,3 +49,38 @@ def segment_config(args: argparse.Namespace) -> SegmentConfig:
         window_max_s=hi,
         samples=args.samples,
     )
+
+
+def add_batch_options(g, work: str) -> None:
+    """``--engine`` / ``--address`` of a batch command (``work``: what its tasks do)."""
+    g.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help=f"where to {work}: local (default: --jobs processes on this machine) or ray (every CPU of a "
+        "local Ray sized to the machine, or of the cluster of --address; the results are the same)",
+    )
+    g.add_argument("--address", default=None, help="Ray cluster to join with --engine ray (default: $RAY_ADDRESS)")
+
+
+@contextlib.contextmanager
+def batch_of(args: argparse.Namespace) -> Iterator:
+    """The batch of ``--engine`` for the ``with`` block (None: the stage's own local default, ``--jobs``
+    processes on this machine, isolated where it must be), closed after it. A Ray cluster that
+    cannot be joined is a ValueError: a usage error, exit 2."""
+    if args.jobs < 1:
+        raise ValueError("--jobs must be at least 1")
+    if args.engine == "local":
+        yield None
+        return
+    from forensic.engine.batch import open_batch
+    from forensic.engine.ray_engine import ClusterAccessError
+
+    try:
+        batch = open_batch(args.engine, args.jobs, args.address)
+    except ClusterAccessError as exc:
+        raise ValueError(str(exc)) from None
+    try:
+        yield batch
+    finally:
+        batch.close()

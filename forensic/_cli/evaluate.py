@@ -7,7 +7,7 @@ import json
 import os
 import sys
 
-from forensic._cli.common import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE
+from forensic._cli.common import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, batch_of
 from forensic._cli.train import add_training_options, progress_printer
 
 
@@ -66,7 +66,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
             raise FileNotFoundError(f"no model at {model}: train one with `forensic train` or pass --model")
         # the default model may live inside an installed package: its cache goes to the user's cache folder
         cache = os.path.abspath(args.cache or (default_cache_dir(model) if args.model else user_cache_dir()))
-        ev = evaluate_model(args.dataset, model, cache, args.all, args.maskrcnn_weights, progress, max(1, args.jobs))
+        with batch_of(args) as batch:
+            ev = evaluate_model(args.dataset, model, cache, args.all, args.maskrcnn_weights, progress, args.jobs, batch)
     except (FileNotFoundError, FileExistsError, DatasetError, ValueError, ModelIntegrityError, RuntimeError) as exc:
         print(f"forensic: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -122,15 +123,17 @@ def _ablation(args: argparse.Namespace, argv: list[str], progress) -> int:
         )
     if args.out and os.path.exists(args.out) and os.listdir(args.out):
         raise FileExistsError(f"{args.out} is not empty: choose a new folder for the ablation models")
-    result = ablation(
-        args.dataset,
-        settings,
-        config,
-        os.path.abspath(cache),
-        args.out,
-        progress,
-        ["forensic", *argv],
-        max(1, args.jobs),
-    )
+    with batch_of(args) as batch:
+        result = ablation(
+            args.dataset,
+            settings,
+            config,
+            os.path.abspath(cache),
+            args.out,
+            progress,
+            ["forensic", *argv],
+            args.jobs,
+            batch,
+        )
     print(json.dumps(result.to_dict(), indent=2) if args.json else format_table2(result))
     return EXIT_SOME_FAILED if result.dataset.left_out else EXIT_OK

@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from forensic._cli.common import EXIT_OK, EXIT_USAGE
+from forensic._cli.common import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, add_batch_options, batch_of
 
 FACES_HELP = (
     "also use the face photos in DIR (PNG, JPEG, ...): every picture in which dlib finds a face; "
@@ -48,6 +48,7 @@ def add_parser(sub) -> None:
         metavar="N",
         help="render clips in N processes (the files are the same for any N; default 1)",
     )
+    add_batch_options(clips, "render the clips")
     _face_options(clips)
     clips.set_defaults(func=run_clips)
 
@@ -123,7 +124,12 @@ def run_clips(args: argparse.Namespace, argv: list[str]) -> int:
     if isinstance(pool, int):
         return pool
     show = None if args.quiet else print
-    make_clips(args.out, args.per_class, args.seed, pool=pool, progress=show, jobs=args.jobs)
+    with batch_of(args) as batch:
+        try:
+            make_clips(args.out, args.per_class, args.seed, pool=pool, progress=show, jobs=args.jobs, batch=batch)
+        except RuntimeError as exc:  # clips that could not be made (the others are written)
+            print(f"forensic: error: {exc}", file=sys.stderr)
+            return EXIT_SOME_FAILED
     if not args.quiet:
         print(os.path.join(args.out, "clips.csv"))
     return EXIT_OK

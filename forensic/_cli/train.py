@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from forensic._cli.common import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE
+from forensic._cli.common import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, add_batch_options, batch_of
 from forensic.model.architecture import ARCHITECTURES  # light: constants only, no TensorFlow
 
 # forensic.model.data.ClipResult statuses that are failures (unreadable, or one content in both classes)
@@ -93,6 +93,7 @@ def add_training_options(p: argparse.ArgumentParser, defaults: bool) -> None:
         metavar="N",
         help="extract the clips' features in N processes (the cache entries are the same for any N; default 1)",
     )
+    add_batch_options(f, "extract the clips' features")
     f.add_argument(
         "--cache",
         metavar="DIR",
@@ -128,17 +129,19 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
             args.segmenter, args.maskrcnn_weights, FeatureConfig(face_detector=args.face_detector or "blazeface")
         )
         cache = os.path.abspath(args.cache or default_cache_dir(args.out))
-        outcome = train(
-            args.dataset,
-            args.out,
-            config,
-            settings,
-            cache,
-            progress_printer(args.quiet),
-            ["forensic", *argv],
-            args.name,
-            jobs=max(1, args.jobs),
-        )
+        with batch_of(args) as batch:
+            outcome = train(
+                args.dataset,
+                args.out,
+                config,
+                settings,
+                cache,
+                progress_printer(args.quiet),
+                ["forensic", *argv],
+                args.name,
+                jobs=args.jobs,
+                batch=batch,
+            )
     except (FileNotFoundError, FileExistsError, DatasetError, ValueError) as exc:
         print(f"forensic: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

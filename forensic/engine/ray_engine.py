@@ -146,6 +146,47 @@ def _env() -> dict[str, Any]:
     return {"env_vars": env}
 
 
+def bounded_tasks(
+    ray, remote, items: list, args: tuple, bound_of, max_attempts: int, in_flight: int | None = None
+) -> Iterator[tuple[int, Any, Any, str | None, str | None]]:
+    """``remote.remote(item, *args)`` for each item, at most ``in_flight`` at once (default: all);
+    yields ``(index, item, result, error, timeout)`` as each ends: ``error`` when it failed on every
+    attempt (Ray retries a task whose worker died), ``timeout`` when it did not answer within
+    ``bound_of(item)`` seconds on every attempt (a task past its deadline is cancelled, its worker
+    process killed, and submitted again)."""
+    pending: dict[Any, tuple[int, int, float, float]] = {}  # ref -> (index, attempt, bound, deadline)
+    queue = deque((i, 1) for i in range(len(items)))
+    limit = in_flight or len(items) or 1
+
+    def submit() -> None:
+        while queue and len(pending) < limit:
+            i, attempt = queue.popleft()
+            bound = bound_of(items[i])
+            pending[remote.remote(items[i], *args)] = (i, attempt, bound, time.monotonic() + bound)
+
+    submit()
+    while pending:
+        wait_s = max(0.05, min(d for *_, d in pending.values()) - time.monotonic())
+        ready, _ = ray.wait(list(pending), num_returns=1, timeout=wait_s)
+        for ref in ready:
+            i, _attempt, _bound, _deadline = pending.pop(ref)
+            try:
+                result = ray.get(ref)
+            except Exception as exc:  # noqa: BLE001 - the caller records it
+                yield i, items[i], None, _error_text(exc), None
+            else:
+                yield i, items[i], result, None, None
+        now = time.monotonic()
+        for ref in [r for r, (*_, d) in pending.items() if d <= now]:
+            i, attempt, bound, _deadline = pending.pop(ref)
+            ray.cancel(ref, force=True)  # the worker process is killed: a blocked decoder included
+            if attempt < max_attempts:
+                queue.appendleft((i, attempt + 1))
+            else:
+                yield i, items[i], None, None, f"timed out after {bound:.0f} s, {attempt} attempt(s)"
+        submit()
+
+
 class RayRunner:
     name = "ray"
 
@@ -192,39 +233,12 @@ class RayRunner:
     def _bounded_tasks(
         self, fn, items: list, args: tuple, seconds_of
     ) -> Iterator[tuple[Any, Any, str | None, str | None]]:
-        """``fn(item, *args)`` as a Ray task per item; yields ``(item, result, error, timeout)``
-        as each ends: ``error`` when it failed on every attempt, ``timeout`` when it did not answer
-        within the bound of its footage length (``seconds_of(item)``) on every attempt (a task
-        past its deadline is cancelled, its worker process killed, and submitted again)."""
-        ray = self.ray
-        remote = ray.remote(num_cpus=1, max_retries=self.max_attempts - 1, retry_exceptions=False)(fn)
-        pending: dict[Any, tuple[Any, int, float, float]] = {}  # ref -> (item, attempt, bound, deadline)
-
-        def submit(item: Any, attempt: int) -> None:
-            bound = self.timeouts.remote_chunk(seconds_of(item))
-            pending[remote.remote(item, *args)] = (item, attempt, bound, time.monotonic() + bound)
-
-        for item in items:
-            submit(item, 1)
-        while pending:
-            wait_s = max(0.05, min(d for *_, d in pending.values()) - time.monotonic())
-            ready, _ = ray.wait(list(pending), num_returns=1, timeout=wait_s)
-            for ref in ready:
-                item, _attempt, _bound, _deadline = pending.pop(ref)
-                try:
-                    result = ray.get(ref)
-                except Exception as exc:  # noqa: BLE001 - the caller records it
-                    yield item, None, _error_text(exc), None
-                else:
-                    yield item, result, None, None
-            now = time.monotonic()
-            for ref in [r for r, (*_, d) in pending.items() if d <= now]:
-                item, attempt, bound, _deadline = pending.pop(ref)
-                ray.cancel(ref, force=True)  # the worker process is killed: a blocked decoder included
-                if attempt < self.max_attempts:
-                    submit(item, attempt + 1)
-                else:
-                    yield item, None, None, f"timed out after {bound:.0f} s, {attempt} attempt(s)"
+        remote = self.ray.remote(num_cpus=1, max_retries=self.max_attempts - 1, retry_exceptions=False)(fn)
+        bound_of = lambda item: self.timeouts.remote_chunk(seconds_of(item))  # noqa: E731
+        for _i, item, result, error, timeout in bounded_tasks(
+            self.ray, remote, items, args, bound_of, self.max_attempts
+        ):
+            yield item, result, error, timeout
 
     def detect_chunks(self, chunks: list[Chunk], config: SegmentConfig) -> Iterator[ChunkResult]:
         for chunk, result, error, timeout in self._bounded_tasks(detect_chunk, chunks, (config,), chunk_seconds):

@@ -16,6 +16,7 @@ from forensic.fsutil import write_atomic
 from forensic.model import train as training
 from forensic.model.architecture import FRAME_LEVEL, TABLE2_ROWS, TABLE2_VARIANTS, keras
 from forensic.model.data import Dataset, FeatureSettings
+from forensic.parallel import Batch
 
 Progress = Callable[[str], None]
 
@@ -51,6 +52,7 @@ def ablation(
     progress: Progress = _quiet,
     argv: list[str] | None = None,
     jobs: int = 1,
+    batch: Batch | None = None,
 ) -> Ablation:
     """Train and measure the four models of Table 2 on one split with the same settings, then the
     variants beyond the paper as extra rows (``config``: a :class:`forensic.model.train.TrainConfig`;
@@ -60,7 +62,7 @@ def ablation(
     if out_dir:
         for arch, _ in TABLE2_ROWS + TABLE2_VARIANTS:
             training.check_model_dir(os.path.join(out_dir, arch), dataset_dir)
-    dataset, split = training.prepare(dataset_dir, settings, cache_dir, config.seed, progress, jobs)
+    dataset, split = training.prepare(dataset_dir, settings, cache_dir, config.seed, progress, jobs, batch)
     rows = []
     for arch, (cnn, lstm, mlp) in TABLE2_ROWS + TABLE2_VARIANTS:
         cfg = dataclasses.replace(

@@ -290,13 +290,26 @@ def limits(dataset: Dataset, segmenter_name: str) -> list[str]:
     return limits_text(dataset.root, segmenter_name, generator_of(dataset.root))
 
 
-def limits_text(root: str, segmenter_name: str, gen: dict[str, Any] | None) -> list[str]:
+def limits_text(
+    root: str, segmenter_name: str, gen: dict[str, Any] | None, real_check: dict[str, Any] | None = None
+) -> list[str]:
+    """The card's ``limits``. ``real_check``: what a scan of real footage of people who are together
+    (none of it stalking) gave with this very model: ``{"footage": what was scanned, "segments": N,
+    "classified": N, "flagged": N}`` (``make model`` measures it after training)."""
     out = []
     if gen is not None:
         n_faces = len({f.get("identity") for f in gen.get("faces", [])})
+        if real_check is None:
+            real = "nor on real people who are simply together"
+        else:
+            real = (
+                f"and on real people who are simply together only on {real_check['footage']}: "
+                f"{real_check['classified']} of its {real_check['segments']} segment(s) showed two faces and were "
+                f"classified, {real_check['flagged']} flagged, far too few to vouch for it"
+            )
         out += [
-            "Trained and tested only on generated scenes: never tested on real footage of stalking, nor on real "
-            "people who are simply together; its scores on real footage mean little.",
+            f"Trained and tested only on generated scenes: never tested on real footage of stalking, {real}; its "
+            "scores on real footage mean little.",
             f"It has seen {n_faces} face identities, drawn bodies and drawn or photographic backdrops only: real "
             "clothes, crowds, occlusion, night or infrared footage, profile faces and children were never seen.",
         ]

@@ -28,12 +28,9 @@ import functools
 import hashlib
 import io
 import json
-import multiprocessing
 import os
 import sys
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +41,7 @@ import forensic
 from forensic.features import FeatureConfig
 from forensic.features.table import FEATURE_COLUMNS
 from forensic.fsutil import sha256_path, write_atomic
+from forensic.parallel import Batch, LocalBatch, TaskFailed
 from forensic.provenance import utc_now
 from forensic.records import EvidenceStatus, Problem, Severity
 
@@ -271,10 +269,13 @@ def load_dataset(
     progress: Progress = _quiet,
     isolate: bool | None = None,
     jobs: int = 1,
+    batch: Batch | None = None,
 ) -> Dataset:
-    """Every clip of DATASET -> cached features -> arrays. ``isolate``: extract features in a
-    spawned process (default: only for the pixellib segmenter). ``jobs`` > 1: extract in that many
-    spawned processes, each taking every ``jobs``-th missing clip (the cache entries are the same)."""
+    """Every clip of DATASET -> cached features -> arrays. The missing ones are extracted by
+    ``batch`` (:mod:`forensic.parallel`: this machine or Ray), each task a shard of clips; default:
+    ``jobs`` processes on this machine, in this process when ``jobs`` is 1 unless ``isolate``
+    (default: only for the pixellib segmenter, which switches eager execution off process-wide).
+    The cache entries are the same whatever the engine."""
     from forensic import intake
 
     root = os.path.abspath(root)
@@ -305,10 +306,11 @@ def load_dataset(
     if misses:
         tasks = [(r.path, r.sha256, r.label) for r in misses]
         isolate = settings.segmenter == "pixellib" if isolate is None else isolate
+        batch = batch or LocalBatch(jobs, isolate=isolate)
         outcomes = (
-            _extract_isolated(tasks, settings, cache_dir, jobs)
-            if isolate or jobs > 1
-            else extract_to_cache(tasks, settings, cache_dir, progress)
+            extract_to_cache(tasks, settings, cache_dir, progress)
+            if batch.engine == "local" and batch.workers == 1 and not getattr(batch, "isolate", False)
+            else _extract_batch(tasks, settings, cache_dir, batch, progress)
         )
         for r, out in zip(misses, outcomes, strict=True):
             if out["status"] not in (OK, INSUFFICIENT):
@@ -468,32 +470,33 @@ def _stderr(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def _extract_child(tasks, settings, cache_dir):  # runs in the spawned process
-    return extract_to_cache(tasks, settings, cache_dir, _stderr)
+def _extract_shard(shard, settings, cache_dir):  # one batch task: a shard of clips, models loaded once
+    return extract_to_cache(shard, settings, cache_dir, _stderr)
 
 
-def _extract_isolated(tasks, settings: FeatureSettings, cache_dir: str, jobs: int = 1) -> list[dict[str, Any]]:
-    """:func:`extract_to_cache` in ``jobs`` spawned processes (PixelLib never enters this one);
-    the outcomes in the order of ``tasks``."""
-    jobs = max(1, min(int(jobs), len(tasks)))
-    shards = [tasks[k::jobs] for k in range(jobs)]
-    ctx = multiprocessing.get_context("spawn")
+SHARDS_PER_WORKER = 4  # on Ray: more shards than workers, so that a slow or failed one holds up less
+
+
+def _extract_batch(
+    tasks, settings: FeatureSettings, cache_dir: str, batch: Batch, progress: Progress = _quiet
+) -> list[dict[str, Any]]:
+    """:func:`extract_to_cache` as ``batch`` tasks, a shard of clips each (each worker loads the
+    models once per shard); the outcomes in the order of ``tasks``. A shard that failed as a whole
+    (its process died) keeps what it wrote to the cache; the rest are errors with the reason."""
+    n = max(1, min(len(tasks), batch.workers * (1 if batch.engine == "local" else SHARDS_PER_WORKER)))
+    shards = [tasks[k::n] for k in range(n)]
     outcomes: list[dict[str, Any] | None] = [None] * len(tasks)
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-        futures = [pool.submit(_extract_child, shard, settings, cache_dir) for shard in shards]
-        for k, fut in enumerate(futures):
-            try:
-                done = fut.result()
-            except BrokenProcessPool as exc:
-                reason = f"the feature extraction process died ({exc})"
-                done = [
-                    {"status": OK, "reason": ""}
-                    if read_cache(cache_path(cache_dir, settings.key(sha or ""))) is not None
-                    else {"status": ERROR, "reason": reason}
-                    for _path, sha, _label in shards[k]
-                ]
-            for j, out in enumerate(done):
-                outcomes[k + j * jobs] = out
+    for k, done in enumerate(batch.map(_extract_shard, shards, settings, cache_dir)):
+        if isinstance(done, TaskFailed):
+            done = [
+                {"status": OK, "reason": ""}
+                if read_cache(cache_path(cache_dir, settings.key(sha or ""))) is not None
+                else {"status": ERROR, "reason": f"feature extraction failed: {done.reason}"}
+                for _path, sha, _label in shards[k]
+            ]
+        for j, out in enumerate(done):
+            outcomes[k + j * n] = out
+        progress(f"features: {k + 1} of {n} shard(s) done on the {batch.engine} engine ({len(shards[k])} clip(s))")
     return [o if o is not None else {"status": ERROR, "reason": "no outcome"} for o in outcomes]
 
 

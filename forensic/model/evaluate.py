@@ -25,6 +25,7 @@ from forensic.model.ablation import Ablation, ablation, format_table2
 from forensic.model.data import Dataset, FeatureSettings, load_dataset, read_split_csv, resolve_settings
 from forensic.model.metrics import Metrics, compute_metrics, format_metrics, frame_accuracy
 from forensic.model.store import SPLIT_CSV, clip_scores, load_model
+from forensic.parallel import Batch
 
 __all__ = [
     "Ablation",
@@ -123,6 +124,7 @@ def evaluate_model(
     maskrcnn_weights: str | None = None,
     progress: Progress = _quiet,
     jobs: int = 1,
+    batch: Batch | None = None,
 ) -> Evaluation:
     """Score DATASET with the model in MODEL_DIR (verified first) and measure it."""
     clf = load_model(model_dir)
@@ -134,7 +136,7 @@ def evaluate_model(
             f"the features code changed since the model was trained ({trained_code} then, "
             f"{settings.describe()['code']} now)"
         )
-    dataset = load_dataset(dataset_dir, settings, cache_dir, progress, jobs=jobs)
+    dataset = load_dataset(dataset_dir, settings, cache_dir, progress, jobs=jobs, batch=batch)
     with open(os.path.join(model_dir, SPLIT_CSV), "rb") as f:
         recorded = read_split_csv(f.read())
     split_of = [recorded.get(c.sha256 or "", "unseen") for c in dataset.clips]

@@ -40,6 +40,7 @@ from forensic.model.data import Dataset, FeatureSettings, Split, check_outside, 
 from forensic.model.metrics import compute_metrics, frame_accuracy
 from forensic.model.scaler import StandardScaler, fit_on_split
 from forensic.model.store import FusionClassifier, clip_scores, model_inputs
+from forensic.parallel import Batch
 
 Progress = Callable[[str], None]
 
@@ -243,11 +244,17 @@ def check_model_dir(model_dir: str, dataset_dir: str) -> None:
 
 
 def prepare(
-    dataset_dir: str, settings: FeatureSettings, cache_dir: str, seed: int, progress: Progress = _quiet, jobs: int = 1
+    dataset_dir: str,
+    settings: FeatureSettings,
+    cache_dir: str,
+    seed: int,
+    progress: Progress = _quiet,
+    jobs: int = 1,
+    batch: Batch | None = None,
 ) -> tuple[Dataset, Split]:
-    """DATASET -> features (cached, extracted in ``jobs`` processes) -> the stratified split; problems
+    """DATASET -> features (cached, extracted by ``batch``, else in ``jobs`` local processes) -> the stratified split; problems
     reported through ``progress``."""
-    dataset = load_dataset(dataset_dir, settings, cache_dir, progress, jobs=jobs)
+    dataset = load_dataset(dataset_dir, settings, cache_dir, progress, jobs=jobs, batch=batch)
     for p in dataset.problems:
         progress(f"{p.severity}: {p.path}: {p.message}")
     split = split_dataset(dataset.labels, dataset.sha256, seed)
@@ -326,10 +333,11 @@ def train(
     argv: list[str] | None = None,
     name: str | None = None,
     jobs: int = 1,
+    batch: Batch | None = None,
 ) -> TrainOutcome:
     """DATASET -> features (cached) -> split -> scaler + model -> metrics -> MODEL_DIR."""
     config.check()
     check_model_dir(model_dir, dataset_dir)
     ensure_trainable()
-    dataset, split = prepare(dataset_dir, settings, cache_dir, config.seed, progress, jobs)
+    dataset, split = prepare(dataset_dir, settings, cache_dir, config.seed, progress, jobs, batch)
     return train_on(dataset, split, config, model_dir, progress, argv, name)

@@ -9,6 +9,7 @@ import os
 
 import numpy as np
 
+from forensic.parallel import Batch, LocalBatch, TaskFailed
 from forensic.synth import scenarios
 from forensic.synth.draws import pick, uniform
 from forensic.synth.encode import Encoder
@@ -133,18 +134,9 @@ def write_clip(
     return path, row
 
 
-_WORKER_POOL: FacePool | None = None
-
-
-def _init_worker(pool: FacePool) -> None:  # runs once in each spawned generator process
-    global _WORKER_POOL
-    _WORKER_POOL = pool
-
-
-def _write_clip_in_worker(args: tuple) -> tuple[str, dict]:
-    assert _WORKER_POOL is not None
+def _write_clip_task(args: tuple, pool: FacePool) -> tuple[str, dict]:  # one clip, in a batch's worker
     out_dir, label, i, seed, size, fps, seconds = args
-    return write_clip(out_dir, label, i, seed, _WORKER_POOL, size, fps, seconds)
+    return write_clip(out_dir, label, i, seed, pool, size, fps, seconds)
 
 
 def make_clips(
@@ -160,37 +152,34 @@ def make_clips(
     pool: FacePool | None = None,
     progress=None,
     jobs: int = 1,
+    batch: Batch | None = None,
 ) -> list[str]:
     """Write ``per_class`` labelled clips of each class into ``out_dir/stalking`` and
     ``out_dir/non_stalking`` (``LABEL_SEED_INDEX.mp4`` with ``LABEL_SEED_INDEX.json`` beside it),
     and ``out_dir/clips.csv``; return the clip paths. ``size``/``fps``/``seconds`` override the
-    random choice (for tests). ``jobs`` > 1 renders clips in that many spawned processes: every clip
-    depends only on (seed, label, index), so the files are the same whatever ``jobs`` is."""
+    random choice (for tests). ``batch`` (:mod:`forensic.parallel`; default: ``jobs`` processes on
+    this machine) renders the clips, on this machine or on Ray: every clip depends only on (seed,
+    label, index), so the files are the same whatever the engine and the number of workers. A clip
+    that fails does not stop the others; the error names every one that failed."""
     if per_class < 1:
         raise ValueError("--per-class must be at least 1")
     if jobs < 1:
         raise ValueError("--jobs must be at least 1")
     pool = pool or FacePool(faces_dir, default_faces)
     work = [(out_dir, label, i, seed, size, fps, seconds) for label in LABELS for i in range(per_class)]
-    written, rows = [], []
-    if jobs == 1:
-        results = (write_clip(o, lb, i, s, pool, sz, f, sec) for o, lb, i, s, sz, f, sec in work)
-        for path, row in results:
-            written.append(path)
-            rows.append(row)
-            if progress:
-                progress(path)
-    else:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(pool,)) as ex:
-            for path, row in ex.map(_write_clip_in_worker, work, chunksize=4):
-                written.append(path)
-                rows.append(row)
-                if progress:
-                    progress(path)
+    written, rows, failed = [], [], []
+    batch = batch or LocalBatch(jobs)
+    for (_o, label, i, *_rest), result in zip(work, batch.map(_write_clip_task, work, pool), strict=True):
+        if isinstance(result, TaskFailed):
+            failed.append(f"{label} #{i}: {result.reason}")
+            continue
+        path, row = result
+        written.append(path)
+        rows.append(row)
+        if progress:
+            progress(path)
+    if not rows:
+        raise RuntimeError(f"no clip could be made: {'; '.join(failed[:5])}")
     write_description(out_dir, pool)
     index = os.path.join(out_dir, "clips.csv")
     old = []
@@ -203,4 +192,9 @@ def make_clips(
         wr.writeheader()
         for r in old + rows:
             wr.writerow({k: r.get(k, "") for k in rows[0]})
+    if failed:
+        raise RuntimeError(
+            f"{len(failed)} of {len(work)} clip(s) could not be made (the others are written and indexed): "
+            + "; ".join(failed[:10])
+        )
     return written

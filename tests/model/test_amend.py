@@ -52,3 +52,18 @@ def test_amend_card_keeps_the_model_and_its_integrity(tmp_path):
     (root / "notes.txt").write_bytes(b"changed\n")
     with pytest.raises(ModelIntegrityError):
         store.amend_card(str(root), {"limits": []}, text)
+
+
+def test_limits_say_what_the_model_did_on_real_people_together():
+    from forensic.model.card import limits_text
+
+    gen = {"faces": [{"identity": "astronaut"}, {"identity": "hopper"}]}
+    untested = limits_text("/data", "mediapipe-selfie-pose", gen)
+    assert "nor on real people who are simply together" in untested[0]
+    check = {"footage": "5 real clip(s) scanned by `make model` (footage, people)", "segments": 42}
+    checked = limits_text("/data", "mediapipe-selfie-pose", gen, {**check, "classified": 1, "flagged": 0})
+    assert "nor on real people" not in checked[0]
+    assert "never tested on real footage of stalking" in checked[0]
+    assert "5 real clip(s) scanned" in checked[0] and "1 of its 42 segment(s)" in checked[0]
+    assert "0 flagged" in checked[0] and "far too few" in checked[0]
+    assert checked[1:] == untested[1:]
