@@ -893,11 +893,10 @@ def _record_item_problems(item: EvidenceItem, case: CaseFolder, seen: dict[str, 
 
 
 def _rehash_all(items: list[EvidenceItem], case: CaseFolder, progress: Progress) -> None:
-    for item in items:
-        if item.sha256 is None:
-            continue
-        progress(f"re-hashing {escape_path(item.path)}")
-        if intake.rehash(item) is False:
+    progress(f"re-hashing {sum(i.sha256 is not None for i in items)} file(s)")
+    for item, matches in intake.rehash_all(items):
+        progress(f"re-hashed {escape_path(item.path)}")
+        if not matches:
             msg = (
                 f"EVIDENCE CHANGED OR UNREADABLE DURING THE SCAN: SHA-256 was {item.sha256}, "
                 f"now {item.sha256_after or 'unreadable'}"

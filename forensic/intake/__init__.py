@@ -6,10 +6,11 @@ Plain functions over :class:`forensic.records.EvidenceItem`; nothing here writes
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from forensic.intake.discover import discover
-from forensic.intake.hashing import sha256_file
+from forensic.intake.hashing import HashResult, hash_files, sha256_file
 from forensic.intake.probe import ProbeError, ProbeInfo, probe
 from forensic.intake.signature import claims_video
 from forensic.records import EvidenceItem, EvidenceStatus, fraction_str
@@ -159,19 +160,31 @@ def copy_outcome(source: EvidenceItem, duplicate: EvidenceItem) -> None:
     duplicate.reason = f"{source.reason}; {note}" if source.reason else note
 
 
-def rehash(item: EvidenceItem) -> bool | None:
-    """Hash again after analysis; returns whether it matches (None when it was never hashed)."""
+def rehash(item: EvidenceItem, result: HashResult | OSError | None = None) -> bool | None:
+    """Hash again after analysis (or take ``result``, a hash made just now); returns whether it
+    matches (None when it was never hashed)."""
     if item.sha256 is None:
         return None
-    try:
-        item.sha256_after = sha256_file(item.path).sha256
-    except OSError as exc:
+    if result is None:
+        try:
+            result = sha256_file(item.path)
+        except OSError as exc:
+            result = exc
+    if isinstance(result, OSError):
         item.sha256_after = None
         item.hash_verified = False
-        item.warnings.append(f"could not be re-hashed at the end of the scan: {exc.strerror or exc}")
+        item.warnings.append(f"could not be re-hashed at the end of the scan: {result.strerror or result}")
         return False
+    item.sha256_after = result.sha256
     item.hash_verified = item.sha256_after == item.sha256
     return item.hash_verified
+
+
+def rehash_all(items: list[EvidenceItem]) -> Iterator[tuple[EvidenceItem, bool]]:
+    """:func:`rehash` of every hashed item, several files at a time; ``(item, matches)`` in order."""
+    hashed = [i for i in items if i.sha256 is not None]
+    for item, (_path, result) in zip(hashed, hash_files([i.path for i in hashed]), strict=True):
+        yield item, bool(rehash(item, result))
 
 
 def _utc(epoch: float) -> str:

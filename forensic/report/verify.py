@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from forensic.fsutil import sha256_path
-from forensic.intake.hashing import sha256_file
+from forensic.intake.hashing import HashResult, hash_files
 from forensic.records import EvidenceItem, escape_path
 from forensic.report.context import FINDINGS_CSV, REPORT_DIR, ReportError, config_hash, inside_case, read_manifest
 from forensic.store.case import EVIDENCE, MANIFEST, SEGMENTS
@@ -121,28 +121,24 @@ def verify_case(
     else:
         with open(ev_path, newline="", encoding="utf-8") as f:
             rows = list(csv.DictReader(f))
+        hashed: list[EvidenceItem] = []
         for n, row in enumerate(rows, 2):
             try:
                 item = EvidenceItem.from_row(row, None, f"{EVIDENCE} line {n}")
             except ValueError as exc:
                 res.mismatches.append(Mismatch("unreadable", "case file", EVIDENCE, detail=str(exc)))
                 continue
-            path, sha = item.path, (item.sha256 or "").lower()
-            if not sha:
-                res.notes.append(f"not hashed during the scan, so not checked: {escape_path(path)} ({item.status})")
+            if not item.sha256:
+                res.notes.append(
+                    f"not hashed during the scan, so not checked: {escape_path(item.path)} ({item.status})"
+                )
                 continue
-            say(f"hashing evidence {escape_path(path)}")
+            hashed.append(item)
+        say(f"hashing {len(hashed)} evidence file(s)")
+        for item, (path, now) in zip(hashed, hash_files([i.path for i in hashed]), strict=True):
+            say(f"hashed evidence {escape_path(path)}")
             res.evidence_checked += 1
-            try:
-                now = sha256_file(path).sha256
-            except FileNotFoundError:
-                res.mismatches.append(Mismatch("missing", "evidence", path, sha))
-                continue
-            except OSError as exc:
-                res.mismatches.append(Mismatch("unreadable", "evidence", path, sha, detail=str(exc.strerror or exc)))
-                continue
-            if now != sha:
-                res.mismatches.append(Mismatch("changed", "evidence", path, sha, now))
+            _check_evidence(item, now, res)
 
     # 2. case folder files recorded by the scan
     checks: dict[str, tuple[str, str]] = {}  # rel -> (sha, which record)
@@ -313,6 +309,26 @@ def check_manifest(case_dir: str, manifest: dict) -> list[str]:
         if manifest.get("exit_code") != want:
             out.append(f"exit_code {manifest.get('exit_code')} but the tables call for {want}")
     return out
+
+
+def _check_evidence(item: EvidenceItem, now: HashResult | OSError, res: VerifyResult) -> None:
+    """Every digest the scan recorded (SHA-256, and MD5 and SHA-1 where evidence.csv has them)
+    against the same read made now."""
+    path, sha = item.path, (item.sha256 or "").lower()
+    if isinstance(now, FileNotFoundError):
+        res.mismatches.append(Mismatch("missing", "evidence", path, sha))
+        return
+    if isinstance(now, OSError):
+        res.mismatches.append(Mismatch("unreadable", "evidence", path, sha, detail=str(now.strerror or now)))
+        return
+    for name, recorded, actual in (
+        ("SHA-256", sha, now.sha256),
+        ("MD5", item.md5, now.md5),
+        ("SHA-1", item.sha1, now.sha1),
+    ):
+        if recorded and recorded.lower() != actual:
+            res.mismatches.append(Mismatch("changed", "evidence", path, recorded.lower(), actual, f"{name} differs"))
+            return
 
 
 def _check_file(case_dir: str, rel: str, sha: str, what: str, res: VerifyResult) -> None:

@@ -10,7 +10,7 @@ import stat
 import pytest
 
 from forensic.intake import hash_item
-from forensic.intake.hashing import CHUNK, HEAD, open_readonly, sha256_file
+from forensic.intake.hashing import CHUNK, HEAD, hash_files, open_readonly, sha256_file
 from forensic.records import EvidenceItem, EvidenceStatus
 
 
@@ -277,3 +277,21 @@ def test_hash_item_permission_error_on_non_video_is_still_failed(tmp_path, monke
     assert item.status == EvidenceStatus.FAILED
     assert "cannot read" in item.reason
     assert item.claims_video is False
+
+
+def test_hash_files_in_order_with_errors_in_place(tmp_path):
+    paths = []
+    for k in range(5):
+        p = tmp_path / f"f{k}.bin"
+        p.write_bytes(os.urandom(3 * CHUNK + k))
+        paths.append(str(p))
+    paths.insert(2, str(tmp_path / "missing.bin"))
+    for workers in (1, 3):
+        got = list(hash_files(paths, workers))
+        assert [p for p, _r in got] == paths
+        assert isinstance(got[2][1], FileNotFoundError)
+        for p, r in got[:2] + got[3:]:
+            data = open(p, "rb").read()
+            assert (r.sha256, r.md5, r.sha1) == tuple(
+                hashlib.new(n, data).hexdigest() for n in ("sha256", "md5", "sha1")
+            )

@@ -74,6 +74,26 @@ def test_verify_fails_when_one_byte_of_evidence_changes(small_case, capsys):
     assert [(m.kind, m.path) for m in verify(str(case))] == [("missing", str(clip))]
 
 
+def test_verify_checks_the_recorded_md5_and_sha1_too(small_case):
+    """evidence.csv's MD5 and SHA-1 are what a lab's hash list quotes: verify re-checks them from
+    the same read as the SHA-256 (here evidence.csv is edited, so it is also a changed case file)."""
+    import csv
+
+    case, clip = small_case
+    rows = list(csv.DictReader(open(case / "evidence.csv", newline="", encoding="utf-8")))
+    assert rows[0]["md5"] and rows[0]["sha1"]
+    for column, name in (("md5", "MD5"), ("sha1", "SHA-1")):
+        edited = [dict(r) for r in rows]
+        edited[0][column] = "0" * len(rows[0][column])
+        with open(case / "evidence.csv", "w", newline="", encoding="utf-8") as f:
+            w = csv.DictWriter(f, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(edited)
+        bad = {(m.kind, m.what, m.path, m.detail) for m in verify(str(case))}
+        assert ("changed", "evidence", str(clip), f"{name} differs") in bad
+        assert ("changed", "case file", "evidence.csv", "") in bad
+
+
 def test_verify_finds_changed_missing_and_unrecorded_case_files(reported, tmp_path):
     case = tmp_path / "case"
     shutil.copytree(reported.case, case)
