@@ -69,14 +69,12 @@ def sha256_file(path: str) -> HashResult:
     return HashResult(digest.hexdigest(), size, head, md5.hexdigest(), sha1.hexdigest())
 
 
-def hash_files(paths: Sequence[str], workers: int | None = None) -> Iterator[tuple[str, HashResult | OSError]]:
-    """:func:`sha256_file` of every path, several files at a time (threads; default: one file per two
-    CPUs, each file already using two), in the order given: ``(path, result or the OSError)``."""
+def hash_files(paths: Sequence[str], workers: int = 1) -> Iterator[tuple[str, HashResult | OSError]]:
+    """:func:`sha256_file` of every path in the order given: ``(path, result or the OSError)``.
+    One file at a time by default: one read stream is what a disk or a write blocker serves best,
+    and each file's three digests already run in parallel; ``workers`` > 1 reads that many files at
+    once (fast storage with many CPUs)."""
     paths = list(paths)
-    if workers is None:
-        workers = max(
-            1, (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1) // 2
-        )
     workers = max(1, min(workers, len(paths)))
 
     def one(path: str) -> HashResult | OSError:
