@@ -304,8 +304,8 @@ def limits_text(
         else:
             real = (
                 f"and on real people who are simply together only on {real_check['footage']}: "
-                f"{real_check['classified']} of its {real_check['segments']} segment(s) showed two faces and were "
-                f"classified, {real_check['flagged']} flagged, far too few to vouch for it"
+                f"{real_check['classified']} of {real_check['segments']} segment(s) classified (the others showed "
+                f"too few faces or were too short), {real_check['flagged']} flagged, far too few to vouch for it"
             )
         out += [
             f"Trained and tested only on generated scenes: never tested on real footage of stalking, {real}; its "

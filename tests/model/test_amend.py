@@ -64,6 +64,6 @@ def test_limits_say_what_the_model_did_on_real_people_together():
     checked = limits_text("/data", "mediapipe-selfie-pose", gen, {**check, "classified": 1, "flagged": 0})
     assert "nor on real people" not in checked[0]
     assert "never tested on real footage of stalking" in checked[0]
-    assert "5 real clip(s) scanned" in checked[0] and "1 of its 42 segment(s)" in checked[0]
+    assert "5 real clip(s) scanned" in checked[0] and "1 of 42 segment(s) classified" in checked[0]
     assert "0 flagged" in checked[0] and "far too few" in checked[0]
     assert checked[1:] == untested[1:]
