@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from forensic.engine.timeouts import Timeouts
-from forensic.parallel import MAX_ATTEMPTS, Batch, LocalBatch, TaskFailed, call_safely
+from forensic.parallel import MAX_ATTEMPTS, Batch, InOrder, LocalBatch, TaskFailed, call_safely
 
 ENGINES = ("local", "ray")
 
@@ -25,6 +25,7 @@ def _ray_call(item: Any, fn: Callable[..., Any], *args: Any) -> Any:  # runs in 
 
 class RayBatch:
     engine = "ray"
+    bounded = True
 
     def __init__(self, address: str | None = None, max_attempts: int = MAX_ATTEMPTS, timeouts: Timeouts | None = None):
         from forensic.engine import ray_engine
@@ -38,11 +39,6 @@ class RayBatch:
         self.timeouts = timeouts or Timeouts.from_env()
         self.workers = max(1, int(ray.cluster_resources().get("CPU", 1)))  # what Ray reports
 
-    def bound_s(self) -> float:
-        """Seconds one batch task may take: a worker starting and loading its models, then the work
-        (callers keep a task to a few minutes: one clip, or a shard of clips)."""
-        return self.timeouts.scale * (self.timeouts.startup_s + self.timeouts.task_start_s)
-
     def map(self, fn: Callable[..., Any], items: Sequence[Any], *args: Any) -> Iterator[Any]:
         from forensic.engine.ray_engine import bounded_tasks
 
@@ -50,9 +46,8 @@ class RayBatch:
         ray = self.ray
         shared = tuple(ray.put(a) for a in args)  # sent once, not with every task
         remote = ray.remote(num_cpus=1, max_retries=self.max_attempts - 1, retry_exceptions=False)(_ray_call)
-        bound = self.bound_s()
-        results: dict[int, Any] = {}
-        nxt = 0
+        bound = self.timeouts.batch_task()
+        order = InOrder()
         for i, _item, result, error, timeout in bounded_tasks(
             ray, remote, items, (fn, *shared), lambda _item: bound, self.max_attempts, in_flight=self.workers
         ):
@@ -60,10 +55,8 @@ class RayBatch:
                 result = TaskFailed(f"failed on every attempt: {error}")
             elif timeout is not None:
                 result = TaskFailed(timeout)
-            results[i] = result
-            while nxt in results:  # in the order of the items
-                yield results.pop(nxt)
-                nxt += 1
+            order.results[i] = result
+            yield from order.ready()
 
     def close(self) -> None:
         from forensic.engine import ray_engine
@@ -76,9 +69,10 @@ class RayBatch:
 
 def open_batch(engine: str = "local", jobs: int = 1, address: str | None = None, isolate: bool = False) -> Batch:
     """``local``: ``jobs`` processes on this machine (1: in this process unless ``isolate``);
-    ``ray``: every CPU of the Ray cluster (``jobs`` is not used)."""
+    ``ray``: every CPU of the Ray cluster (``jobs`` is not used). Either way a task in a process of
+    its own that does not answer within :meth:`Timeouts.batch_task` is stopped, retried, then failed."""
     if engine == "local":
-        return LocalBatch(jobs, isolate=isolate)
+        return LocalBatch(jobs, isolate=isolate, bound_s=Timeouts.from_env().batch_task())
     if engine == "ray":
         return RayBatch(address)
     raise ValueError(f"unknown engine {engine!r}: one of {', '.join(ENGINES)}")

@@ -22,7 +22,7 @@ class Timeouts:
     segment_base_s: float = 60.0  # decoding around 5 sample frames, faces, people, the model
     segment_per_footage_s: float = 20.0
     scale: float = 1.0
-    startup_s: float = 900.0  # a worker importing TensorFlow and loading its models (not scaled)
+    startup_s: float = 900.0  # a worker importing TensorFlow and loading its models (unscaled in scans)
     task_start_s: float = 120.0  # a fresh Ray worker process importing the decoding stack
 
     @classmethod
@@ -41,6 +41,12 @@ class Timeouts:
     def remote_chunk(self, footage_s: float | None) -> float:
         """A chunk run as a Ray task, which may first start a worker process."""
         return self.chunk(footage_s) + self.scale * self.task_start_s
+
+    def batch_task(self) -> float:
+        """Seconds one batch task outside a scan may take (forensic.parallel: rendering a clip,
+        extracting a shard of training clips' features): a worker starting and loading its models,
+        then the work, which callers keep to a few minutes (one clip, or a shard of clips)."""
+        return self.scale * (self.startup_s + self.task_start_s)
 
     def segment(self, footage_s: float) -> float:
         """Seconds to wait for the features and score of a segment of ``footage_s`` seconds."""

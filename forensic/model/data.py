@@ -475,7 +475,7 @@ def _extract_shard(shard, settings, cache_dir):  # one batch task: a shard of cl
 
 
 SHARDS_PER_WORKER = 4  # on Ray: more shards than workers, so that a slow or failed one holds up less
-MAX_SHARD = 50  # on Ray: clips per task at most (a few minutes: well inside a batch task's time bound)
+MAX_SHARD = 50  # clips per task at most where tasks are time-bounded (a few minutes: well inside the bound)
 
 
 def _extract_batch(
@@ -484,10 +484,11 @@ def _extract_batch(
     """:func:`extract_to_cache` as ``batch`` tasks, a shard of clips each (each worker loads the
     models once per shard); the outcomes in the order of ``tasks``. A shard that failed as a whole
     (its process died) keeps what it wrote to the cache; the rest are errors with the reason."""
-    if batch.engine == "local":  # no time bound: one shard per process, the models loaded once
+    if not batch.bounded:  # no time bound: one shard per process, the models loaded once
         n = batch.workers
     else:
-        n = max(batch.workers * SHARDS_PER_WORKER, -(-len(tasks) // MAX_SHARD))
+        per_worker = SHARDS_PER_WORKER if batch.engine != "local" else 1
+        n = max(batch.workers * per_worker, -(-len(tasks) // MAX_SHARD))
     n = max(1, min(len(tasks), n))
     shards = [tasks[k::n] for k in range(n)]
     outcomes: list[dict[str, Any] | None] = [None] * len(tasks)

@@ -57,8 +57,11 @@ faces and ``pose.yaw_pitch`` follows the requested yaw within ~4-6 degrees over 
 dlib's HOG detector stops finding them beyond about 25-36 degrees of yaw, sooner on the side the
 photo already turns to and when the head also tilts up (:func:`detectable_yaw_range` measures it
 per face; the scenes keep inside it). Pitch is drawn faithfully but ``pose.yaw_pitch`` reads it
-with an offset of -15..-26 degrees on these photos and only part of its change (its generic six
-points are vertically unlike dlib's points).
+with an offset of -12..-26 degrees on these photos and only ~0.2-0.3 of its change, where on real
+faces (AFLW2000, BlazeFace) it reads ~0.46 of the labelled pitch with an offset of ~-5 degrees and
+~1.0 of the yaw. Most of it is the estimator: its generic six points are vertically unlike dlib's
+(solvePnP on the exact projected dlib-layout points already gives ~0.3 of the pitch and -17 degrees
+at rest); changing either side changes 4 of the 29 numbers, so it waits for a retrained model.
 
 Limits: the depths are generic, not the person's; there is no texture for what the photo does not
 show (the far side of the head, the ears, under the chin), so the hair at the far edge stretches

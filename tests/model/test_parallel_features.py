@@ -21,3 +21,24 @@ def test_two_jobs_match_one(dataset, tmp_path):
     # the entries themselves: same keys, both caches complete
     c1, c2 = (sorted(p.name for p in (tmp_path / c).rglob("*.npz")) for c in ("c1", "c2"))
     assert c1 == c2 and c1
+
+
+def test_time_bounded_processes_take_short_shards(dataset, tmp_path, monkeypatch):
+    """Where a task has a time bound, no shard is longer than MAX_SHARD clips (a healthy long shard
+    must not be stopped as hung); the cache entries are the same as in one process."""
+    from forensic.model import data
+    from forensic.parallel import LocalBatch
+
+    monkeypatch.setattr(data, "MAX_SHARD", 3)
+    settings = resolve_settings("hog-face-grabcut")
+    said: list[str] = []
+    bounded = load_dataset(
+        str(dataset), settings, str(tmp_path / "c1"), progress=said.append, batch=LocalBatch(2, bound_s=900)
+    )
+    shards = [s for s in said if s.startswith("features: ") and "shard(s) done" in s]
+    extracted = len(bounded.clips) + len(bounded.left_out)
+    assert len(shards) == -(-extracted // 3) and all("(3 clip(s))" in s or "(2 clip(s))" in s for s in shards)
+    one = load_dataset(str(dataset), settings, str(tmp_path / "c2"))
+    assert np.array_equal(one.vectors, bounded.vectors, equal_nan=True)
+    c1, c2 = (sorted(p.name for p in (tmp_path / c).rglob("*.npz")) for c in ("c1", "c2"))
+    assert c1 == c2 and c1
