@@ -98,8 +98,9 @@ def _ablation(args: argparse.Namespace, argv: list[str], progress) -> int:
             batch_size=t["batch_size"],
             seed=t["seed"],
             patience=t["early_stopping"]["patience"],
+            min_delta=t["early_stopping"].get("min_delta", 0.0),  # cards before min_delta: 0
         )
-    given = {k: getattr(args, k) for k in ("epochs", "batch_size", "seed", "patience", "vgg16_weights")}
+    given = {k: getattr(args, k) for k in ("epochs", "batch_size", "seed", "patience", "min_delta", "vgg16_weights")}
     config = TrainConfig(
         **{**{k: getattr(base, k) for k in given}, **{k: v for k, v in given.items() if v is not None}}
     )

@@ -64,6 +64,14 @@ def add_training_options(p: argparse.ArgumentParser, defaults: bool) -> None:
         help="epochs without a better validation loss before stopping (default 5)",
     )
     g.add_argument(
+        "--min-delta",
+        type=float,
+        default=0.0 if defaults else None,
+        metavar="D",
+        help="a validation loss counts as better only when at least D lower (default 0: any decrease; "
+        "e.g. 0.001 stops a model stuck at chance whose loss creeps down by 1e-4 an epoch)",
+    )
+    g.add_argument(
         "--vgg16-weights",
         metavar="PATH",
         help="VGG16 'notop' weights file for vgg16 / vgg16_mlp (ImageNet weights cannot be downloaded "
@@ -122,6 +130,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
             batch_size=args.batch_size,
             seed=args.seed,
             patience=args.patience,
+            min_delta=args.min_delta,
             vgg16_weights=args.vgg16_weights,
         )
         config.check()

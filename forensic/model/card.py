@@ -198,6 +198,7 @@ def build_card(
             "early_stopping": {
                 "monitor": "val_loss",
                 "patience": config.patience,
+                "min_delta": config.min_delta,
                 "restore_best_weights": True,
                 "stopped_early": fit.epochs_run < config.epochs,
             },
@@ -342,7 +343,8 @@ def training_choices(config) -> list[dict[str, str]]:
         },
         {
             "topic": "early stopping patience",
-            "choice": f"{config.patience} epochs, best weights restored",
+            "choice": f"{config.patience} epochs, best weights restored"
+            + (f"; an improvement counts from {config.min_delta:g} of validation loss" if config.min_delta else ""),
             "why": "the paper uses early stopping on validation loss without a patience",
         },
         {
@@ -412,7 +414,9 @@ def card_text(card: dict[str, Any]) -> str:
         "",
         f"TRAINING  Adam, {t['learning_rate']['formula']}; {t['loss']}; batch {t['batch_size']}; seed {t['seed']}",
         f"  epochs {t['epochs_run']} of {t['epochs_requested']} (early stopping on val_loss, patience "
-        f"{t['early_stopping']['patience']}); weights of epoch {t['best_epoch']} kept",
+        f"{t['early_stopping']['patience']}"
+        + (f", min_delta {t['early_stopping']['min_delta']:g}" if t["early_stopping"].get("min_delta") else "")
+        + f"); weights of epoch {t['best_epoch']} kept",
         f"  {t['seconds']:.1f} s in all; first epoch {t['epoch_seconds'][0] if t['epoch_seconds'] else 0:.1f} s, later epochs "
         f"{t['steady_epoch_seconds'] if t['steady_epoch_seconds'] is not None else float('nan'):.1f} s each "
         f"({t['samples_per_epoch']['train']} training {t['samples_per_epoch']['unit']}); peak memory {t['peak_rss_mb']:.0f} MB",

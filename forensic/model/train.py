@@ -58,6 +58,7 @@ class TrainConfig:
     learning_rate: float = 1e-3  # paper
     decay: float = 5e-4  # paper
     patience: int = 5  # epochs without a better validation loss before stopping (paper silent)
+    min_delta: float = 0.0  # how much lower a validation loss must be to count as better
     threshold: float = 0.5
     choose_threshold: bool = False  # True: the threshold chosen on the validation split replaces ``threshold``
     vgg16_weights: str | None = None  # a VGG16 "notop" weights file; None: from scratch
@@ -68,6 +69,8 @@ class TrainConfig:
             raise ValueError(f"unknown architecture {self.architecture!r}: {', '.join(ARCHITECTURES)}")
         if self.epochs < 1 or self.batch_size < 1 or self.patience < 0:
             raise ValueError("epochs and batch size must be at least 1, patience at least 0")
+        if not 0.0 <= self.min_delta < 1.0:
+            raise ValueError("min_delta (the least validation-loss improvement that counts) must lie in [0, 1)")
         if not 0.0 < self.threshold < 1.0:
             raise ValueError("the threshold must lie between 0 and 1")
         if self.vgg16_weights and self.architecture not in FRAME_LEVEL:
@@ -146,7 +149,9 @@ def fit_arrays(
         loss="binary_crossentropy",
         metrics=[k.metrics.BinaryAccuracy(name="accuracy", threshold=config.threshold)],
     )
-    stop = k.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True)
+    stop = k.callbacks.EarlyStopping(
+        monitor="val_loss", patience=config.patience, min_delta=config.min_delta, restore_best_weights=True
+    )
     timer = _EpochTimer(progress, config.epochs)
     t0 = time.perf_counter()
     hist = model.fit(
@@ -162,7 +167,8 @@ def fit_arrays(
     seconds = time.perf_counter() - t0
     history = {key: [float(v) for v in values] for key, values in hist.history.items()}
     val_loss = history.get("val_loss", [])
-    best = int(np.argmin(val_loss)) + 1 if val_loss else len(history.get("loss", []))
+    # the epoch whose weights early stopping restored (with min_delta not always the lowest val_loss)
+    best = int(stop.best_epoch) + 1 if val_loss else len(history.get("loss", []))
     return FitResult(
         model,
         scaler,

@@ -179,8 +179,9 @@ def test_problems_reach_problems_jsonl_as_they_happen(tmp_path, plain_evidence, 
 
 @pytest.fixture(scope="module")
 def busy_evidence(tmp_path_factory) -> Path:
-    """Clips with two people in every shot, so each segment takes a while: a scan that can be
-    interrupted half way (as tests/engine/test_resume.py)."""
+    """Clips with two people in every shot, drifting (frames that change: each segment goes through
+    the whole features path and takes a while; a still picture would be done at once), so that a
+    scan can be interrupted half way, with work left after its first findings part."""
     from forensic.synth.lavfi import Shot, make_clip, two_people_image
 
     root = tmp_path_factory.mktemp("busy")
@@ -190,7 +191,7 @@ def busy_evidence(tmp_path_factory) -> Path:
     for i in range(3):
         make_clip(
             str(ev / f"cam{i}.mp4"),
-            [Shot("still:" + png, 250 + 25 * i), Shot("testsrc2", 60 + 10 * i)],
+            [Shot("drift:" + png, 250 + 25 * i), Shot("testsrc2", 60 + 10 * i)],
             fps=25,
             size=(480 - 16 * i, 270),
         )

@@ -92,8 +92,20 @@ def test_early_stopping_keeps_the_best_weights():
     assert now != pytest.approx(val_loss[-1], abs=1e-4)
 
 
+def test_min_delta_counts_only_large_enough_improvements(learned):
+    """The validation loss falls every epoch here (learned: 8 of 8 epochs run); with min_delta above
+    any fall, no epoch after the first counts as better, so training stops after ``patience``."""
+    frames, vectors, labels, train, val, r8 = learned
+    assert r8.epochs_run == 8 and min(r8.history["val_loss"][1:]) < r8.history["val_loss"][0]
+    cfg = TrainConfig(epochs=8, batch_size=4, patience=1, min_delta=0.9, seed=1)
+    r = fit_arrays(frames, vectors, labels, train, val, cfg)
+    assert r.epochs_run == 2 and r.best_epoch == 1
+
+
 def test_bad_settings_are_refused(tmp_path):
     for bad in (
+        TrainConfig(min_delta=-0.01),
+        TrainConfig(min_delta=1.0),
         TrainConfig(epochs=0),
         TrainConfig(batch_size=0),
         TrainConfig(architecture="lenet"),
