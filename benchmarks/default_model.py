@@ -9,7 +9,8 @@ and every number README quotes for it.
    embedded defaults), same data, same split; the one with the better validation accuracy (a tie:
    the paper's) becomes models/default (``--architectures fusion`` trains the paper's alone);
 3. Table 1 on the held-out clips (`forensic evaluate`);
-4. Table 2: the four models of the paper and the variant trained and evaluated on one split (`--ablation`);
+4. Table 2: the four models of the paper and the variant trained and evaluated on one split (`--ablation`,
+   early stopping to convergence: at most 40 epochs, patience 5, min_delta 0.001);
 5. a whole-archive score: `forensic scan` of a generated archive, flagged intervals against its
    ground truth (precision and recall of stalking intervals);
 6. false flags on the real clips of ../shared/footage (none of them shows stalking).
@@ -189,7 +190,16 @@ def main() -> int:
         "--address", default=None, help="Ray cluster for --engine ray (default: $RAY_ADDRESS or a local Ray)"
     )
     ap.add_argument("--epochs", type=int, default=40)
-    ap.add_argument("--ablation-epochs", type=int, default=10)
+    ap.add_argument(
+        "--ablation-epochs", type=int, default=40, help="Table 2: most epochs per model (early stopping ends sooner)"
+    )
+    ap.add_argument("--ablation-patience", type=int, default=5)
+    ap.add_argument(
+        "--ablation-min-delta",
+        type=float,
+        default=0.001,
+        help="Table 2: the least validation-loss fall that counts (a model stuck at chance stops after its patience)",
+    )
     ap.add_argument("--patience", type=int, default=10)
     ap.add_argument(
         "--architectures",
@@ -341,6 +351,10 @@ def main() -> int:
         "--ablation",
         "--epochs",
         str(args.ablation_epochs),
+        "--patience",
+        str(args.ablation_patience),
+        "--min-delta",
+        str(args.ablation_min_delta),
         "--cache",
         str(work / "cache"),
         "--out",
