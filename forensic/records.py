@@ -439,7 +439,9 @@ class FindingStatus(str, enum.Enum):
     ANALYSED = "analysed"  # classified: score and label are set
     INSUFFICIENT_SUBJECTS = "insufficient_subjects"  # most sample frames lack two faces: not classified
     SHORT_SHOT = "short_shot"  # a shot under 3 s: not classified (the paper's clips are 3-8 s)
-    STILL = "still"  # two people, but the sample frames do not change (a photo, a paused camera): not classified
+    # two people, but the sample frames do not change (a photo, a paused camera) or change only as a
+    # camera moving over an unchanging scene does (a pan over a picture): not classified
+    STILL = "still"
     FAILED = "failed"  # an error; see ``error``
 
     def __str__(self) -> str:

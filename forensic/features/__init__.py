@@ -73,6 +73,9 @@ class SegmentFeatures:
     warnings: list[str] = field(default_factory=list)
     identity: dict | None = None  # forensic.features.identity.describe() of A and B, when computed
     motion: float | None = None  # forensic.features.motion.frame_change of the sample frames
+    # forensic.features.motion.scene_change (camera motion taken out), measured when the segment
+    # could be classified and its frames change; None otherwise or when the frames cannot be aligned
+    scene_motion: float | None = None
     face_detector: str = DLIB_HOG
     small_faces: list[list[SmallFace]] = field(default_factory=list)  # per frame: too small for landmarks
 
@@ -85,8 +88,9 @@ class SegmentFeatures:
 
     @property
     def still(self) -> bool:
-        """The sample frames do not change (a photo, a paused camera): not behaviour, not classified."""
-        return self.motion is not None and motion.is_still(self.motion)
+        """The sample frames do not change (a photo, a paused camera), or only the camera moves over a
+        scene that does not (a pan over a poster): not behaviour, not classified."""
+        return self.motion is not None and motion.is_still(self.motion, self.scene_motion)
 
     @property
     def vector(self) -> np.ndarray:
@@ -164,6 +168,11 @@ def extract(
         ident = identity.describe(images, list(frame_indices), pairs)
         timings["identity"] = time.perf_counter() - t
     change = motion.frame_change(images)  # still segments are not classified (forensic.engine.work)
+    scene = None
+    if status == "ok" and not motion.is_still(change):  # only the camera moving? (a pan over a picture)
+        t = time.perf_counter()
+        scene = motion.scene_change(images)
+        timings["motion"] = time.perf_counter() - t
     return SegmentFeatures(
         segmenter.name,
         df,
@@ -177,6 +186,7 @@ def extract(
         ident,
         change,
         face_detector=faces.name,
+        scene_motion=scene,
         small_faces=small,
     )
 

@@ -538,6 +538,7 @@ class Summary:
     not_flagged: int
     insufficient: int
     short_shot: int
+    still: int  # two people, but nothing in the scene moves (a photo, a paused camera, a pan over a picture)
     failed: int
     files_with_flags: int
     flagged_seconds: float
@@ -968,6 +969,7 @@ def load_context(
         not_flagged=fstatus.get(str(FindingStatus.ANALYSED), 0) - len(flagged),
         insufficient=fstatus.get(str(FindingStatus.INSUFFICIENT_SUBJECTS), 0),
         short_shot=fstatus.get(str(FindingStatus.SHORT_SHOT), 0),
+        still=fstatus.get(str(FindingStatus.STILL), 0),
         failed=fstatus.get(str(FindingStatus.FAILED), 0),
         files_with_flags=sum(1 for v in videos if v.flagged),
         flagged_seconds=float(sum(s.finding.end_s - s.finding.start_s for s in flagged)),

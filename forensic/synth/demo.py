@@ -12,7 +12,8 @@ from forensic.synth.photos import face_images, two_people_image
 
 def make_demo_footage(out_dir: str) -> list[str]:
     """The footage ``make demo`` scans: several files, formats, frame rates and cuts, a stream
-    that does not start at 0, a variable frame rate, and an identical copy of one file."""
+    that does not start at 0, a variable frame rate, and an identical copy of one file; a picture
+    of two people, still and then drifting sideways (neither is behaviour: both are ``still``)."""
     os.makedirs(out_dir, exist_ok=True)
     written = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -24,6 +25,7 @@ def make_demo_footage(out_dir: str) -> list[str]:
             [
                 Shot(f"image:{faces['astronaut']}", 175),
                 Shot(f"still:{pair}", 150),
+                Shot(f"drift:{pair}", 150),
                 Shot("testsrc2", 100),
                 Shot(f"image:{faces['grace_hopper']}", 275),
                 Shot("color=c=navy", 50),

@@ -22,8 +22,11 @@ __all__ = ["Shot", "cut_frames", "face_images", "make_clip", "two_people_image"]
 class Shot:
     """``source``: a lavfi source expression such as ``testsrc2`` or ``color=c=red``,
     ``image:PATH`` for a picture panned across the frame, ``still:PATH`` for the whole
-    picture fitted into the frame, not moving (a still segment), or ``drift:PATH`` for the same
-    picture drifting slowly sideways (w/16 pixels over the shot: frames that change)."""
+    picture fitted into the frame, not moving (a still segment), ``drift:PATH`` for the same
+    picture drifting slowly sideways (w/16 pixels over the shot: frames that change, but only as a
+    camera moving over a picture does, so still as a scene), or ``approach:PATH`` for the same picture
+    whose right half (the second person of :func:`two_people_image`) slides w/16 pixels toward its
+    left half (the first) over the shot: two people moving relative to each other."""
 
     source: str
     frames: int
@@ -68,6 +71,18 @@ def make_clip(
             )
             chains.append(
                 f"[{i}:v]{fit},fps={fps},setsar=1,format=yuv420p,trim=end_frame={shot.frames},setpts=PTS-STARTPTS[s{i}]"
+            )
+        elif shot.source.startswith("approach:"):  # the right half slides toward the left half
+            inputs += ["-loop", "1", "-framerate", str(fps), "-t", f"{dur:.3f}", "-i", shot.source[9:]]
+            d = max(8, w // 16)
+            fit = f"scale={w}:{h}:force_original_aspect_ratio=decrease,pad={w}:{h}:(ow-iw)/2:(oh-ih)/2:color=gray"
+            half = w // 2
+            chains.append(
+                f"[{i}:v]{fit},fps={fps},setsar=1,split[a{i}][b{i}];"
+                f"[a{i}]crop={half}:{h}:0:0,pad={w}:{h}:0:0:color=gray[l{i}];"
+                f"[b{i}]crop={w - half}:{h}:{half}:0[r{i}];"
+                f"[l{i}][r{i}]overlay=x='{half}-{d}*n/{max(1, shot.frames - 1)}':y=0,"
+                f"format=yuv420p,trim=end_frame={shot.frames},setpts=PTS-STARTPTS[s{i}]"
             )
         elif shot.source.startswith("image:"):
             inputs += ["-loop", "1", "-framerate", str(fps), "-t", f"{dur:.3f}", "-i", shot.source[6:]]

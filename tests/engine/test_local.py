@@ -251,8 +251,9 @@ def two_people(tmp_path_factory) -> Path:
     ev = root / "evidence"
     ev.mkdir()
     png = two_people_image(str(root))
-    # drifting, not still: a still picture is not behaviour and is not classified (forensic.features.motion)
-    make_clip(str(ev / "pair.mp4"), [Shot("drift:" + png, 150), Shot("testsrc2", 100)], fps=25, size=(640, 360))
+    # one person approaching the other, not still: a still picture (or a pan over one) is not behaviour and
+    # is not classified (forensic.features.motion)
+    make_clip(str(ev / "pair.mp4"), [Shot("approach:" + png, 150), Shot("testsrc2", 100)], fps=25, size=(640, 360))
     return ev
 
 

@@ -175,9 +175,10 @@ def evidence(tmp_path_factory) -> Path:
     ev = root / "evidence"
     ev.mkdir()
     png = two_people_image(str(root))
-    # drifting, not still: still pictures are not classified (forensic.features.motion)
-    make_clip(str(ev / "a.mp4"), [Shot("drift:" + png, 250), Shot("testsrc2", 60)], fps=25, size=(480, 270))
-    make_clip(str(ev / "b.mkv"), [Shot("smptebars", 100), Shot("drift:" + png, 260)], fps=25, size=(480, 270))
+    # one person approaching the other, not still: still pictures and pans over them are not classified
+    # (forensic.features.motion)
+    make_clip(str(ev / "a.mp4"), [Shot("approach:" + png, 250), Shot("testsrc2", 60)], fps=25, size=(480, 270))
+    make_clip(str(ev / "b.mkv"), [Shot("smptebars", 100), Shot("approach:" + png, 260)], fps=25, size=(480, 270))
     return ev
 
 

@@ -179,7 +179,7 @@ def test_problems_reach_problems_jsonl_as_they_happen(tmp_path, plain_evidence, 
 
 @pytest.fixture(scope="module")
 def busy_evidence(tmp_path_factory) -> Path:
-    """Clips with two people in every shot, drifting (frames that change: each segment goes through
+    """Clips with two people in every shot, one approaching the other (the scene changes: each segment goes through
     the whole features path and takes a while; a still picture would be done at once), so that a
     scan can be interrupted half way, with work left after its first findings part."""
     from forensic.synth.lavfi import Shot, make_clip, two_people_image
@@ -188,12 +188,16 @@ def busy_evidence(tmp_path_factory) -> Path:
     ev = root / "evidence"
     ev.mkdir()
     png = two_people_image(str(root))
-    for i in range(3):
+    # six different files (copies would be scanned once), none so narrow that the faces are too small
+    # for landmarks: the first findings part (the gate's rows) appears before any segment is analysed,
+    # so a signal sent then leaves all of that work undone even on a loaded machine (with three files
+    # the scan once finished before the signal arrived)
+    for i in range(6):
         make_clip(
             str(ev / f"cam{i}.mp4"),
-            [Shot("drift:" + png, 250 + 25 * i), Shot("testsrc2", 60 + 10 * i)],
+            [Shot("approach:" + png, 250 + 25 * i), Shot("testsrc2", 60 + 10 * i)],
             fps=25,
-            size=(480 - 16 * i, 270),
+            size=(480 - 16 * (i % 3), 270),
         )
     return ev
 
