@@ -45,7 +45,7 @@ def add_parser(sub) -> None:
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
     from forensic.report import build_report
-    from forensic.report.context import ReportError
+    from forensic.report.readers import ReportError
 
     if args.top < 0:
         print("forensic: error: --top must be 0 (all) or more", file=sys.stderr)

@@ -30,7 +30,7 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
-    from forensic.report.context import ReportError
+    from forensic.report.readers import ReportError
     from forensic.report.verify import verify_case
 
     progress = None if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))

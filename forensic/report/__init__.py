@@ -33,20 +33,17 @@ from typing import Any
 
 from forensic.fsutil import sha256_path, swap_dir, write_atomic
 from forensic.records import FINDING_COLUMNS
+from forensic.report.clocks import ClockSpec, parse_clock_offsets, parse_clock_value
 from forensic.report.context import (
     DEFAULT_TOP,
     MANIFEST,
     REPORT_DIR,
-    ClockSpec,
     Keyframe,
     ReportContext,
-    ReportError,
     SegmentView,
-    inside_case,
     load_context,
-    parse_clock_offsets,
-    parse_clock_value,
 )
+from forensic.report.readers import ReportError, inside_case
 
 __all__ = ["ReportError", "ReportPaths", "build_report", "default_templates_dir", "render_html"]
 

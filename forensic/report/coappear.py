@@ -15,7 +15,9 @@ from typing import Any
 
 from forensic.coappear import COAPPEARANCE, IDENTITIES
 from forensic.coappear.load import read_identity
-from forensic.report.context import ReportContext, inside_case, parse_utc
+from forensic.report.clocks import parse_utc
+from forensic.report.context import ReportContext
+from forensic.report.readers import inside_case
 
 PAIRS_SHOWN = 20  # pairs with a timeline and an occurrence table; all are in coappearance.csv
 

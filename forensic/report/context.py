@@ -13,33 +13,36 @@ characters visible, so a name renders exactly as the bytes say, never as it woul
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
-import math
 import os
 import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from forensic.fsutil import sha256_path
 from forensic.records import EvidenceItem, EvidenceStatus, Finding, FindingStatus, unescape_path
-from forensic.records import record_from_row as _records_from_row
+from forensic.report.clocks import ClockSource, ClockSpec, clock_source, iso_utc, parse_clock_value
 from forensic.report.finding import LOOK_RULE, STREAMS_NOT_EXPOSED
 from forensic.report.player import player_clock
-from forensic.store.case import EVIDENCE, MANIFEST, PROBLEMS, SEGMENTS
+from forensic.report.readers import (
+    ReportError,
+    count_segments,
+    inside_case,
+    read_evidence,
+    read_findings,
+    read_manifest,
+    read_problems,
+)
+from forensic.report.text import NOT_RECORDED, has_hidden_characters, plain_visible
+from forensic.store.case import MANIFEST
 
-FINDINGS_PARQUET = "findings.parquet"
-FINDINGS_CSV = "findings.csv"
 REPORT_DIR = "report"
-NOT_RECORDED = "not recorded"
 STALKING = "stalking"
 CONTACT_SHEET_MAX = 24
 DEFAULT_TOP = 50
-PROBLEM_TEXT_MAX = 4000  # longer problem messages are cut in the report (full text in problems.jsonl)
 
 # the packages worth naming in the method section (every one is in the appendix)
 KEY_DEPENDENCIES = (
@@ -94,320 +97,6 @@ def dig(d: Any, path: str) -> Any:
             return None
         d = d[part]
     return d
-
-
-class ReportError(Exception):
-    """The report cannot be made (no case folder, no manifest, bad clock offset): a usage error."""
-
-
-# ---------------------------------------------------------------------------------------------
-# untrusted text
-
-
-_VISIBLE_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
-
-
-def _needs_showing(ch: str) -> bool:
-    if ch in (" ",):
-        return False
-    cat = unicodedata.category(ch)
-    return cat in _VISIBLE_CATEGORIES or (cat == "Zs")
-
-
-def control_token(ch: str) -> str:
-    """How an invisible or direction-changing character is shown: ``‹U+202E›``; a byte that was
-    not UTF-8 in the file name (Python's surrogate escape) is shown as ``‹0xNN›``."""
-    cp = ord(ch)
-    if 0xDC80 <= cp <= 0xDCFF:
-        return f"\u20390x{cp - 0xDC00:02X}\u203a"
-    return f"\u2039U+{cp:04X}\u203a"
-
-
-def split_visible(text: str) -> list[tuple[str, bool]]:
-    """``text`` cut into (piece, is_control_token) runs; control characters become tokens."""
-    out: list[tuple[str, bool]] = []
-    buf = []
-    for ch in text:
-        if _needs_showing(ch):
-            if buf:
-                out.append(("".join(buf), False))
-                buf = []
-            out.append((control_token(ch), True))
-        else:
-            buf.append(ch)
-    if buf:
-        out.append(("".join(buf), False))
-    return out
-
-
-def plain_visible(text: str | None) -> str:
-    """The same as :func:`split_visible`, as one plain string (for subtitles and notes)."""
-    if text is None:
-        return NOT_RECORDED
-    return "".join(piece for piece, _ in split_visible(str(text)))
-
-
-def has_hidden_characters(text: str | None) -> bool:
-    return bool(text) and any(_needs_showing(ch) for ch in str(text))
-
-
-# ---------------------------------------------------------------------------------------------
-# reading rows into the package's records
-
-
-def record_from_row(cls, row: dict[str, Any], notes: list[str] | None = None, where: str = ""):
-    """Build a record (EvidenceItem, Finding) from a CSV or Parquet row: the records' own reader
-    (:func:`forensic.records.record_from_row`, the inverse of their ``to_row``)."""
-    return _records_from_row(cls, row, notes if notes is not None else [], where)
-
-
-def read_manifest(case_dir: str) -> dict[str, Any]:
-    path = os.path.join(case_dir, MANIFEST)
-    if not os.path.isdir(case_dir):
-        raise ReportError(f"no such case folder: {case_dir}")
-    if not os.path.isfile(path):
-        raise ReportError(f"{case_dir} is not a case folder: it has no {MANIFEST}")
-    try:
-        with open(path, encoding="utf-8") as f:
-            manifest = json.load(f)
-    except (OSError, ValueError) as exc:
-        raise ReportError(f"{path} cannot be read: {exc}") from exc
-    if not isinstance(manifest, dict):
-        raise ReportError(f"{path} is not a JSON object")
-    return manifest
-
-
-def read_evidence(case_dir: str, notes: list[str]) -> list[EvidenceItem]:
-    path = os.path.join(case_dir, EVIDENCE)
-    if not os.path.isfile(path):
-        notes.append(f"{EVIDENCE} is missing from the case folder: no item can be listed")
-        return []
-    items = []
-    with open(path, newline="", encoding="utf-8") as f:
-        for n, row in enumerate(csv.DictReader(f), 2):
-            try:
-                items.append(record_from_row(EvidenceItem, row, notes, f"{EVIDENCE} line {n}"))
-            except ValueError as exc:
-                notes.append(f"{EVIDENCE} line {n} cannot be read: {exc}")
-    return items
-
-
-def count_segments(case_dir: str) -> int | None:
-    path = os.path.join(case_dir, SEGMENTS)
-    if not os.path.isfile(path):
-        return None
-    with open(path, newline="", encoding="utf-8") as f:
-        return sum(1 for _ in csv.DictReader(f))
-
-
-def read_problems(case_dir: str, notes: list[str]) -> list[dict[str, Any]]:
-    path = os.path.join(case_dir, PROBLEMS)
-    out: list[dict[str, Any]] = []
-    if not os.path.isfile(path):
-        notes.append(f"{PROBLEMS} is missing from the case folder")
-        return out
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                p = json.loads(line)
-                if not isinstance(p, dict):
-                    raise ValueError("not an object")
-            except ValueError:
-                p = {"severity": "unknown", "stage": "", "message": line.rstrip("\n")}
-                notes.append(f"{PROBLEMS} line {n} is not a JSON object; shown as text")
-            p["line"] = n
-            msg = str(p.get("message") or "")
-            p["truncated"] = len(msg) > PROBLEM_TEXT_MAX
-            p["message_shown"] = msg[:PROBLEM_TEXT_MAX]
-            out.append(p)
-    return out
-
-
-def read_findings(case_dir: str, notes: list[str]) -> tuple[list[Finding] | None, str | None]:
-    """The findings (None when the model stage wrote none) and which file they came from."""
-    rows: list[dict[str, Any]] | None = None
-    source = None
-    pq = os.path.join(case_dir, FINDINGS_PARQUET)
-    cs = os.path.join(case_dir, FINDINGS_CSV)
-    if os.path.isfile(pq):
-        try:
-            import pandas as pd
-
-            rows = pd.read_parquet(pq).to_dict(orient="records")
-            source = FINDINGS_PARQUET
-        except Exception as exc:  # noqa: BLE001 - fall back to the CSV, and say so
-            notes.append(
-                f"{FINDINGS_PARQUET} cannot be read ({type(exc).__name__}: {exc}); {FINDINGS_CSV} used instead"
-            )
-    if rows is None and os.path.isfile(cs):
-        with open(cs, newline="", encoding="utf-8") as f:
-            rows = list(csv.DictReader(f))
-        source = FINDINGS_CSV
-    if rows is None:
-        return None, None
-    findings = []
-    for n, row in enumerate(rows, 1):
-        try:
-            findings.append(record_from_row(Finding, row, notes, f"{source} row {n}"))
-        except ValueError as exc:
-            notes.append(f"{source} row {n} cannot be read: {exc}")
-    return findings, source
-
-
-def inside_case(case_dir: str, rel: str | None) -> str | None:
-    """The absolute path of ``rel`` when it lies inside the case folder (symbolic links resolved),
-    else None."""
-    if not rel or os.path.isabs(rel):
-        return None
-    root = os.path.realpath(case_dir)
-    full = os.path.realpath(os.path.join(root, rel))
-    if full == root or not full.startswith(root.rstrip(os.sep) + os.sep):
-        return None
-    return full
-
-
-# ---------------------------------------------------------------------------------------------
-# clocks
-
-
-@dataclass(frozen=True)
-class ClockSpec:
-    """One examiner-supplied clock statement for one file: either an offset in seconds added to
-    the file's creation time (the camera clock's error), or the wall-clock time of its first
-    frame."""
-
-    key: str  # SHA-256 or path as given
-    offset_s: float | None = None
-    start_utc: datetime | None = None
-    text: str = ""
-    origin: str = "command line (--clock-offset)"
-
-
-_ISO_HINT = re.compile(r"^\d{4}-\d{2}-\d{2}")
-
-
-def parse_clock_value(key: str, value: Any, origin: str) -> ClockSpec:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if not math.isfinite(float(value)):
-            raise ReportError(f"clock offset for {key}: {value!r} is not a finite number")
-        return ClockSpec(key, offset_s=float(value), text=f"{float(value):+g} s", origin=origin)
-    text = str(value).strip()
-    if _ISO_HINT.match(text):
-        try:
-            dt = datetime.fromisoformat(text.replace("z", "Z"))
-        except ValueError as exc:
-            raise ReportError(f"clock offset for {key}: {text!r} is not an ISO 8601 time ({exc})") from exc
-        if dt.tzinfo is None:
-            raise ReportError(
-                f"clock offset for {key}: {text!r} has no time zone; give Z or +HH:MM "
-                "(for example 2026-03-01T09:30:00Z)"
-            )
-        return ClockSpec(key, start_utc=dt.astimezone(UTC), text=text, origin=origin)
-    try:
-        seconds = float(text)
-    except ValueError:
-        raise ReportError(f"clock offset for {key}: {text!r} is neither +SECONDS nor an ISO 8601 time") from None
-    if not math.isfinite(seconds):
-        raise ReportError(f"clock offset for {key}: {text!r} is not a finite number")
-    return ClockSpec(key, offset_s=seconds, text=text, origin=origin)
-
-
-def parse_clock_offsets(specs: list[str] | None) -> list[ClockSpec]:
-    """``SHA256_OR_PATH=+SECONDS`` or ``SHA256_OR_PATH=ISO_TIME`` (split at the last ``=``, so
-    paths may hold ``=``)."""
-    out = []
-    for spec in specs or []:
-        key, sep, value = spec.rpartition("=")
-        if not sep or not key or not value:
-            raise ReportError(f"--clock-offset {spec!r}: expected SHA256_OR_PATH=+SECONDS or SHA256_OR_PATH=ISO_TIME")
-        out.append(parse_clock_value(key, value, "command line (--clock-offset)"))
-    return out
-
-
-@dataclass
-class ClockSource:
-    """Where a file's wall-clock times come from, in plain words."""
-
-    kind: str  # examiner_start | examiner_offset | creation_time | none
-    start_utc: datetime | None  # wall-clock time of the first decoded frame (seconds clock 0)
-    description: str
-    given: str = ""
-    origin: str = ""
-
-    @property
-    def available(self) -> bool:
-        return self.start_utc is not None
-
-    def at(self, seconds: float | None) -> str | None:
-        if self.start_utc is None or seconds is None:
-            return None
-        return iso_utc(self.start_utc + timedelta(seconds=float(seconds)))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "source": self.kind,
-            "start_utc": iso_utc(self.start_utc) if self.start_utc else None,
-            "given": self.given or None,
-            "origin": self.origin or None,
-            "description": self.description,
-        }
-
-
-def iso_utc(dt: datetime) -> str:
-    return dt.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def parse_utc(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        dt = datetime.fromisoformat(str(text))
-    except ValueError:
-        return None
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
-
-
-CREATION_CAVEAT = (
-    "container creation time: unverified metadata written by the recording device or by "
-    "software that later rewrote the file; taken here as the time of the first frame"
-)
-
-
-def clock_source(item: EvidenceItem | None, spec: ClockSpec | None) -> ClockSource:
-    created = parse_utc(item.creation_time_utc) if item is not None else None
-    if spec is not None and spec.start_utc is not None:
-        return ClockSource(
-            "examiner_start",
-            spec.start_utc,
-            f"examiner-supplied wall-clock time of the first frame ({spec.origin})",
-            spec.text,
-            spec.origin,
-        )
-    if spec is not None and spec.offset_s is not None:
-        if created is None:
-            return ClockSource(
-                "none",
-                None,
-                f"an examiner offset of {spec.offset_s:+g} s was given ({spec.origin}), but the file "
-                "has no creation time to apply it to: no wall-clock time",
-                spec.text,
-                spec.origin,
-            )
-        return ClockSource(
-            "examiner_offset",
-            created + timedelta(seconds=spec.offset_s),
-            f"container creation time {iso_utc(created)} (unverified metadata) corrected by the "
-            f"examiner-supplied offset {spec.offset_s:+g} s ({spec.origin})",
-            spec.text,
-            spec.origin,
-        )
-    if created is not None:
-        return ClockSource(
-            "creation_time", created, CREATION_CAVEAT, item.creation_time_utc or "", "container metadata"
-        )
-    return ClockSource("none", None, "no creation time in the file and no examiner offset: no wall-clock time")
 
 
 # ---------------------------------------------------------------------------------------------

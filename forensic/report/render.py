@@ -13,7 +13,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from forensic.records import timecode
-from forensic.report.context import NOT_RECORDED, plain_visible, split_visible
+from forensic.report.text import NOT_RECORDED, plain_visible, split_visible
 
 _NR = Markup(f'<span class="nr">{NOT_RECORDED}</span>')
 

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from forensic.report.context import plain_visible
+from forensic.report.text import plain_visible
 
 CLOCK_NOTE = (
     "Times are player time, what VLC and mpv show: seconds from the start of the file (the first video "

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from forensic.fsutil import sha256_path
 from forensic.intake.hashing import HashResult, hash_files
 from forensic.records import EvidenceItem, escape_path
-from forensic.report.context import FINDINGS_CSV, REPORT_DIR, ReportError, config_hash, inside_case, read_manifest
+from forensic.report.context import REPORT_DIR, config_hash
+from forensic.report.readers import FINDINGS_CSV, ReportError, inside_case, read_manifest
 from forensic.store.case import EVIDENCE, MANIFEST, SEGMENTS
 
 SIDECAR = "report.sha256"

@@ -357,8 +357,8 @@ def _close(cues, want) -> bool:
 
 
 def test_subtitles_parse_and_match_findings(report_dir, findings, reported):
-    from forensic.report.context import read_evidence
     from forensic.report.player import player_clock
+    from forensic.report.readers import read_evidence
 
     items = {i.sha256: i for i in read_evidence(str(reported.case), []) if i.duplicate_of is None}
     flagged = findings[findings["label"] == "stalking"]

@@ -16,16 +16,10 @@ import pytest
 from forensic._cli import build_parser, main
 from forensic.records import EvidenceItem
 from forensic.report import charts, default_templates_dir, subtitles
-from forensic.report.context import (
-    ClockSpec,
-    ReportError,
-    clock_source,
-    inside_case,
-    parse_clock_offsets,
-    plain_visible,
-    split_visible,
-)
+from forensic.report.clocks import ClockSpec, clock_source, parse_clock_offsets
+from forensic.report.readers import ReportError, inside_case
 from forensic.report.render import environment, shown
+from forensic.report.text import plain_visible, split_visible
 from tests.report.conftest import TS_START
 
 
