@@ -70,4 +70,8 @@ def features_of_segment(
         "written": sorted(written),
         "timings_s": feats.timings_s,
         "pairs_found": int(feats.mask.sum()),
+        # a still segment (nothing in the scene moves) is not classified by a scan (forensic.features.motion)
+        "motion": feats.motion,
+        "scene_motion": feats.scene_motion,
+        "still": feats.still,
     }

@@ -118,8 +118,6 @@ class SegmentWorker:
         if feats.status == INSUFFICIENT_SUBJECTS or feats.frames128 is None:
             finding = self._finding(seg, FindingStatus.INSUFFICIENT_SUBJECTS, people=people, pair_frames=pair_frames)
         elif feats.still:  # a photo, a paused camera, a pan over a picture: no behaviour (forensic.features.motion)
-            extra["motion"] = feats.motion
-            extra["scene_motion"] = feats.scene_motion
             finding = self._finding(seg, FindingStatus.STILL, people=people, pair_frames=pair_frames)
         else:
             score = float(self.model.predict(feats.frames128[None], feats.vector[None].astype(np.float64))[0])

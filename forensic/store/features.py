@@ -58,6 +58,10 @@ def make_bundle(
         "people_present_per_frame": feats.people_present,
         "timings_s": {k: round(v, 4) for k, v in feats.timings_s.items()},
         "warnings": feats.warnings,
+        # does anything move? (forensic.features.motion: a still segment is not classified)
+        "motion": feats.motion,
+        "scene_motion": feats.scene_motion,
+        "still": feats.still,
         **(extra or {}),
     }
     return FeatureBundle(

@@ -63,6 +63,8 @@ def test_exit_0_and_summary(done, clip):
     assert summary["status"] == "ok" and summary["segmenter"] == "hog-face-grabcut"
     assert summary["face_detector"] == "dlib-hog"
     assert summary["pairs_found"] == 5
+    # a still picture: a scan would not classify it (the camera does not move, so no scene measure)
+    assert summary["still"] is True and summary["motion"] == 0.0 and summary["scene_motion"] is None
     assert {"faces", "background", "pose", "resize"} <= set(summary["timings_s"])
     assert "features.csv" in summary["written"] and "frames128.npy" in summary["written"]
     assert sorted(os.listdir(clip.parent)) == [clip.name]  # nothing written beside the evidence
@@ -118,6 +120,7 @@ def test_features_json(done, clip):
     assert meta["segmenter"] == "hog-face-grabcut" and meta["face_detector"] == "dlib-hog"
     assert meta["feature_columns"] == list(FEATURE_COLUMNS)
     assert meta["pairs_found"] == 5 and meta["faces_per_frame"] == [2] * 5
+    assert meta["still"] is True and meta["motion"] == 0.0 and meta["scene_motion"] is None
     assert meta["segment"]["index"] == 0
     assert meta["evidence"]["path"].endswith("two_people.mp4") and len(meta["evidence"]["sha256"]) == 64
     assert len(meta["config_sha256"]) == 64
