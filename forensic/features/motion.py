@@ -3,8 +3,8 @@
 A segment whose frames do not change (a photograph filmed or shown on screen, a paused camera, a
 frozen stream) shows no behaviour: following, keeping a distance and turning one's head all need
 time to pass. Such a segment is ``still`` and is not classified. So is one where only the camera
-moves over a scene that does not change (a camera panning or zooming over a poster, a photograph
-slid across a screen): :func:`scene_change` measures what changes once each pair of sample frames
+moves over a scene that does not change (a camera panning over a poster, a photograph slid across a
+screen): :func:`scene_change` measures what changes once each pair of sample frames
 is aligned by one camera motion.
 
 The measure: each sample frame in grey, scaled to :data:`WIDTH` pixels wide (area averaging,

@@ -10,6 +10,7 @@ import json
 import os
 from typing import Any
 
+from forensic.fsutil import inside_root
 from forensic.records import EvidenceItem, Finding
 from forensic.records import record_from_row as _records_from_row
 from forensic.store.case import EVIDENCE, MANIFEST, PROBLEMS, SEGMENTS
@@ -127,10 +128,4 @@ def read_findings(case_dir: str, notes: list[str]) -> tuple[list[Finding] | None
 def inside_case(case_dir: str, rel: str | None) -> str | None:
     """The absolute path of ``rel`` when it lies inside the case folder (symbolic links resolved),
     else None."""
-    if not rel or os.path.isabs(rel):
-        return None
-    root = os.path.realpath(case_dir)
-    full = os.path.realpath(os.path.join(root, rel))
-    if full == root or not full.startswith(root.rstrip(os.sep) + os.sep):
-        return None
-    return full
+    return inside_root(case_dir, rel)
