@@ -138,18 +138,23 @@ def truth_table(gt: dict, frames: list[int]) -> np.ndarray:
     return out
 
 
+def gradient_boosting(seed: int = 0):
+    """The ceiling's strong classifier (NaN taken as it is)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    return HistGradientBoostingClassifier(max_iter=200, learning_rate=0.05, random_state=seed)
+
+
 def cross_validate(x: np.ndarray, y: np.ndarray, seed: int = 0) -> dict:
     """5-fold stratified CV of two classifiers; out-of-fold predictions of the first."""
-    from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+    from sklearn.ensemble import RandomForestClassifier
     from sklearn.impute import SimpleImputer
     from sklearn.metrics import accuracy_score, f1_score
     from sklearn.model_selection import StratifiedKFold
     from sklearn.pipeline import make_pipeline
 
     models = {
-        "gradient_boosting": lambda: HistGradientBoostingClassifier(
-            max_iter=200, learning_rate=0.05, random_state=seed
-        ),
+        "gradient_boosting": lambda: gradient_boosting(seed),
         "random_forest": lambda: make_pipeline(
             SimpleImputer(strategy="median", keep_empty_features=True),
             RandomForestClassifier(n_estimators=200, random_state=seed, n_jobs=1),
@@ -212,7 +217,6 @@ def swapped(truth: np.ndarray, est: np.ndarray, y: np.ndarray) -> dict:
 
 def learning_curve(x: np.ndarray, y: np.ndarray, repeats: int = 8, seed: int = 1) -> dict:
     """Gradient boosting accuracy on a fixed 20 % against the number of training clips."""
-    from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.model_selection import StratifiedShuffleSplit
 
     out = {}
@@ -222,7 +226,7 @@ def learning_curve(x: np.ndarray, y: np.ndarray, repeats: int = 8, seed: int = 1
         accs = []
         splits = StratifiedShuffleSplit(repeats, train_size=n, test_size=test_n, random_state=seed).split(x, y)
         for train, test in splits:
-            m = HistGradientBoostingClassifier(max_iter=200, learning_rate=0.05, random_state=0)
+            m = gradient_boosting()
             accs.append(float(np.mean(m.fit(x[train], y[train]).predict(x[test]) == y[test])))
         out[str(n)] = {"accuracy": float(np.mean(accs)), "accuracy_sd": float(np.std(accs))}
     return out

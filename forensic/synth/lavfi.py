@@ -54,28 +54,27 @@ def make_clip(
     w, h = size
     inputs: list[str] = []
     chains: list[str] = []
+    fit = f"scale={w}:{h}:force_original_aspect_ratio=decrease,pad={w}:{h}:(ow-iw)/2:(oh-ih)/2:color=gray"
+    d = max(8, w // 16)  # pixels a drifting picture, or an approaching person, moves over the shot
     for i, shot in enumerate(shots):
         dur = shot.frames / float(_rate(fps)) + 1.0
+        picture = ["-loop", "1", "-framerate", str(fps), "-t", f"{dur:.3f}", "-i", shot.source.partition(":")[2]]
         if shot.source.startswith("still:"):  # the whole picture, fitted into the frame, still
-            inputs += ["-loop", "1", "-framerate", str(fps), "-t", f"{dur:.3f}", "-i", shot.source[6:]]
-            fit = f"scale={w}:{h}:force_original_aspect_ratio=decrease,pad={w}:{h}:(ow-iw)/2:(oh-ih)/2:color=gray"
+            inputs += picture
             chains.append(
                 f"[{i}:v]{fit},fps={fps},setsar=1,format=yuv420p,trim=end_frame={shot.frames},setpts=PTS-STARTPTS[s{i}]"
             )
         elif shot.source.startswith("drift:"):  # the whole picture, fitted into the frame, drifting sideways
-            inputs += ["-loop", "1", "-framerate", str(fps), "-t", f"{dur:.3f}", "-i", shot.source[6:]]
-            d = max(8, w // 16)  # pixels the picture moves over the shot
-            fit = (
+            inputs += picture
+            drift = (
                 f"scale={w}:{h}:force_original_aspect_ratio=decrease,pad={w + d}:{h}:(ow-iw)/2:(oh-ih)/2:color=gray,"
                 f"crop={w}:{h}:x='{d}*n/{max(1, shot.frames - 1)}':y=0"
             )
             chains.append(
-                f"[{i}:v]{fit},fps={fps},setsar=1,format=yuv420p,trim=end_frame={shot.frames},setpts=PTS-STARTPTS[s{i}]"
+                f"[{i}:v]{drift},fps={fps},setsar=1,format=yuv420p,trim=end_frame={shot.frames},setpts=PTS-STARTPTS[s{i}]"
             )
         elif shot.source.startswith("approach:"):  # the right half slides toward the left half
-            inputs += ["-loop", "1", "-framerate", str(fps), "-t", f"{dur:.3f}", "-i", shot.source[9:]]
-            d = max(8, w // 16)
-            fit = f"scale={w}:{h}:force_original_aspect_ratio=decrease,pad={w}:{h}:(ow-iw)/2:(oh-ih)/2:color=gray"
+            inputs += picture
             half = w // 2
             chains.append(
                 f"[{i}:v]{fit},fps={fps},setsar=1,split[a{i}][b{i}];"
@@ -85,7 +84,7 @@ def make_clip(
                 f"format=yuv420p,trim=end_frame={shot.frames},setpts=PTS-STARTPTS[s{i}]"
             )
         elif shot.source.startswith("image:"):
-            inputs += ["-loop", "1", "-framerate", str(fps), "-t", f"{dur:.3f}", "-i", shot.source[6:]]
+            inputs += picture
             # pan: a window of the picture sliding left to right
             cover = f"scale={int(w * 1.4)}:{int(h * 1.1)}:force_original_aspect_ratio=increase"
             pan = f"{cover},crop={w}:{h}:x='(in_w-{w})*n/{max(1, shot.frames - 1)}':y='(in_h-{h})/2'"
