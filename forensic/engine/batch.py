@@ -34,7 +34,7 @@ class RayBatch:
         import ray
 
         self.ray = ray
-        self._owns, self._saved_env = bool(ray_engine._OWNED.pop("owns", False)), ray_engine._OWNED.pop("saved", {})
+        self._own = ray_engine.take_ownership()
         self.max_attempts = max(1, max_attempts)
         self.timeouts = timeouts or Timeouts.from_env()
         self.workers = max(1, int(ray.cluster_resources().get("CPU", 1)))  # what Ray reports
@@ -61,10 +61,7 @@ class RayBatch:
     def close(self) -> None:
         from forensic.engine import ray_engine
 
-        if self._owns and self.ray.is_initialized():
-            self.ray.shutdown()
-        ray_engine._restore(self._saved_env)  # the private cluster's token leaves with it
-        self._owns, self._saved_env = False, {}
+        ray_engine.release(self.ray, self._own)
 
 
 def open_batch(engine: str = "local", jobs: int = 1, address: str | None = None, isolate: bool = False) -> Batch:

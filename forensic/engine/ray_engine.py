@@ -27,9 +27,11 @@ import secrets
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from forensic.config import SegmentConfig
+from forensic.engine import signals
 from forensic.engine.gate import GateTask, run_gate
 from forensic.engine.runners import MAX_ATTEMPTS, PoolError, failed_chunk
 from forensic.engine.timeouts import Timeouts, chunk_seconds
@@ -63,6 +65,33 @@ def _is_auth_error(exc: BaseException | None) -> bool:
 _OWNED: dict[str, Any] = {}  # set when connect() started or joined Ray; the runner takes it over
 
 
+@dataclass
+class Ownership:
+    """What a runner or batch that took over this process's Ray connection undoes when it closes:
+    Ray itself (when :func:`connect` started or joined it), the token variables it changed, and
+    the signal handlers found before ``ray.init`` (which installs a SIGTERM handler of its own)."""
+
+    owns: bool = False
+    env: dict[str, str | None] = field(default_factory=dict)
+    handlers: dict[int, Any] = field(default_factory=dict)
+
+
+def take_ownership() -> Ownership:
+    """The connection :func:`connect` just made, taken over by the caller (once)."""
+    return Ownership(bool(_OWNED.pop("owns", False)), _OWNED.pop("saved", {}), _OWNED.pop("handlers", {}))
+
+
+def release(ray: Any, own: Ownership) -> None:
+    """Shut down the Ray this process owns, put back the token variables and the signal handlers."""
+    try:
+        if own.owns and ray.is_initialized():
+            ray.shutdown()
+    finally:
+        _restore(own.env)  # the private cluster's token leaves with it
+        signals.restore(own.handlers)
+        own.owns, own.env, own.handlers = False, {}, {}
+
+
 def connect(address: str | None = None) -> None:
     """Connect this process to Ray, once: the cluster at ``address`` (or ``RAY_ADDRESS``), else a
     new private local Ray with an ephemeral token. The scan calls it before it writes anything, so
@@ -73,6 +102,7 @@ def connect(address: str | None = None) -> None:
         return
     address = address or os.environ.get("RAY_ADDRESS") or None
     saved = {k: os.environ.get(k) for k in _AUTH_VARS}
+    handlers = signals.current()
     if not address:
         # our own cluster, our own token: never ~/.ray/auth_token (Ray would write one there)
         os.environ["RAY_AUTH_MODE"] = "token"
@@ -92,19 +122,21 @@ def connect(address: str | None = None) -> None:
             ray.init(address="local", num_cpus=_local_cpus(), **kwargs)
         except BaseException:
             _restore(saved)
+            signals.restore(handlers)
             raise
-        _OWNED.update(owns=True, saved=saved)
+        _OWNED.update(owns=True, saved=saved, handlers=handlers)
         return
     try:
         ray.init(address=address, **kwargs)
     except Exception as exc:  # noqa: BLE001 - mapped to a usage error with the cause
+        signals.restore(handlers)
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
         if _is_auth_error(exc):
             raise ClusterAccessError(
                 f"the Ray cluster at {address} refused this scan: authentication failed ({first}); {TOKEN_HELP}"
             ) from None
         raise ClusterAccessError(f"cannot join the Ray cluster at {address}: {first}; {TOKEN_HELP}") from None
-    _OWNED.update(owns=True, saved={})
+    _OWNED.update(owns=True, saved={}, handlers=handlers)
 
 
 def _restore(saved: dict[str, str | None]) -> None:
@@ -202,7 +234,7 @@ class RayRunner:
         connect(address)
         import ray
 
-        self._owns, self._saved_env = bool(_OWNED.pop("owns", False)), _OWNED.pop("saved", {})
+        self._own = take_ownership()
 
         self.ray = ray
         self.settings = settings
@@ -384,10 +416,7 @@ class RayRunner:
             except Exception:  # noqa: BLE001
                 pass
         self._actors = []
-        if self._owns and self.ray.is_initialized():
-            self.ray.shutdown()
-        _restore(self._saved_env)  # the private cluster's token leaves with it
-        self._saved_env = {}
+        release(self.ray, self._own)
 
 
 class _SegmentActor:

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.skipif(
 
 SCRIPT = textwrap.dedent(
     """
-    import json, os, sys
+    import json, os, signal, sys
     import numpy as np
     from forensic._cli import main
     from forensic.engine.batch import open_batch
@@ -37,6 +37,7 @@ SCRIPT = textwrap.dedent(
     from tests.test_parallel import dies_on_five, scaled
 
     data, out = sys.argv[1], sys.argv[2]
+    handlers = [signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)]
     rc = main(["synth", "clips", "--out", out + "/clips", "--per-class", "1", "--seed", "11",
                "--engine", "ray", "--quiet"])
     batch = open_batch("ray")
@@ -57,6 +58,8 @@ SCRIPT = textwrap.dedent(
         "clips": [c.path for c in ds.clips],
         "left_out": [[c.path, c.status] for c in ds.left_out],
         "token_after": os.environ.get("RAY_AUTH_TOKEN"),
+        "handlers_after": [str(signal.getsignal(s)) for s in (signal.SIGINT, signal.SIGTERM)],
+        "handlers_before": [str(h) for h in handlers],
     }, open(out + "/ray.json", "w"))
     """
 )
@@ -94,6 +97,7 @@ def test_ray_batch_gives_what_the_local_engine_gives(tmp_path):
     assert got["mapped"][:3] == [0, 10, 20] and got["mapped"][4:] == [40, 50]
     assert "ValueError: three is refused" in got["mapped"][3]["failed"]
     assert got["token_after"] is None  # the private cluster's token left with it
+    assert got["handlers_after"] == got["handlers_before"]  # and so did Ray's own SIGTERM handler
     assert not (home / ".ray").exists()
 
     # the same clips as the local engine renders

@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from forensic.config import ScanConfig
+from forensic.engine import signals
 from forensic.engine.scan import ScanRequest, run_scan
 from forensic.features import FeatureConfig, extract
 from forensic.features.background import PeopleMask
@@ -186,7 +187,9 @@ def test_ray_engine_gates_like_the_local_one(archive, tmp_path, tiny_model_dir):
     nobody = archive / "zz_nobody.mp4"
     first = sorted(p for p in archive.iterdir() if p != nobody)[0]
     _, local = _scan([first, nobody], tmp_path / "local", tiny_model_dir, gate=True)
+    before = signals.current()
     _, ray = _scan([first, nobody], tmp_path / "ray", tiny_model_dir, gate=True, engine="ray", workers=1)
+    assert signals.current() == before  # Ray's start installed a SIGTERM handler: the scan put back ours
     cols = ["status", "label", "score", "flags", "features_dir", "people", "pair_frames"]
     assert local[cols].sort_index().equals(ray[cols].sort_index())
     assert local["flags"].str.contains(GATE_FLAG).any()

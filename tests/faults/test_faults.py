@@ -119,12 +119,12 @@ def test_an_error_after_the_case_folder_exists_is_recorded_exit_4_and_resumable(
     tmp_path, plain_evidence, model_dir, monkeypatch, capsys
 ):
     import forensic._cli as cli_main
-    import forensic.engine.scan as scan
+    from forensic.engine import stages
 
     def broken(*a, **k):
         raise OSError(5, "Input/output error (injected)")
 
-    monkeypatch.setattr(scan, "_segment_all", broken)
+    monkeypatch.setattr(stages, "segment_all", broken)
     case = tmp_path / "case"
     rc = cli_main.main(scan_args(plain_evidence, case))
     out, err = capsys.readouterr()
@@ -153,23 +153,23 @@ def test_crash_before_the_first_manifest_resumes(tmp_path, plain_evidence, model
 
 
 def test_problems_reach_problems_jsonl_as_they_happen(tmp_path, plain_evidence, model_dir, monkeypatch):
-    import forensic.engine.scan as scan
+    from forensic.engine import stages
 
     seen_then = []
-    real = scan._analyse_segments
+    real = stages.analyse_segments
 
     def spy(*a, **k):
         seen_then.extend(problems(tmp_path / "case"))
         raise KeyboardInterrupt  # Ctrl-C while the segments are analysed
 
-    monkeypatch.setattr(scan, "_analyse_segments", spy)
+    monkeypatch.setattr(stages, "analyse_segments", spy)
     with pytest.raises(ScanStopped) as stopped:
         run_scan(request(plain_evidence, tmp_path / "case"))
     assert stopped.value.status == "interrupted" and stopped.value.exit_code == 130
     by_path = {os.path.basename(unescape_path(p["path"] or "")): p for p in seen_then}
     assert by_path["broken.mp4"]["severity"] == "error" and by_path["notes.txt"]["severity"] == "info"
     assert manifest(tmp_path / "case")["status"] == "interrupted"
-    monkeypatch.setattr(scan, "_analyse_segments", real)
+    monkeypatch.setattr(stages, "analyse_segments", real)
     run_scan(request(plain_evidence, tmp_path / "case"))
     assert_whole(tmp_path / "case")
 
@@ -208,8 +208,9 @@ def busy_evidence(tmp_path_factory) -> Path:
 def test_sigterm_and_ctrl_c_end_cleanly_and_resume(tmp_path, busy_evidence, model_dir, sig, code, words):
     case = tmp_path / "case"
     # the scan starts as from a terminal, with Ctrl-C's default disposition: a process started with
-    # SIGINT ignored keeps it ignored (as a background job must), and in the full suite this test
-    # process has been found with SIGINT ignored (source not found; not this package's code)
+    # SIGINT ignored keeps it ignored (as a background job must), and a test run started in the
+    # background (`cmd &` from a script, as CI runners do) has SIGINT and SIGQUIT ignored from its
+    # start (POSIX: a non-interactive shell's asynchronous commands), which every child inherits
     inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         proc = subprocess.Popen(

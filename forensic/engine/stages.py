@@ -1,0 +1,340 @@
+"""The scan's stage loops, driven by :mod:`forensic.engine.scan`: intake (hash, then probe), segments
+(by chunks on the runner, cached in the case folder), the presence gate, features and model (on the
+runner's workers), re-hashing at the end. Each writes what it finishes to the case folder as it
+goes and records every problem in problems.jsonl when it becomes known.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+from forensic import intake
+from forensic.config import ScanConfig
+from forensic.engine.progress import Progress
+from forensic.engine.work import SegmentOutcome, SegmentTask, WorkerSettings, features_dir_for
+from forensic.fsutil import write_atomic
+from forensic.records import EvidenceItem, EvidenceStatus, FindingStatus, Problem, Segment, Severity, escape_path
+from forensic.segments import finish_file, plan_file
+from forensic.store.case import CaseFolder
+from forensic.store.features import write_bundle
+from forensic.store.findings import FindingsWriter, resume_key
+
+# -- intake -----------------------------------------------------------------------------------
+
+
+def intake_all(
+    items: list[EvidenceItem], progress: Progress, case: CaseFolder | None = None, seen: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Hash everything, then probe each distinct file once; returns the probes by path. Each
+    item's problems go to problems.jsonl as soon as they are known."""
+    probes: dict[str, Any] = {}
+    total = len(items)
+    progress.stage("hash", total)
+    for n, item in enumerate(items, 1):
+        progress(f"[{n}/{total}] hashing {escape_path(item.path)}")
+        intake.hash_item(item)
+        progress.advance("hash")
+    progress.end_stage("hash")
+    intake.mark_duplicates(items)
+    for item, info in _probe_all(items):
+        if info is not None:
+            probes[item.path] = info
+        if case is not None:
+            record_item_problems(item, case, seen)
+    return probes
+
+
+PROBE_THREADS = 4  # ffprobe runs (a process each, ~80 ms of mostly start-up) at once
+
+
+def _probe_all(items: list[EvidenceItem]) -> Iterator[tuple[EvidenceItem, Any]]:
+    """``(item, probe or None)`` for every item in order; the distinct pending ones are probed
+    ``PROBE_THREADS`` at a time (each item is only touched by its own probe), so an archive of many
+    short files does not wait for one ffprobe after another. Hashing stays sequential: one read
+    stream at a time is what a disk (or a write blocker) serves best, and Ctrl-C stops it at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    todo = [i for i in items if i.duplicate_of is None and i.status == EvidenceStatus.PENDING]
+    if len(todo) <= 1:
+        done = {id(i): intake.probe_item(i) for i in todo}
+    else:
+        with ThreadPoolExecutor(PROBE_THREADS, thread_name_prefix="probe") as pool:
+            done = dict(zip((id(i) for i in todo), pool.map(intake.probe_item, todo)))
+    for item in items:
+        yield item, done.get(id(item))
+
+
+# -- segments ---------------------------------------------------------------------------------
+
+
+def _segment_cache(case: CaseFolder, sha256: str) -> str:
+    return case.path(os.path.join("segments", f"{sha256}.json"))
+
+
+_CACHED_FIELDS = (
+    "status",
+    "reason",
+    "time_base",
+    "avg_fps",
+    "variable_frame_rate",
+    "frame_interval_min_s",
+    "frame_interval_max_s",
+    "frame_count",
+    "duration_s",
+    "start_pts",
+    "start_pts_s",
+    "decode_errors",
+    "segment_count",
+)
+
+
+def segment_all(
+    items: list[EvidenceItem],
+    probes: dict[str, Any],
+    case: CaseFolder,
+    config: ScanConfig,
+    runner,
+    progress: Progress,
+    seen: dict[str, Any] | None = None,
+) -> int:
+    """Segment every pending footage file: from the case folder's cache when a previous run of
+    this scan did it, else by chunks on the runner. Returns the number of segments."""
+    todo: dict[str, tuple[EvidenceItem, list, float | None]] = {}
+    chunks = []
+    count = 0
+    for item in items:
+        info = probes.get(item.path)
+        if info is None or item.status != EvidenceStatus.PENDING:
+            continue
+        cached = _segment_cache(case, item.sha256)
+        if os.path.isfile(cached):
+            with open(cached, encoding="utf-8") as f:
+                data = json.load(f)
+            for name in _CACHED_FIELDS:
+                setattr(item, name, data["item"][name])
+            item.status = EvidenceStatus(data["item"]["status"])
+            item.warnings += [w for w in data["item"]["warnings"] if w not in item.warnings]
+            count += len(data["segments"])
+            continue
+        expected = info.stream_duration_s or info.duration_s
+        file_chunks = plan_file(item, config.segments, info.avg_fps or info.nominal_fps, info.stream_index, expected)
+        todo[item.sha256] = (item, [], expected)
+        chunks += file_chunks
+    if not chunks:
+        return count
+    progress(f"segmenting {len(todo)} file(s) in {len(chunks)} chunk(s)")
+    progress.stage("chunks", len(chunks))
+    need = {sha: sum(1 for c in chunks if c.sha256 == sha) for sha in todo}
+    for result in runner.detect_chunks(chunks, config.segments):
+        item, got, expected = todo[result.chunk.sha256]
+        got.append(result)
+        progress.advance("chunks", footage_s=len(result.pts) / float(result.chunk.fps or 25))
+        if len(got) < need[item.sha256]:
+            continue
+        seg = finish_file(item, config.segments, got, expected)
+        if seg.timeline is not None:
+            case.write_timeline(item.sha256, seg.timeline)
+        cache = {
+            "item": {
+                **{name: getattr(item, name) for name in _CACHED_FIELDS},
+                "status": str(item.status),
+                "warnings": item.warnings,
+            },
+            "detector": seg.detector,
+            "cuts": seg.cuts,
+            "segments": [s.to_dict() for s in seg.segments],
+        }
+        os.makedirs(os.path.dirname(_segment_cache(case, item.sha256)), exist_ok=True)
+        write_atomic(_segment_cache(case, item.sha256), json.dumps(cache).encode())
+        count += len(seg.segments)
+        record_item_problems(item, case, seen)
+        progress(f"segmented {escape_path(item.path)}: {len(seg.segments)} segment(s), {item.status}")
+    progress.end_stage("chunks")
+    return count
+
+
+def load_segments(case: CaseFolder, item: EvidenceItem) -> list[Segment]:
+    path = _segment_cache(case, item.sha256)
+    if not os.path.isfile(path):
+        return []
+    with open(path, encoding="utf-8") as f:
+        data = json.load(f)
+    return [Segment.from_dict(d) for d in data["segments"]]
+
+
+def write_segments_csv(case: CaseFolder, items: list[EvidenceItem]) -> None:
+    from forensic.store.case import SEGMENT_COLUMNS, SEGMENTS, _csv_bytes  # noqa: PLC0415
+
+    rows = []
+    for item in items:
+        if item.duplicate_of is None and item.sha256:
+            rows += [s.to_row() for s in load_segments(case, item)]
+    write_atomic(case.path(SEGMENTS), _csv_bytes(SEGMENT_COLUMNS, rows))
+
+
+# -- features and model -----------------------------------------------------------------------
+
+
+def analyse_segments(
+    items,
+    probes: dict[str, Any],
+    case: CaseFolder,
+    runner,
+    writer: FindingsWriter,
+    settings: WorkerSettings,
+    progress: Progress,
+) -> None:
+    done = writer.done_keys()
+    todo: list[tuple[EvidenceItem, int]] = []
+    total = 0
+    for item in items:
+        if item.duplicate_of is None and item.status in (EvidenceStatus.ANALYSED, EvidenceStatus.PARTIAL):
+            segs = load_segments(case, item)
+            left = sum(1 for s in segs if resume_key(s.key, settings.model_sha256, settings.config_sha256) not in done)
+            total += left
+            todo.append((item, left))
+    progress.start_segments(total)
+    if total == 0:
+        return
+
+    def tasks() -> Iterator[SegmentTask]:  # one file's segments in memory at a time
+        for item, left in todo:
+            if not left:
+                continue
+            info = probes.get(item.path)
+            stream = info.stream_index if info is not None else None
+            for seg in load_segments(case, item):
+                if resume_key(seg.key, settings.model_sha256, settings.config_sha256) in done:
+                    continue
+                yield SegmentTask(seg, stream, item.rotation or 0, features_dir_for(seg))
+
+    def on_error(task: SegmentTask, attempt: int, text: str) -> None:
+        case.record_problem(
+            Problem(
+                Severity.WARNING,
+                "segment",
+                f"segment {task.segment.index} attempt {attempt} failed: {text}",
+                task.segment.path,
+                task.segment.sha256,
+            )
+        )
+
+    for outcome in runner.process_segments(tasks(), on_error=on_error):
+        store_outcome(case, writer, outcome)
+        progress.segment_done(outcome.task.segment.duration_s, str(outcome.finding.status))
+    writer.flush()
+
+
+def gate_segments(
+    items,
+    probes: dict[str, Any],
+    case: CaseFolder,
+    runner,
+    writer: FindingsWriter,
+    settings: WorkerSettings,
+    progress: Progress,
+) -> None:
+    """The presence gate (forensic.engine.gate) over every segment not done yet: those it stops are
+    finished here with a compact ``insufficient_subjects`` finding; the rest go on to the workers.
+    Each file's verdicts go to ``segments/<sha256>.gate.json`` (the reason and counts per segment)."""
+    from forensic.engine.gate import gate_finding, plan_gate
+
+    done = writer.done_keys()
+    tasks = []
+    for item in items:
+        if item.duplicate_of is not None or item.status not in (EvidenceStatus.ANALYSED, EvidenceStatus.PARTIAL):
+            continue
+        info = probes.get(item.path)
+        stream = info.stream_index if info is not None else None
+        segs = [
+            s
+            for s in load_segments(case, item)
+            if resume_key(s.key, settings.model_sha256, settings.config_sha256) not in done
+        ]
+        tasks += plan_gate(segs, stream, item.rotation or 0)
+    if not tasks:
+        return
+    progress(f"presence gate: {sum(len(t.segments) for t in tasks)} segment(s) in {len(tasks)} task(s)")
+    progress.stage("gate", len(tasks))
+    records: dict[str, list[dict[str, Any]]] = {}
+    stopped = passed = 0
+    for task, verdicts, error in runner.check_presence(tasks):
+        rows = records.setdefault(task.sha256, [])
+        if verdicts is None:  # nothing is dropped on an error: these segments take the full path
+            case.record_problem(
+                Problem(Severity.WARNING, "gate", f"{error}; its segments take the full path", task.path, task.sha256)
+            )
+            passed += len(task.segments)
+            rows += [{"index": seg.index, "key": seg.key, "error": error} for seg in task.segments]
+        else:
+            for seg, verdict in zip(task.segments, verdicts):
+                rows.append({"index": seg.index, "key": seg.key, **verdict.to_dict()})
+                if verdict.passed:
+                    passed += 1
+                    continue
+                stopped += 1
+                writer.add(gate_finding(seg, verdict, settings))
+        progress.advance("gate", footage_s=task.footage_s)
+    writer.flush()
+    progress.end_stage("gate")
+    for sha, rows in records.items():
+        path = case.path(os.path.join("segments", f"{sha}.gate.json"))
+        if os.path.isfile(path):  # a resumed scan: keep the verdicts of the earlier session
+            with open(path, encoding="utf-8") as f:
+                fresh = {r["index"] for r in rows}
+                rows = [r for r in json.load(f) if r["index"] not in fresh] + rows
+        write_atomic(path, json.dumps(sorted(rows, key=lambda r: r["index"])).encode())
+    progress(f"presence gate: {stopped} segment(s) finished as insufficient_subjects, {passed} go on")
+
+
+def store_outcome(case: CaseFolder, writer: FindingsWriter, outcome: SegmentOutcome) -> None:
+    if outcome.bundle is not None:
+        write_bundle(case.path(outcome.task.features_dir), outcome.bundle)  # features before the row
+    if outcome.finding.status == FindingStatus.FAILED:
+        case.record_problem(
+            Problem(
+                Severity.ERROR,
+                "segment",
+                f"segment {outcome.finding.segment_index} failed after "
+                f"{outcome.finding.attempts} attempt(s): {outcome.finding.error}",
+                outcome.finding.path,
+                outcome.finding.sha256,
+            )
+        )
+    writer.add(outcome.finding)
+
+
+def record_item_problems(item: EvidenceItem, case: CaseFolder, seen: dict[str, Any] | None = None) -> None:
+    """Record the item's outcome and warnings in problems.jsonl; with ``seen``, only what is new
+    since the last call (so each problem is written once, when it becomes known)."""
+    fresh: dict[str, Any] = {"status": None, "warnings": 0}
+    state = seen.setdefault(item.path, fresh) if seen is not None else fresh
+    outcome = (str(item.status), item.reason)
+    if outcome != state["status"] and item.status != EvidenceStatus.PENDING:
+        state["status"] = outcome
+        if item.status in (EvidenceStatus.FAILED, EvidenceStatus.PARTIAL):
+            msg = f"{item.status}: {item.reason}"
+            case.record_problem(Problem(Severity.ERROR, "intake", msg, item.path, item.sha256))
+        elif item.status == EvidenceStatus.SKIPPED:
+            case.record_problem(Problem(Severity.INFO, "intake", f"skipped: {item.reason}", item.path, item.sha256))
+    for warning in item.warnings[state["warnings"] :]:
+        if not warning.startswith("EVIDENCE CHANGED BETWEEN SESSIONS"):  # recorded (critical) when found
+            case.record_problem(Problem(Severity.WARNING, "intake", warning, item.path, item.sha256))
+    state["warnings"] = len(item.warnings)
+
+
+def rehash_all(items: list[EvidenceItem], case: CaseFolder, progress: Progress) -> None:
+    progress(f"re-hashing {sum(i.sha256 is not None for i in items)} file(s)")
+    for item, matches in intake.rehash_all(items):
+        progress(f"re-hashed {escape_path(item.path)}")
+        if not matches:
+            msg = (
+                f"EVIDENCE CHANGED OR UNREADABLE DURING THE SCAN: SHA-256 was {item.sha256}, "
+                f"now {item.sha256_after or 'unreadable'}"
+            )
+            case.record_problem(Problem(Severity.CRITICAL, "hash", msg, item.path, item.sha256))
+            print(f"forensic: {escape_path(item.path)}: {msg}", file=sys.stderr)
