@@ -10,8 +10,9 @@ import os
 import sys
 
 import forensic
-from forensic._cli.common import EXIT_OK, EXIT_USAGE
+from forensic._cli.common import EXIT_FAILED, EXIT_READER_LEFT, EXIT_USAGE
 from forensic._cli.examples import add_examples
+from forensic.records import visible
 
 # command modules, in the order `forensic --help` lists them
 COMMANDS = (
@@ -51,10 +52,31 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
-        return _main(sys.argv[1:] if argv is None else argv)
-    except BrokenPipeError:  # output piped into `head` and the like
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_OK
+        code = _main(sys.argv[1:] if argv is None else argv)
+        sys.stdout.flush()  # a reader that left is found here, not in the interpreter's last flush
+        return code
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError) and _stdout_gone():  # piped into `head` and the like
+            # nothing more can be said on stdout; the command did not finish what it was printing,
+            # so it ends as a tool its reader left does (a shell reports 141), never as a success
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return EXIT_READER_LEFT
+        # the machine refused (disk full, permission, I/O error, a helper process gone): one line
+        # naming the cause, not a traceback, and never a success
+        print(f"forensic: error: {visible(f'{type(exc).__name__}: {exc}')}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _stdout_gone() -> bool:
+    """True when stdout is a pipe whose reader has gone (poll reports an error on its write end)."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _fd, events in poller.poll(0))
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (a captured stdout)
+        return False
 
 
 def _main(argv: list[str]) -> int:

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from forensic.config import DETECTORS, SegmentConfig
 
 EXIT_OK, EXIT_USAGE, EXIT_SOME_FAILED = 0, 2, 3
+EXIT_FAILED = 4  # the machine refused (disk full, permission, I/O error): one line on stderr, no traceback
+EXIT_READER_LEFT = 141  # stdout's reader went away (`| head`): 128 + SIGPIPE, as a shell reports it
 
 
 def add_segment_options(p: argparse.ArgumentParser) -> None:

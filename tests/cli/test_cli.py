@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -49,6 +50,60 @@ def test_usage_errors_exit_2(tmp_path, clip, tiny_model_dir):
     r = run("scan", str(clip), "--out", str(tmp_path / "c2"), "--window", "3", "2", "8", "--model", str(tiny_model_dir))
     assert r.returncode == 2 and "window" in r.stderr
     assert run("scan", str(clip), "--out", str(tmp_path / "c3"), "--detector", "magic").returncode == 2
+
+
+def test_a_reader_that_left_is_not_a_success(clip):
+    """`forensic ... | head -1` where head has gone: exit 141 (what a shell reports for a tool its
+    reader left), no traceback; the old handler returned 0 for any broken pipe."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader has gone before the first line
+    try:
+        r = subprocess.run(
+            [sys.executable, "-m", "forensic", "segments", str(clip), "--json"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=300,
+        )
+    finally:
+        os.close(write_end)
+    assert r.returncode == 141, r.stderr[-2000:]
+    assert "Traceback" not in r.stderr and "Exception ignored" not in r.stderr
+
+
+def _segments_command_raises(monkeypatch, exc: OSError) -> None:
+    """`forensic segments` raises ``exc`` (built into the parser the way every command is)."""
+    import forensic._cli.segments as segments_cli
+
+    def raising(args, argv):
+        raise exc
+
+    real_add = segments_cli.add_parser
+
+    def add_parser(sub):
+        real_add(sub)
+        sub.choices["segments"].set_defaults(func=raising)
+
+    monkeypatch.setattr(segments_cli, "add_parser", add_parser)
+
+
+def test_a_broken_pipe_inside_a_command_is_an_error_not_a_success(monkeypatch, capsys):
+    """A helper process gone (its pipe broken) while stdout is fine: a failure, said in one line."""
+    from forensic._cli import main
+
+    _segments_command_raises(monkeypatch, BrokenPipeError(32, "Broken pipe"))
+    assert main(["segments", "x.mp4"]) == 4
+    err = capsys.readouterr().err
+    assert err.startswith("forensic: error: BrokenPipeError") and "Traceback" not in err
+
+
+def test_the_machine_refusing_is_one_line_and_exit_4(monkeypatch, capsys, tmp_path):
+    from forensic._cli import main
+
+    _segments_command_raises(monkeypatch, OSError(28, "No space left on device", str(tmp_path / "out.json")))
+    assert main(["segments", "x.mp4"]) == 4
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "No space left on device" in err[0] and "out.json" in err[0]
 
 
 def test_segments_json(clip):
