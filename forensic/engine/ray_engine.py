@@ -76,9 +76,12 @@ class Ownership:
     handlers: dict[int, Any] = field(default_factory=dict)
 
 
-def take_ownership() -> Ownership:
-    """The connection :func:`connect` just made, taken over by the caller (once)."""
-    return Ownership(bool(_OWNED.pop("owns", False)), _OWNED.pop("saved", {}), _OWNED.pop("handlers", {}))
+def take_ownership(handlers: bool = True) -> Ownership:
+    """The connection :func:`connect` just made, taken over by the caller (once). ``handlers=False``:
+    the caller puts the signal handlers back itself (a scan does, after recording how it ended, when
+    Ctrl-C must still be ignored)."""
+    saved = _OWNED.pop("handlers", {})
+    return Ownership(bool(_OWNED.pop("owns", False)), _OWNED.pop("saved", {}), saved if handlers else {})
 
 
 def release(ray: Any, own: Ownership) -> None:
@@ -234,7 +237,7 @@ class RayRunner:
         connect(address)
         import ray
 
-        self._own = take_ownership()
+        self._own = take_ownership(handlers=False)  # the scan puts its caller's back (signals.kept)
 
         self.ray = ray
         self.settings = settings

@@ -195,9 +195,9 @@ def test_evidence_changed_during_the_scan_is_recorded_loudly(tmp_path, monkeypat
     src.mkdir()
     clip = src / "a.mp4"
     make_clip(str(clip), SHOTS[:2], fps=25, size=(160, 120))
-    import forensic.engine.scan as scan
+    from forensic.engine import stages
 
-    real = scan.finish_file
+    real = stages.finish_file
 
     def tamper(item, *args, **kwargs):  # someone writes to the evidence mid-scan
         result = real(item, *args, **kwargs)
@@ -205,7 +205,7 @@ def test_evidence_changed_during_the_scan_is_recorded_loudly(tmp_path, monkeypat
             f.write(b"\0")
         return result
 
-    monkeypatch.setattr(scan, "finish_file", tamper)
+    monkeypatch.setattr(stages, "finish_file", tamper)
     outcome = run_scan(request([src], tmp_path / "case", tiny_model_dir))
     assert outcome.exit_code == EXIT_SOME_FAILED
     assert [i.path for i in outcome.changed] == [str(clip)]
