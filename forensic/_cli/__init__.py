@@ -68,13 +68,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _stdout_gone() -> bool:
-    """True when stdout is a pipe whose reader has gone (poll reports an error on its write end)."""
+    """True when stdout's reader has gone: a pipe without reader (poll: an error on its write end),
+    a closed socket or a hung-up terminal (poll: hang-up)."""
     import select
 
     try:
         poller = select.poll()
         poller.register(sys.stdout.fileno(), select.POLLOUT)
-        return any(events & select.POLLERR for _fd, events in poller.poll(0))
+        return any(events & (select.POLLERR | select.POLLHUP) for _fd, events in poller.poll(0))
     except (OSError, ValueError, AttributeError):  # no real file descriptor (a captured stdout)
         return False
 

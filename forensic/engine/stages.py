@@ -167,13 +167,9 @@ def load_segments(case: CaseFolder, item: EvidenceItem) -> list[Segment]:
 
 
 def write_segments_csv(case: CaseFolder, items: list[EvidenceItem]) -> None:
-    from forensic.store.case import SEGMENT_COLUMNS, SEGMENTS, _csv_bytes  # noqa: PLC0415
-
-    rows = []
-    for item in items:
-        if item.duplicate_of is None and item.sha256:
-            rows += [s.to_row() for s in load_segments(case, item)]
-    write_atomic(case.path(SEGMENTS), _csv_bytes(SEGMENT_COLUMNS, rows))
+    case.write_segments(
+        seg for item in items if item.duplicate_of is None and item.sha256 for seg in load_segments(case, item)
+    )
 
 
 # -- features and model -----------------------------------------------------------------------

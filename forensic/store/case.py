@@ -217,6 +217,10 @@ class CaseFolder:
     def write_evidence(self, items: list[EvidenceItem]) -> None:
         write_atomic(self.path(EVIDENCE), _csv_bytes(EVIDENCE_COLUMNS, (i.to_row() for i in items)))
 
+    def write_segments(self, segments: Iterable[Segment]) -> None:
+        """segments.csv whole, in the order given (the end of a scan: every file's segments)."""
+        write_atomic(self.path(SEGMENTS), _csv_bytes(SEGMENT_COLUMNS, (s.to_row() for s in segments)))
+
     def read_evidence(self) -> list[EvidenceItem]:
         """evidence.csv as records ([] when there is none yet)."""
         if not os.path.isfile(self.path(EVIDENCE)):
