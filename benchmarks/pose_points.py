@@ -9,7 +9,9 @@ BlazeFace, then dlib's landmarks.
 * AFLW2000-3D (../shared/pose/aflw2000, real faces with labels, our yaw sign), by |yaw| band;
 * re-posed generated heads (the four photos, yaw -30..30, pitch -20..10, 100 px wide in 640x480).
 
-For each: the line estimate = gain x truth + offset, the MAE and the correlation. README quotes it.
+For each: the line estimate = gain x truth + offset, the MAE and the correlation. And how stable
+each estimate is: a face and its mirror image must read the same pitch and opposite yaws (AFLW
+faces under 45 degrees of yaw, and the generator's photos at rest). README quotes it.
 
     .venv/bin/python benchmarks/pose_points.py
 """
@@ -94,6 +96,40 @@ def both(rows) -> dict:
     }
 
 
+def _nearest(finder, img):
+    h, w = img.shape[:2]
+    near = [f for f in finder.faces(img) if np.hypot(*(f.nose - (w / 2, h / 2))) < 0.25 * w]
+    return min(near, key=lambda f: np.hypot(*(f.nose - (w / 2, h / 2)))) if near else None
+
+
+def mirror_gaps(finder, model68, images) -> dict:
+    """|pitch(face) - pitch(mirror)| and |yaw(face) + yaw(mirror)| per estimator: median, 90th
+    percentile and largest, over the images where both are read."""
+    gaps: dict[str, list[float]] = {"six pitch": [], "six yaw": [], "68 pitch": [], "68 yaw": []}
+    for img in images:
+        reads = []
+        for view in (img, img[:, ::-1].copy()):
+            f = _nearest(finder, view)
+            h, w = view.shape[:2]
+            reads.append(None if f is None else (pose.yaw_pitch(f.six, w, h), yaw_pitch_68(model68, f.landmarks, w, h)))
+        if None in reads or any(r is None for pair in reads for r in pair):
+            continue
+        for k, name in enumerate(("six", "68")):
+            (ya, pa_), (yb, pb) = reads[0][k], reads[1][k]
+            gaps[f"{name} pitch"].append(abs(pa_ - pb))
+            gaps[f"{name} yaw"].append(abs(ya + yb))
+    return {
+        k: {
+            "n": len(v),
+            "median": round(float(np.median(v)), 1),
+            "p90": round(float(np.percentile(v, 90)), 1),
+            "max": round(float(np.max(v)), 1),
+        }
+        for k, v in gaps.items()
+        if v
+    }
+
+
 def main() -> int:
     finder = FaceFinder(detector="blazeface", min_size=12)
     models = faces3d.load_models(mirrored=True, finder=FaceFinder(upsample=1))
@@ -104,16 +140,17 @@ def main() -> int:
         for path, yaw, pitch in pa.aflw_items():
             img = cv2.imread(str(path))
             h, w = img.shape[:2]
-            near = [f for f in finder.faces(img) if np.hypot(*(f.nose - (w / 2, h / 2))) < 0.25 * w]
-            if not near:
+            f = _nearest(finder, img)
+            if f is None:
                 continue
-            f = min(near, key=lambda f: np.hypot(*(f.nose - (w / 2, h / 2))))
             a, b = pose.yaw_pitch(f.six, w, h), yaw_pitch_68(model68, f.landmarks, w, h)
             if a and b:
                 rows.append((yaw, pitch, *a, *b))
         for lo, hi in ((0, 45), (45, 60)):
             band = [r for r in rows if lo <= abs(r[0]) < hi]
             out[f"aflw |yaw| {lo}-{hi}"] = both(band)
+        frontal = (cv2.imread(str(path)) for path, yaw, _pitch in pa.aflw_items() if abs(yaw) < 45)
+        out["aflw |yaw| 0-45, face against its mirror image"] = mirror_gaps(finder, model68, frontal)
     else:
         print(f"AFLW2000 skipped: {pa.AFLW} is absent (real faces live in ../shared)")
     rows = []
@@ -130,6 +167,9 @@ def main() -> int:
                 if a and b:
                     rows.append((yaw, pitch, *a, *b))
     out[f"generated ({len(models)} photos)"] = both(rows)
+    out["generator photos at rest, six points (yaw, pitch)"] = {
+        m.name: [round(v, 1) for v in m.photo_pose] for m in models if m.photo_pose
+    }
     print(json.dumps(out, indent=1))
     return 0
 
