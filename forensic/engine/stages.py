@@ -175,6 +175,23 @@ def write_segments_csv(case: CaseFolder, items: list[EvidenceItem]) -> None:
 # -- features and model -----------------------------------------------------------------------
 
 
+def _pending(
+    items: list[EvidenceItem], case: CaseFolder, done: set[str], settings: WorkerSettings
+) -> Iterator[tuple[EvidenceItem, list[Segment]]]:
+    """Each analysable file (not a duplicate, decoded in whole or in part) with its segments that
+    this scan has not finished (``done``: the findings' resume keys), one file at a time."""
+    for item in items:
+        if item.duplicate_of is not None or item.status not in (EvidenceStatus.ANALYSED, EvidenceStatus.PARTIAL):
+            continue
+        key = settings.model_sha256, settings.config_sha256
+        yield item, [s for s in load_segments(case, item) if resume_key(s.key, *key) not in done]
+
+
+def _stream(probes: dict[str, Any], item: EvidenceItem) -> int | None:
+    info = probes.get(item.path)
+    return info.stream_index if info is not None else None
+
+
 def analyse_segments(
     items,
     probes: dict[str, Any],
@@ -184,29 +201,18 @@ def analyse_segments(
     settings: WorkerSettings,
     progress: Progress,
 ) -> None:
+    """Features and model (the runner's workers) for every segment not done yet, each stored as it
+    arrives; a segment attempt that fails is a problem line, its last failure a failed finding."""
     done = writer.done_keys()
-    todo: list[tuple[EvidenceItem, int]] = []
-    total = 0
-    for item in items:
-        if item.duplicate_of is None and item.status in (EvidenceStatus.ANALYSED, EvidenceStatus.PARTIAL):
-            segs = load_segments(case, item)
-            left = sum(1 for s in segs if resume_key(s.key, settings.model_sha256, settings.config_sha256) not in done)
-            total += left
-            todo.append((item, left))
+    total = sum(len(segs) for _item, segs in _pending(items, case, done, settings))
     progress.start_segments(total)
     if total == 0:
         return
 
     def tasks() -> Iterator[SegmentTask]:  # one file's segments in memory at a time
-        for item, left in todo:
-            if not left:
-                continue
-            info = probes.get(item.path)
-            stream = info.stream_index if info is not None else None
-            for seg in load_segments(case, item):
-                if resume_key(seg.key, settings.model_sha256, settings.config_sha256) in done:
-                    continue
-                yield SegmentTask(seg, stream, item.rotation or 0, features_dir_for(seg))
+        for item, segs in _pending(items, case, done, settings):
+            for seg in segs:
+                yield SegmentTask(seg, _stream(probes, item), item.rotation or 0, features_dir_for(seg))
 
     def on_error(task: SegmentTask, attempt: int, text: str) -> None:
         case.record_problem(
@@ -239,19 +245,9 @@ def gate_segments(
     Each file's verdicts go to ``segments/<sha256>.gate.json`` (the reason and counts per segment)."""
     from forensic.engine.gate import gate_finding, plan_gate
 
-    done = writer.done_keys()
     tasks = []
-    for item in items:
-        if item.duplicate_of is not None or item.status not in (EvidenceStatus.ANALYSED, EvidenceStatus.PARTIAL):
-            continue
-        info = probes.get(item.path)
-        stream = info.stream_index if info is not None else None
-        segs = [
-            s
-            for s in load_segments(case, item)
-            if resume_key(s.key, settings.model_sha256, settings.config_sha256) not in done
-        ]
-        tasks += plan_gate(segs, stream, item.rotation or 0)
+    for item, segs in _pending(items, case, writer.done_keys(), settings):
+        tasks += plan_gate(segs, _stream(probes, item), item.rotation or 0)
     if not tasks:
         return
     progress(f"presence gate: {sum(len(t.segments) for t in tasks)} segment(s) in {len(tasks)} task(s)")
