@@ -51,29 +51,8 @@ def generic_68(models) -> np.ndarray:
 
 
 def yaw_pitch_68(model68: np.ndarray, landmarks: np.ndarray, w: int, h: int):
-    """pose.solve's two starts (SQPnP, and a frontal face in front of the camera) on 68 points."""
-    cam, dist = pose.camera_matrix(w, h), np.zeros((4, 1))
-    pts = np.asarray(landmarks, np.float64).reshape(-1, 1, 2)
-    starts = []
-    ok, r, t = cv2.solvePnP(model68, pts, cam, dist, flags=cv2.SOLVEPNP_SQPNP)
-    if ok:
-        starts.append((r, t))
-    z0 = cam[0, 0] * faces3d.MODEL_EYE / (np.linalg.norm(pts[45, 0] - pts[36, 0]) or 1.0)
-    t0 = np.array([[(pts[33, 0, 0] - w / 2) * z0 / cam[0, 0]], [(pts[33, 0, 1] - h / 2) * z0 / cam[0, 0]], [z0]])
-    starts.append((np.zeros((3, 1)), t0))
-    best, best_err = None, np.inf
-    for r0, t0 in starts:
-        ok, r, t = cv2.solvePnP(model68, pts, cam, dist, r0.copy(), t0.copy(), True, cv2.SOLVEPNP_ITERATIVE)
-        if not ok or t[2, 0] <= 0:
-            continue
-        proj, _ = cv2.projectPoints(model68, r, t, cam, dist)
-        err = float(np.sqrt(np.mean(np.sum((proj - pts) ** 2, axis=2))))
-        if err < best_err:
-            best, best_err = r, err
-    if best is None:
-        return None
-    yaw, pitch, _roll = pose.angles(best)
-    return pose._wrap(yaw), pose._wrap(pitch)
+    """pose.yaw_pitch (the same solver and starts) on all 68 points against ``model68``."""
+    return pose.yaw_pitch(landmarks, w, h, pose.FacePoints(model68, 33, (36, 45)))
 
 
 def line(truth, est) -> dict:

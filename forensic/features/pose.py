@@ -14,6 +14,7 @@ Focal length = image width, principal point = image centre, no lens distortion.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -33,41 +34,59 @@ MODEL_POINTS = np.array(
 )
 
 
+class FacePoints(NamedTuple):
+    """A generic face for solvePnP: its points, the row of its nose tip and of its outer eye corners
+    (450 units apart: the frontal start's distance is taken from them)."""
+
+    model: np.ndarray
+    nose: int
+    eyes: tuple[int, int]
+
+
+SIX_POINTS = FacePoints(MODEL_POINTS, 0, (2, 3))
+
+
 def camera_matrix(width: int, height: int) -> np.ndarray:
     f = float(width)
     return np.array([[f, 0, width / 2.0], [0, f, height / 2.0], [0, 0, 1]], dtype=np.float64)
 
 
-def solve(six: np.ndarray, width: int, height: int) -> tuple[np.ndarray, np.ndarray] | None:
+def solve(
+    six: np.ndarray, width: int, height: int, face: FacePoints = SIX_POINTS
+) -> tuple[np.ndarray, np.ndarray] | None:
     """(rvec, tvec) of the generic face for these six image points, or None when it fails.
 
     Two starts, each refined by Levenberg-Marquardt: SQPnP (a global solver, right at extreme
     angles where a local one stops in a wrong minimum) and a frontal face in front of the camera;
-    the solution in front of the camera with the smaller reprojection error wins.
+    the solution in front of the camera with the smaller reprojection error wins. ``face`` replaces
+    the paper's six points with another generic face (benchmarks/pose_points.py measures 68).
     """
-    pts = np.asarray(six, dtype=np.float64).reshape(6, 1, 2)
+    model, nose, eyes = face
+    pts = np.asarray(six, dtype=np.float64).reshape(len(model), 1, 2)
     cam = camera_matrix(width, height)
     dist = np.zeros((4, 1))
     starts = []
     try:
-        ok, r, t = cv2.solvePnP(MODEL_POINTS, pts, cam, dist, flags=cv2.SOLVEPNP_SQPNP)
+        ok, r, t = cv2.solvePnP(model, pts, cam, dist, flags=cv2.SOLVEPNP_SQPNP)
         if ok:
             starts.append((r, t))
     except cv2.error:
         pass
-    scale = np.linalg.norm(pts[3, 0] - pts[2, 0]) or 1.0
+    scale = np.linalg.norm(pts[eyes[1], 0] - pts[eyes[0], 0]) or 1.0
     z0 = cam[0, 0] * 450.0 / scale
-    t0 = np.array([[(pts[0, 0, 0] - width / 2) * z0 / cam[0, 0]], [(pts[0, 0, 1] - height / 2) * z0 / cam[0, 0]], [z0]])
+    t0 = np.array(
+        [[(pts[nose, 0, 0] - width / 2) * z0 / cam[0, 0]], [(pts[nose, 0, 1] - height / 2) * z0 / cam[0, 0]], [z0]]
+    )
     starts.append((np.zeros((3, 1)), t0))
     best, best_err = None, np.inf
     for r0, t0 in starts:
         try:
-            ok, r, t = cv2.solvePnP(MODEL_POINTS, pts, cam, dist, r0.copy(), t0.copy(), True, cv2.SOLVEPNP_ITERATIVE)
+            ok, r, t = cv2.solvePnP(model, pts, cam, dist, r0.copy(), t0.copy(), True, cv2.SOLVEPNP_ITERATIVE)
         except cv2.error:
             continue
         if not ok or float(t[2, 0]) <= 0:
             continue
-        proj, _ = cv2.projectPoints(MODEL_POINTS, r, t, cam, dist)
+        proj, _ = cv2.projectPoints(model, r, t, cam, dist)
         err = float(np.sqrt(np.mean(np.sum((proj - pts) ** 2, axis=2))))
         if err < best_err:
             best, best_err = (r, t), err
@@ -85,8 +104,9 @@ def angles(rvec: np.ndarray) -> tuple[float, float, float]:
     return -yaw, -pitch, roll
 
 
-def yaw_pitch(six: np.ndarray, width: int, height: int) -> tuple[float, float] | None:
-    sol = solve(six, width, height)
+def yaw_pitch(six: np.ndarray, width: int, height: int, face: FacePoints = SIX_POINTS) -> tuple[float, float] | None:
+    """(yaw, pitch) in degrees of the face at these image points (:func:`solve`), or None."""
+    sol = solve(six, width, height, face)
     if sol is None:
         return None
     yaw, pitch, _roll = angles(sol[0])
