@@ -349,11 +349,12 @@ def _run_in(
             segment_count = stages.segment_all(items, probes, case, config, runner, progress, seen)
             timings["segments"] = round(time.monotonic() - t, 3)
             t = time.monotonic()
+            analysis = stages.Analysis(items, probes, case, runner, writer, settings, progress)
             if config.presence_gate:
-                stages.gate_segments(items, probes, case, runner, writer, settings, progress)
+                stages.gate_segments(analysis)
             timings["gate"] = round(time.monotonic() - t, 3)
             t = time.monotonic()
-            stages.analyse_segments(items, probes, case, runner, writer, settings, progress)
+            stages.analyse_segments(analysis)
             timings["features_and_model"] = round(time.monotonic() - t, 3)
             t = time.monotonic()
             for group in intake.mark_duplicates(items).values():

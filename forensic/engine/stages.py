@@ -10,6 +10,7 @@ import json
 import os
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from forensic import intake
@@ -192,27 +193,35 @@ def _stream(probes: dict[str, Any], item: EvidenceItem) -> int | None:
     return info.stream_index if info is not None else None
 
 
-def analyse_segments(
-    items,
-    probes: dict[str, Any],
-    case: CaseFolder,
-    runner,
-    writer: FindingsWriter,
-    settings: WorkerSettings,
-    progress: Progress,
-) -> None:
+@dataclass(frozen=True)
+class Analysis:
+    """What the gate and the features-and-model stage of one scan share: the evidence items and
+    their probes, the case folder, the runner, the findings writer, the workers' settings, and
+    where progress goes."""
+
+    items: list[EvidenceItem]
+    probes: dict[str, Any]
+    case: CaseFolder
+    runner: Any
+    writer: FindingsWriter
+    settings: WorkerSettings
+    progress: Progress
+
+
+def analyse_segments(run: Analysis) -> None:
     """Features and model (the runner's workers) for every segment not done yet, each stored as it
     arrives; a segment attempt that fails is a problem line, its last failure a failed finding."""
+    case, writer, settings, progress = run.case, run.writer, run.settings, run.progress
     done = writer.done_keys()
-    total = sum(len(segs) for _item, segs in _pending(items, case, done, settings))
+    total = sum(len(segs) for _item, segs in _pending(run.items, case, done, settings))
     progress.start_segments(total)
     if total == 0:
         return
 
     def tasks() -> Iterator[SegmentTask]:  # one file's segments in memory at a time
-        for item, segs in _pending(items, case, done, settings):
+        for item, segs in _pending(run.items, case, done, settings):
             for seg in segs:
-                yield SegmentTask(seg, _stream(probes, item), item.rotation or 0, features_dir_for(seg))
+                yield SegmentTask(seg, _stream(run.probes, item), item.rotation or 0, features_dir_for(seg))
 
     def on_error(task: SegmentTask, attempt: int, text: str) -> None:
         case.record_problem(
@@ -225,36 +234,30 @@ def analyse_segments(
             )
         )
 
-    for outcome in runner.process_segments(tasks(), on_error=on_error):
+    for outcome in run.runner.process_segments(tasks(), on_error=on_error):
         store_outcome(case, writer, outcome)
         progress.segment_done(outcome.task.segment.duration_s, str(outcome.finding.status))
     writer.flush()
 
 
-def gate_segments(
-    items,
-    probes: dict[str, Any],
-    case: CaseFolder,
-    runner,
-    writer: FindingsWriter,
-    settings: WorkerSettings,
-    progress: Progress,
-) -> None:
+def gate_segments(run: Analysis) -> None:
     """The presence gate (forensic.engine.gate) over every segment not done yet: those it stops are
     finished here with a compact ``insufficient_subjects`` finding; the rest go on to the workers.
     Each file's verdicts go to ``segments/<sha256>.gate.json`` (the reason and counts per segment)."""
     from forensic.engine.gate import gate_finding, plan_gate
 
+    case, writer, settings, progress = run.case, run.writer, run.settings, run.progress
+
     tasks = []
-    for item, segs in _pending(items, case, writer.done_keys(), settings):
-        tasks += plan_gate(segs, _stream(probes, item), item.rotation or 0)
+    for item, segs in _pending(run.items, case, writer.done_keys(), settings):
+        tasks += plan_gate(segs, _stream(run.probes, item), item.rotation or 0)
     if not tasks:
         return
     progress(f"presence gate: {sum(len(t.segments) for t in tasks)} segment(s) in {len(tasks)} task(s)")
     progress.stage("gate", len(tasks))
     records: dict[str, list[dict[str, Any]]] = {}
     stopped = passed = 0
-    for task, verdicts, error in runner.check_presence(tasks):
+    for task, verdicts, error in run.runner.check_presence(tasks):
         rows = records.setdefault(task.sha256, [])
         if verdicts is None:  # nothing is dropped on an error: these segments take the full path
             case.record_problem(
