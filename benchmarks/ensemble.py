@@ -7,7 +7,12 @@ the running average of the first k copies' scores are measured on the validation
 and on a held-out folder of clips from a generator seed never used in training, at 0.5 and at the
 threshold chosen on validation (forensic.model.calibration.choose_threshold).
 
-    .venv/bin/python benchmarks/ensemble.py CLIPS HELDOUT [--members 6] [--cache DIR] [--jobs 2] [--out FILE]
+``--vectors-only`` asks the same of the variant without its image stream: the MLP stream (the paper's
+29 numbers and the relational ones) and the fusion head alone, same scaler, optimiser, schedule and
+early stopping (beyond the paper: does the ConvLSTM stream help or hurt on unseen seeds?).
+
+    .venv/bin/python benchmarks/ensemble.py CLIPS HELDOUT [--members 6] [--vectors-only] [--cache DIR] [--jobs 2]
+        [--out FILE]
 
 CLIPS and HELDOUT are folders `forensic synth clips` wrote (for README: `--per-class 200 --seed 101`
 and `--per-class 50 --seed 202`). Features are cached, so a second run only trains.
@@ -46,11 +51,59 @@ def measure(scores: dict[str, np.ndarray], labels: dict[str, np.ndarray]) -> dic
     return out
 
 
+class VectorsOnly:
+    """The relational variant's MLP stream and fusion head without the image stream, trained like
+    forensic.model.train.fit_arrays (scaler on the training split, Adam with the paper's inverse-time
+    decay, early stopping on validation loss with the best weights restored)."""
+
+    def __init__(self, vectors: np.ndarray, train: np.ndarray, config) -> None:
+        from forensic.model.architecture import model_vectors, vector_columns
+        from forensic.model.scaler import fit_on_split
+
+        self.arch = config.architecture
+        self.scaler = fit_on_split(model_vectors(self.arch, vectors), train, None, vector_columns(self.arch))
+
+    def inputs(self, vectors: np.ndarray) -> np.ndarray:
+        from forensic.model.architecture import model_vectors
+
+        return self.scaler.transform(model_vectors(self.arch, vectors)).astype(np.float32)
+
+    def fit(self, vectors, labels, train, val, config) -> tuple[int, int]:
+        from forensic.model.architecture import _input_vectors, head, keras, mlp_stream
+        from forensic.model.train import set_determinism
+
+        set_determinism(config.seed)
+        k = keras()
+        x, y = self.inputs(vectors), labels.astype(np.float32)
+        inp = _input_vectors(False, x.shape[2])
+        self.model = k.Model(inp, head([mlp_stream(inp, config.arch)], config.arch), name="vectors_only")
+        schedule = k.optimizers.schedules.InverseTimeDecay(config.learning_rate, decay_steps=1, decay_rate=config.decay)
+        self.model.compile(optimizer=k.optimizers.Adam(learning_rate=schedule), loss="binary_crossentropy")
+        stop = k.callbacks.EarlyStopping(
+            monitor="val_loss", patience=config.patience, min_delta=config.min_delta, restore_best_weights=True
+        )
+        hist = self.model.fit(
+            x[train],
+            y[train],
+            validation_data=(x[val], y[val]),
+            epochs=config.epochs,
+            batch_size=config.batch_size,
+            shuffle=True,
+            callbacks=[stop],
+            verbose=0,
+        )
+        return len(hist.history["loss"]), int(stop.best_epoch) + 1
+
+    def scores(self, _frames, vectors) -> np.ndarray:
+        return self.model.predict(self.inputs(vectors), batch_size=8, verbose=0).astype(np.float64).ravel()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("clips")
     ap.add_argument("heldout")
     ap.add_argument("--members", type=int, default=6)
+    ap.add_argument("--vectors-only", action="store_true", help="the variant without its image stream")
     ap.add_argument("--cache", default="/tmp/forensic-ensemble-cache")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--out", help="write the results as JSON here")
@@ -79,16 +132,26 @@ def main() -> int:
             architecture="fusion_relational", epochs=40, patience=5, min_delta=0.001, seed=SPLIT_SEED + k
         )
         t0 = time.perf_counter()
-        fit = fit_arrays(ds.frames, ds.vectors, ds.labels, split.train, split.val, config)
-        clf = FusionClassifier(fit.keras_model, fit.scaler, {"architecture": {"name": config.architecture}})
-        scores = {part: clip_scores(clf.raw_scores(d.frames[idx], d.vectors[idx])) for part, (d, idx) in parts.items()}
+        if args.vectors_only:
+            alone = VectorsOnly(ds.vectors, split.train, config)
+            epochs, kept = alone.fit(ds.vectors, ds.labels, split.train, split.val, config)
+            score = alone.scores
+        else:
+            fit = fit_arrays(ds.frames, ds.vectors, ds.labels, split.train, split.val, config)
+            epochs, kept = fit.epochs_run, fit.best_epoch
+            model = FusionClassifier(fit.keras_model, fit.scaler, {"architecture": {"name": config.architecture}})
+
+            def score(frames, vectors, model=model):
+                return clip_scores(model.raw_scores(frames, vectors))
+
+        scores = {part: score(d.frames[idx], d.vectors[idx]) for part, (d, idx) in parts.items()}
         for part in sums:
             sums[part] += scores[part]
         members.append(
             {
                 "seed": config.seed,
-                "epochs": fit.epochs_run,
-                "kept": fit.best_epoch,
+                "epochs": epochs,
+                "kept": kept,
                 "seconds": round(time.perf_counter() - t0, 1),
                 **measure(scores, labels),
             }
@@ -99,6 +162,7 @@ def main() -> int:
     result = {
         "clips": args.clips,
         "heldout": args.heldout,
+        "model": "fusion_relational without its image stream" if args.vectors_only else "fusion_relational",
         "split": {"seed": SPLIT_SEED, "train": int(split.train.size), "val": int(split.val.size)},
         "heldout_clips": len(held.clips),
         "members": members,
