@@ -35,7 +35,7 @@ from forensic.records import (
     unescape_path,
     visible,
 )
-from forensic.store.case import CaseFolder, CaseFolderError
+from forensic.store.case import CaseFolder, CaseFolderError, check_target
 from forensic.store.findings import FindingsWriter
 
 EXIT_OK = 0
@@ -187,6 +187,7 @@ def _scan(request: ScanRequest, progress: Progress | None) -> ScanOutcome:
     progress = progress or Progress("quiet")
     config = request.config
     items = intake.discover(request.paths)
+    check_target(request.case_dir, request.paths)  # before a model loads or a cluster starts
     hashes = hashlists.parse(request.hash_list) if request.hash_list else None
     model_dir = request.model_dir or default_model_dir()
     if not os.path.isdir(model_dir):

@@ -69,6 +69,25 @@ def check_location(root: str, evidence_paths: Iterable[str]) -> None:
             raise CaseFolderError(f"the evidence {escape_path(given)} is inside the case folder {escape_path(root)}")
 
 
+def check_target(root: str, evidence_paths: Iterable[str]) -> None:
+    """What a scan's case folder must be, checked without writing anything: not next to the
+    evidence (:func:`check_location`), a folder or nothing, and if it holds no case yet, empty (or
+    left half-made by a scan that stopped before its first manifest). A scan asks this before it
+    loads a model or starts a cluster, so that a wrong ``--out`` is said at once;
+    :meth:`CaseFolder.open_for_scan` asks again when it takes the folder."""
+    root = os.path.abspath(root)
+    check_location(root, evidence_paths)
+    if os.path.lexists(root) and not os.path.isdir(root):
+        raise CaseFolderError(f"{escape_path(root)} exists and is not a folder")
+    if (
+        os.path.isdir(root)
+        and not os.path.exists(os.path.join(root, MANIFEST))
+        and os.listdir(root)
+        and not _unfinished_creation(root)
+    ):
+        raise CaseFolderError(f"{escape_path(root)} is not empty: choose a new or empty case folder")
+
+
 def _csv_bytes(columns: list[str], rows: Iterable[dict[str, Any]], header: bool = True) -> bytes:
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=columns, extrasaction="raise", lineterminator="\n")
@@ -137,16 +156,12 @@ class CaseFolder:
     @classmethod
     def create(cls, root: str, evidence_paths: Iterable[str] = ()) -> CaseFolder:
         root = os.path.abspath(root)
-        check_location(root, evidence_paths)
-        if os.path.lexists(root) and not os.path.isdir(root):
-            raise CaseFolderError(f"{escape_path(root)} exists and is not a folder")
+        check_target(root, evidence_paths)
         if os.path.exists(os.path.join(root, MANIFEST)):
             raise CaseFolderError(
                 f"{escape_path(root)} already holds a case (manifest.json): a second scan must not destroy the "
                 "first; choose a new case folder"
             )
-        if os.path.isdir(root) and os.listdir(root) and not _unfinished_creation(root):
-            raise CaseFolderError(f"{escape_path(root)} is not empty: choose a new or empty case folder")
         makedirs_durable(root)
         case = cls(root)
         case.lock()

@@ -115,6 +115,38 @@ def test_tampered_model_is_a_usage_error_with_nothing_written(tmp_path, plain_ev
     assert not (tmp_path / "case").exists()
 
 
+@pytest.mark.parametrize("wrong", ["inside the evidence", "not empty", "a file"])
+def test_a_wrong_case_folder_is_refused_before_a_model_loads_or_a_cluster_starts(
+    tmp_path, plain_evidence, monkeypatch, wrong
+):
+    """A wrong --out is said at once (it used to come after the model was loaded and, with Ray, after
+    a cluster was started), and nothing is written."""
+    import dataclasses
+
+    import forensic.model
+    from forensic.engine import ray_engine
+    from forensic.store.case import CaseFolderError
+
+    def too_early(*_a, **_k):
+        raise AssertionError("a model was loaded or a cluster joined for a case folder that is refused")
+
+    monkeypatch.setattr(forensic.model, "load_model", too_early)
+    monkeypatch.setattr(ray_engine, "connect", too_early)
+    case = {"inside the evidence": plain_evidence / "case", "not empty": tmp_path / "full", "a file": tmp_path / "f"}[
+        wrong
+    ]
+    if wrong == "not empty":
+        case.mkdir()
+        (case / "keep.txt").write_text("examiner's notes\n")
+    elif wrong == "a file":
+        case.write_text("a file\n")
+    before = tree_hashes(tmp_path)
+    for engine in ("local", "ray"):
+        with pytest.raises(CaseFolderError, match="inside the evidence folder|is not empty|is not a folder"):
+            run_scan(dataclasses.replace(request(plain_evidence, case), engine=engine))
+    assert tree_hashes(tmp_path) == before
+
+
 def test_an_error_after_the_case_folder_exists_is_recorded_exit_4_and_resumable(
     tmp_path, plain_evidence, model_dir, monkeypatch, capsys
 ):
