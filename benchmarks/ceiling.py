@@ -15,7 +15,7 @@ which takes NaN as it is, and a random forest with NaN set to the training media
 cross-validated (5 folds, stratified, shuffled with seed 0) on the flattened 145 numbers. If the
 ground truth separates the classes well and the estimate does not, perception is the bottleneck;
 if both are low, the scenarios overlap (the per-scenario accuracy says which). Two more runs add the
-relational numbers derived from the 29 (forensic.features.relational: who is turned toward whom,
+relational numbers derived from the 29 (forensic.model.relational: who is turned toward whom,
 who closes the distance): the candidate variant beyond the paper.
 
 Two more questions, on the usable clips with the relational numbers: which of the estimated
@@ -48,9 +48,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from forensic.features.relational import relational  # noqa: E402
 from forensic.features.table import FEATURE_COLUMNS  # noqa: E402
 from forensic.model import data  # noqa: E402
+from forensic.model.relational import relational  # noqa: E402
 
 SEGMENTER = "mediapipe-selfie-pose"  # the embedded defaults the default model is trained on
 FACE_DETECTOR = "blazeface"

@@ -46,7 +46,7 @@ ARCHITECTURES: tuple[str, ...] = ("fusion", "convlstm", "vgg16", "vgg16_mlp", "f
 FRAME_LEVEL = frozenset({"vgg16", "vgg16_mlp"})  # classify single frames
 USES_VECTORS = frozenset({"fusion", "vgg16_mlp", "fusion_relational"})  # have the MLP stream (the paper's "fusion")
 # beyond the paper: the fusion model whose MLP stream also gets relational numbers derived from the
-# 29 (forensic.features.relational), as the extra row of Table 2
+# 29 (forensic.model.relational), as the extra row of Table 2
 RELATIONAL = frozenset({"fusion_relational"})
 # (CNN, LSTM, MLP) ticks of the paper's Table 2, in its row order
 TABLE2_ROWS: tuple[tuple[str, tuple[bool, bool, bool]], ...] = (
@@ -179,9 +179,9 @@ def _input_frames(frame_level: bool):
 
 def vector_columns(architecture: str) -> tuple[str, ...]:
     """The columns of the MLP stream's input per frame: the paper's 29, and for the relational
-    variant the 8 relational numbers of the frame and the 7 of the clip (the same in each frame)."""
-    from forensic.features.relational import RELATIONAL_COLUMNS
+    variant the 11 relational numbers of the frame and the 8 of the clip (the same in each frame)."""
     from forensic.features.table import FEATURE_COLUMNS
+    from forensic.model.relational import RELATIONAL_COLUMNS
 
     return (*FEATURE_COLUMNS, *RELATIONAL_COLUMNS) if architecture in RELATIONAL else tuple(FEATURE_COLUMNS)
 
@@ -194,7 +194,7 @@ def model_vectors(architecture: str, vectors):
     vectors = np.asarray(vectors, dtype=np.float64)
     if architecture not in RELATIONAL:
         return vectors
-    from forensic.features.relational import relational_per_frame
+    from forensic.model.relational import relational_per_frame
 
     return np.concatenate([vectors, relational_per_frame(vectors)], axis=2)
 

@@ -53,9 +53,10 @@ DESCRIPTIONS = {
     "vgg16": "CNN (VGG16) alone, frame level: one frame at a time; a clip's score is the mean of its 5 frame scores",
     "vgg16_mlp": "CNN-MLP with fusion (VGG16 + MLP), frame level: one frame and its 29 numbers at a time; a clip's "
     "score is the mean of its 5 frame scores",
-    "fusion_relational": "beyond the paper: the fusion model whose MLP stream reads, per frame, the 29 numbers plus 15 "
-    "relational ones derived from them (forensic.features.relational: where B is from A in face widths, who is "
-    "nearer the camera, whose head is turned toward the other, who closes the distance over the clip)",
+    "fusion_relational": "beyond the paper: the fusion model whose MLP stream reads, per frame, the 29 numbers plus 19 "
+    "relational ones derived from them (forensic.model.relational: where B is from A in face widths, who is "
+    "nearer the camera and how far apart in depth, whose head is turned toward the other, whether the one behind "
+    "looks at the one in front, who closes the distance over the clip)",
 }
 
 

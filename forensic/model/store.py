@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from forensic.fsutil import sha256_path, write_atomic
-from forensic.model.architecture import FRAME_LEVEL, FRAMES, N_FEATURES, USES_VECTORS, model_vectors
+from forensic.model.architecture import FRAME_LEVEL, FRAMES, N_FEATURES, USES_VECTORS, model_vectors, vector_columns
 from forensic.model.scaler import StandardScaler
 
 MODEL_FILE = "model.h5"
@@ -311,6 +311,16 @@ def load_model(model_dir: str) -> FusionClassifier:
             scaler = StandardScaler.from_json(f.read())
     except (ValueError, KeyError) as exc:
         raise ModelIntegrityError(f"{SCALER_FILE} in {model_dir} cannot be used: {exc}") from None
+    architecture = (card.get("architecture") or {}).get("name", "fusion")
+    wanted = vector_columns(architecture)
+    if scaler.columns != wanted:
+        extra = [c for c in scaler.columns if c not in wanted]
+        missing = [c for c in wanted if c not in scaler.columns]
+        raise ModelIntegrityError(
+            f"the model in {model_dir} ({architecture}) was trained on {len(scaler.columns)} numbers per frame, "
+            f"this version of forensic derives {len(wanted)} for it (not derived now: {extra[:4]}; new: {missing[:4]}): "
+            "retrain it with this version (forensic train) or use the version it was trained with"
+        )
     k = keras()
     keras_model = k.models.load_model(os.path.join(model_dir, MODEL_FILE), compile=False)
     clf = FusionClassifier(keras_model, scaler, card, model_dir)

@@ -179,3 +179,26 @@ def test_frame_level_model_scores_the_mean_of_its_frames(tmp_path):
         {"frames": f.reshape(-1, 128, 128, 3), "vectors": scaler.transform(v).reshape(-1, 29)}, verbose=0
     ).reshape(2, 5)
     assert np.allclose(clf.predict(f, v), per_frame.mean(axis=1), atol=1e-6)
+
+
+def test_a_relational_model_of_another_version_is_refused_with_the_reason(tmp_path, monkeypatch):
+    """A fusion_relational model whose scaler holds other derived columns than this version computes
+    (a model trained before relational numbers were added) is refused by name, not with a shape error
+    half-way through a scan."""
+    import forensic.model.relational as relational
+    from forensic.model.architecture import model_vectors, vector_columns
+
+    keras().utils.set_random_seed(5)
+    model = build_model("fusion_relational")
+    scaler = StandardScaler.fit(
+        model_vectors("fusion_relational", vectors(8)), None, vector_columns("fusion_relational")
+    )
+    root = tmp_path / "model"
+    card = dict(CARD, architecture={"name": "fusion_relational"})
+    store.write_model_dir(str(root), model, scaler, card, {}, lambda c: "card\n")
+    assert load_model(str(root)).architecture == "fusion_relational"  # this version: accepted
+    monkeypatch.setattr(relational, "RELATIONAL_COLUMNS", relational.RELATIONAL_COLUMNS[:15])  # an older version
+    with pytest.raises(
+        ModelIntegrityError, match=r"trained on 48 numbers per frame, this version of forensic derives 44"
+    ):
+        load_model(str(root))

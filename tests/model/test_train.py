@@ -132,12 +132,12 @@ def test_training_is_refused_where_pixellib_was_imported():
 
 
 def test_the_relational_variant_reads_the_29_and_its_derived_numbers():
-    """fusion_relational: the same 5 x 29 numbers go in; its scaler and MLP stream see 44 columns per
-    frame (the 29, 8 relational numbers of the frame, 7 of the clip), and it learns a class given
+    """fusion_relational: the same 5 x 29 numbers go in; its scaler and MLP stream see 48 columns per
+    frame (the 29, 11 relational numbers of the frame, 8 of the clip), and it learns a class given
     only by who moves toward whom."""
-    from forensic.features.relational import RELATIONAL_CLIP_NAMES, RELATIONAL_NAMES
     from forensic.features.table import FEATURE_COLUMNS
     from forensic.model.architecture import model_vectors, vector_columns
+    from forensic.model.relational import RELATIONAL_CLIP_NAMES, RELATIONAL_NAMES
     from forensic.model.scaler import StandardScaler
 
     rng = np.random.default_rng(3)
@@ -160,7 +160,7 @@ def test_the_relational_variant_reads_the_29_and_its_derived_numbers():
             ] = 180
         vectors[i, :, col["distance_px"]] = np.abs(bx - ax)
     wide = model_vectors("fusion_relational", vectors)
-    assert wide.shape == (n, 5, 29 + len(RELATIONAL_NAMES) + len(RELATIONAL_CLIP_NAMES))
+    assert wide.shape == (n, 5, 29 + len(RELATIONAL_NAMES) + len(RELATIONAL_CLIP_NAMES)) == (n, 5, 48)
     np.testing.assert_array_equal(wide[..., :29], vectors)
     np.testing.assert_array_equal(model_vectors("fusion", vectors), vectors)
     train, val = np.arange(16), np.arange(16, 24)

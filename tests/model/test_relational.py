@@ -1,4 +1,4 @@
-"""The relational numbers derived from the 29 (forensic.features.relational), on made-up scenes
+"""The relational numbers derived from the 29 (forensic.model.relational), on made-up scenes
 whose answers are known: who walks toward whom, whose head is turned to the other, what is missing."""
 
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from forensic.features.relational import RELATIONAL_CLIP_NAMES, RELATIONAL_NAMES, relational
 from forensic.features.table import FEATURE_COLUMNS
+from forensic.model.relational import RELATIONAL_CLIP_NAMES, RELATIONAL_NAMES, relational
 
 FRAMES = 5
 SPAN = 40.0  # eye span of both faces, px
@@ -91,3 +91,31 @@ def test_missing_frames_and_clips():
     assert clip["a_toward_b"] == pytest.approx(3 * 30 / SPAN)
     empty = relational(np.full((1, FRAMES, len(FEATURE_COLUMNS)), np.nan))
     assert np.isnan(empty).all()
+
+
+@pytest.mark.parametrize("behind", ["A", "B"])
+def test_the_one_behind_looking_at_the_one_in_front_reads_the_same_whoever_is_on_the_left(behind):
+    """A follower walking behind its target (a smaller face) and looking at it: the depth gap and the
+    turn of the one behind do not depend on which of the two is on the left (A), where the size ratio
+    and A's own turn do."""
+    a_x, b_x = [100] * 5, [300] * 5
+    small = SPAN / 1.5
+    if behind == "A":  # A on the left, further back, turned right toward B; B looks ahead
+        t = _scene(a_x, b_x, a_yaw=25.0, b_yaw=0.0)
+        col = {c: i for i, c in enumerate(FEATURE_COLUMNS)}
+        t[0, :, col["A_left_eye_left_corner_x"]] = 100 - small / 2
+        t[0, :, col["A_right_eye_right_corner_x"]] = 100 + small / 2
+    else:  # B on the right, further back, turned left toward A
+        t = _scene(a_x, b_x, a_yaw=0.0, b_yaw=-25.0, b_span=small)
+    frame, clip = _named(relational(t))
+    np.testing.assert_allclose(frame["depth_gap"], np.log(1.5))
+    np.testing.assert_allclose(frame["behind_turned_to_front"], 25.0)
+    np.testing.assert_allclose(frame["front_turned_to_behind"], 0.0)
+    assert clip["depth_gap_median"] == pytest.approx(np.log(1.5))
+    np.testing.assert_allclose(frame["size_ratio"], 1 / 1.5 if behind == "A" else 1.5)  # the one-sided number differs
+
+
+def test_abreast_has_no_depth_gap():
+    frame, clip = _named(relational(_scene([100] * 5, [300] * 5, a_yaw=20.0, b_yaw=-10.0)))
+    np.testing.assert_allclose(frame["depth_gap"], 0.0)
+    assert clip["depth_gap_median"] == pytest.approx(0.0)
