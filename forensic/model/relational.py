@@ -26,8 +26,9 @@ not depend on who is A were added later: A and B are the left and the right pers
 behind the other" reads as a size ratio far above 1 or far below it, a two-sided rule the MLP
 stream learnt poorly from a few hundred clips (two people walking abreast toward the camera were
 taken for a follower and his target in 1 of 4 clips). The MLP stream alone, trained on 800 clips of
-one generator seed and scored on 497 clips of two others (3 draws): 0.936 without them, 0.952 with
-them (abreast walkers 0.92 -> 0.98).
+one generator seed and scored on 497 clips of two others (3 draws, a throwaway script): 0.936
+without them, 0.952 with them (abreast walkers 0.92 -> 0.98); README has the learning curve and the
+retrained default.
 """
 
 from __future__ import annotations
@@ -91,8 +92,8 @@ def relational(table: np.ndarray) -> np.ndarray:
     dy = c("B_nose_tip_y") - c("A_nose_tip_y")
     side = np.sign(dx)
     a_turn, b_turn = c("A_yaw") * side, -c("B_yaw") * side
-    with np.errstate(invalid="ignore", divide="ignore"):
-        log_ratio = np.log(sa / np.maximum(sb, 1e-6))
+    with np.errstate(invalid="ignore"):
+        log_ratio = np.log(np.maximum(sa, 1e-6) / np.maximum(sb, 1e-6))  # finite even for collapsed eye corners
     a_behind = log_ratio < 0  # A's face is the smaller one: A is further from the camera
     frame = np.stack(
         [

@@ -119,3 +119,15 @@ def test_abreast_has_no_depth_gap():
     frame, clip = _named(relational(_scene([100] * 5, [300] * 5, a_yaw=20.0, b_yaw=-10.0)))
     np.testing.assert_allclose(frame["depth_gap"], 0.0)
     assert clip["depth_gap_median"] == pytest.approx(0.0)
+
+
+def test_collapsed_eye_corners_give_finite_numbers():
+    """dlib can put both eye corners of a tiny face on one pixel: the depth numbers stay finite (an
+    infinite value would poison the scaler), NaN stays for what is really missing."""
+    col = {c: i for i, c in enumerate(FEATURE_COLUMNS)}
+    for collapsed in ("A", "B"):
+        t = _scene([100] * 5, [300] * 5)
+        t[0, :, col[f"{collapsed}_left_eye_left_corner_x"]] = t[0, :, col[f"{collapsed}_right_eye_right_corner_x"]]
+        frame, clip = _named(relational(t))
+        assert np.isfinite(frame["depth_gap"]).all() and np.isfinite(clip["depth_gap_median"])
+        assert np.isfinite(frame["behind_turned_to_front"]).all()
