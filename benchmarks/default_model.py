@@ -2,7 +2,7 @@
 and every number README quotes for it.
 
 1. generated labelled clips (`forensic synth clips`): a training set and a held-out set made from
-   other seeds (the same two packaged face photos, mirrored or not: no other faces ship offline;
+   other seeds (see below; the same two packaged face photos, mirrored or not: no other faces ship offline;
    add yours with --faces);
 2. `forensic train` of the fusion model and of its relational variant (fusion_relational) on the
    pretrained perception (the `mediapipe-selfie-pose` segmenter and the BlazeFace face detector, the
@@ -10,13 +10,19 @@ and every number README quotes for it.
    the paper's) becomes models/default (``--architectures fusion`` trains the paper's alone);
 3. Table 1 on the held-out clips (`forensic evaluate`);
 4. Table 2: the four models of the paper and the variant trained and evaluated on one split (`--ablation`,
-   early stopping to convergence: at most 40 epochs, patience 5, min_delta 0.001);
+   early stopping to convergence: at most 40 epochs, patience 5, min_delta 0.001), on the first 200
+   clips per class of the first training seed (--table2-per-class);
 5. a whole-archive score: `forensic scan` of a generated archive, flagged intervals against its
-   ground truth (precision and recall of stalking intervals);
-6. false flags on the real clips of ../shared/footage (none of them shows stalking).
+   ground truth (precision and recall of stalking intervals), and `forensic scan` of the held-out
+   clips (the real path: precision and recall of flagged clips);
+6. false flags on the real clips of ../shared/footage and ../shared/people (none of them shows stalking).
 
-    .venv/bin/python benchmarks/default_model.py [--per-class 400] [--heldout 100] [--archive-minutes 6] [--jobs 2]
-        [--engine local|ray [--address HOST:PORT]]
+Training clips come from the generator seeds of --train-seeds (101: the default's), held-out clips
+from two others (--heldout-seeds). With --work, clips of a seed already there (all of them, with their ground truth
+and clips.csv rows) are kept, not made again, and features come from --work's cache.
+
+    .venv/bin/python benchmarks/default_model.py [--per-class 400] [--heldout 100] [--train-seeds 101 ...]
+        [--heldout-seeds 202 205] [--archive-minutes 6] [--jobs 2] [--engine local|ray [--address HOST:PORT]]
 """
 
 from __future__ import annotations
@@ -91,6 +97,49 @@ def archive_score(case: Path, truth_csv: Path, footage: Path) -> dict:
     }
 
 
+def clips_score(case: Path, root: Path) -> dict:
+    """`forensic scan` of a folder of generated labelled clips (ROOT/stalking, ROOT/non_stalking)
+    scored per clip: a clip is flagged when any of its segments is; precision and recall of the
+    flagged clips against the folder each clip is in. A clip the scan did not classify (too few
+    faces, too short) counts as not flagged."""
+    import pandas as pd
+
+    f = pd.read_parquet(case / "findings.parquet")
+    label = {}
+    for cls in ("stalking", "non_stalking"):
+        for p in sorted((root / cls).glob("*")):
+            if p.suffix.lower() != ".json":
+                label[os.path.normpath(str(p))] = cls
+    f = f.assign(path=f["path"].map(os.path.normpath))
+    flagged = set(f.loc[f["label"] == "stalking", "path"])
+    classified = set(f.loc[f["status"] == "analysed", "path"])
+    scanned = set(f["path"])
+    tp = sum(1 for p, c in label.items() if c == "stalking" and p in flagged)
+    n_flagged = sum(1 for p in label if p in flagged)
+    positives = sum(1 for c in label.values() if c == "stalking")
+    return {
+        "clips": len(label),
+        "segments_by_status": {k: int(v) for k, v in f["status"].value_counts().items()},
+        "clips_classified": sum(1 for p in label if p in classified),
+        "clips_flagged": n_flagged,
+        "stalking_clips": positives,
+        "stalking_clips_flagged": tp,
+        "precision_clips": round(tp / n_flagged, 3) if n_flagged else None,
+        "recall_clips": round(tp / positives, 3) if positives else None,
+        "clips_not_scanned": sorted(os.path.relpath(p, root) for p in label if p not in scanned),
+    }
+
+
+def scan_clips(model: Path, root: Path, work: Path) -> dict:
+    """The real path on the held-out clips: `forensic scan ROOT` with MODEL (presence gate on, local
+    engine, no report), scored by :func:`clips_score`."""
+    case = work / f"{root.name}_case"
+    if case.exists():
+        shutil.rmtree(case)
+    forensic("scan", str(root), "--out", str(case), "--model", str(model), "--engine", "local", "--no-report", "-q")
+    return clips_score(case, root)
+
+
 def real_flags(model: Path, work: Path) -> dict:
     """`forensic scan` of the real clips (../shared/footage, ../shared/people: nobody stalks anybody
     there) with MODEL: per folder, the segments by status, the classified ones, and every flag."""
@@ -160,6 +209,50 @@ def amend_card(model_dir: Path, real: dict | None = None) -> dict:
     return store.amend_card(str(model_dir), fields, model_card.card_text)
 
 
+def generated(folder: Path, seed: str, per_class: int) -> bool:
+    """True when FOLDER already holds the PER_CLASS clips of each class that `forensic synth clips
+    --seed SEED` makes, each with its ground truth beside it and its row in clips.csv (a --work folder
+    of an earlier run: a clip depends only on seed, label and index, so it is not made again)."""
+    index = folder / "clips.csv"
+    if not index.is_file():
+        return False
+    with open(index, newline="") as f:
+        rows = {(r["label"], int(r["index"])): r["path"] for r in csv.DictReader(f) if r["seed"] == seed and r["index"]}
+    for label in ("stalking", "non_stalking"):
+        for i in range(per_class):
+            path = rows.get((label, i))
+            if path is None or not (folder / path).is_file() or not (folder / path).with_suffix(".json").is_file():
+                return False
+    return True
+
+
+def copy_subset(src: Path, dst: Path, seed: str, per_class: int) -> None:
+    """DST made anew with the first PER_CLASS clips of each class of SEED in SRC (a folder `forensic
+    synth clips` wrote), their ground truth and clips.csv rows: the same bytes `--per-class PER_CLASS
+    --seed SEED` makes, linked where the file system allows, copied otherwise."""
+    if not generated(src, seed, per_class):
+        raise RuntimeError(f"{src} does not hold {per_class} clips per class of seed {seed}")
+    if dst.exists():
+        shutil.rmtree(dst)
+    with open(src / "clips.csv", newline="") as f:
+        reader = csv.DictReader(f)
+        fields = list(reader.fieldnames or [])
+        rows = [r for r in reader if r["seed"] == seed and r["index"] and int(r["index"]) < per_class]
+    for r in rows:
+        for path in (Path(r["path"]), Path(r["path"]).with_suffix(".json")):
+            (dst / path).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(src / path, dst / path)
+            except OSError:
+                shutil.copy2(src / path, dst / path)
+    if (src / "generator.json").is_file():  # what made the clips, read by the card's training_data
+        shutil.copy2(src / "generator.json", dst / "generator.json")
+    with open(dst / "clips.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=fields)
+        w.writeheader()
+        w.writerows(rows)
+
+
 def peak_rss_mb() -> dict[str, int]:
     import resource
 
@@ -174,10 +267,62 @@ def save(results: dict, out: str) -> None:
     Path(out).write_text(json.dumps(results, indent=2, default=str))
 
 
+def batch_cli(args: argparse.Namespace) -> list[str]:
+    """The engine options of `forensic synth clips` and `forensic evaluate` for this run."""
+    return ["--jobs", str(args.jobs), "--engine", args.engine] + (["--address", args.address] if args.address else [])
+
+
+def table2(args: argparse.Namespace, work: Path, model: Path, batch_args: list[str]) -> dict:
+    """Table 2 (`forensic evaluate --ablation`, MODEL's settings) on the first --table2-per-class
+    clips of each class of the first training seed in WORK/train (0: the whole training set),
+    features from WORK/cache; the table and its text."""
+    t = time.time()
+    data = work / "train"
+    if args.table2_per_class:
+        data = work / "table2"
+        copy_subset(work / "train", data, args.train_seeds[0], args.table2_per_class)
+    r = forensic(
+        "evaluate",
+        str(data),
+        "--model",
+        str(model),
+        "--ablation",
+        "--epochs",
+        str(args.ablation_epochs),
+        "--patience",
+        str(args.ablation_patience),
+        "--min-delta",
+        str(args.ablation_min_delta),
+        "--cache",
+        str(work / "cache"),
+        "--out",
+        str(work / "ablation"),
+        *batch_args,
+    )
+    out: dict = {"table2_text": r.stdout[-4000:], "table2_s": round(time.time() - t)}
+    t2 = work / "ablation" / "table2.json"
+    if t2.is_file():
+        out["table2"] = json.loads(t2.read_text())
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--per-class", type=int, default=400)
     ap.add_argument("--heldout", type=int, default=100)
+    ap.add_argument(
+        "--train-seeds",
+        nargs="+",
+        default=["101"],
+        help="generator seeds of the training clips (--per-class clips of each class per seed; 101 alone remakes "
+        "models/default: with 101 and 104 the model flagged real people who are together, README)",
+    )
+    ap.add_argument(
+        "--heldout-seeds",
+        nargs="+",
+        default=["202", "205"],
+        help="generator seeds of the held-out clips (--heldout per class per seed), never used in training",
+    )
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="processes for clip generation and features")
     ap.add_argument(
         "--engine",
@@ -208,6 +353,13 @@ def main() -> int:
         choices=["fusion", "fusion_relational"],
         help="trained on the same split; the best on validation becomes the default",
     )
+    ap.add_argument(
+        "--table2-per-class",
+        type=int,
+        default=200,
+        help="Table 2 on this many clips per class of the first training seed (the VGG16 rows, trained from "
+        "scratch, take minutes an epoch); 0: on the whole training set",
+    )
     ap.add_argument("--archive-minutes", type=float, default=6.0)
     ap.add_argument("--model", default=str(REPO / "models" / "default"))
     ap.add_argument("--work", default=None, help="keep the generated data here (default: a temporary folder)")
@@ -223,7 +375,21 @@ def main() -> int:
         action="store_true",
         help="only scan the real clips with --model and put the result into --out (kept otherwise)",
     )
+    ap.add_argument(
+        "--table2-only",
+        action="store_true",
+        help="only Table 2, with --model and the training clips and cache of an earlier run's --work; into --out "
+        "(kept otherwise)",
+    )
     args = ap.parse_args()
+    if args.table2_only:
+        if not args.work:
+            ap.error("--table2-only needs the --work folder of an earlier run")
+        results = json.loads(Path(args.out).read_text()) if Path(args.out).is_file() else {}
+        results.update(table2(args, Path(args.work), Path(args.model), batch_cli(args)))
+        save(results, args.out)
+        print(results["table2_text"])
+        return 0
     if args.real_only:
         results = json.loads(Path(args.out).read_text()) if Path(args.out).is_file() else {}
         work = Path(args.work or tempfile.mkdtemp(prefix="forensic-model-"))
@@ -242,12 +408,21 @@ def main() -> int:
     work.mkdir(parents=True, exist_ok=True)
     results: dict = {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     t0 = time.time()
-    jobs = str(args.jobs)
-    batch_args = ["--jobs", jobs, "--engine", args.engine] + (["--address", args.address] if args.address else [])
-    for name, n, seed in (("train", args.per_class, "101"), ("heldout", args.heldout, "202")):
-        t = time.time()
-        forensic("synth", "clips", "--out", str(work / name), "--per-class", str(n), "--seed", seed, "-q", *batch_args)
-        results[f"generate_{name}_s"] = round(time.time() - t, 1)
+    batch_args = batch_cli(args)
+    overlap = set(args.train_seeds) & set(args.heldout_seeds)
+    if overlap:
+        ap.error(f"a held-out seed must never be used in training: {', '.join(sorted(overlap))}")
+    for name, n, seeds in (("train", args.per_class, args.train_seeds), ("heldout", args.heldout, args.heldout_seeds)):
+        for seed in seeds:  # several seeds into one folder: LABEL_SEED_INDEX names, one clips.csv
+            t = time.time()
+            if generated(work / name, seed, n):
+                print(f"kept: {n} clips per class of seed {seed} already in {work / name}", flush=True)
+                results[f"generate_{name}_{seed}_s"] = "kept"
+                continue
+            forensic(
+                "synth", "clips", "--out", str(work / name), "--per-class", str(n), "--seed", seed, "-q", *batch_args
+            )
+            results[f"generate_{name}_{seed}_s"] = round(time.time() - t, 1)
     final = Path(args.model)
     model = work / "model"  # trained and measured here, put in place at the end
     if model.exists():
@@ -333,6 +508,7 @@ def main() -> int:
     )
     # ground_truth.csv names files relative to the archive folder ("footage/NAME")
     results["archive"] = archive_score(work / "archive_case", work / "archive" / "ground_truth.csv", work / "archive")
+    results["scan_heldout"] = scan_clips(model, work / "heldout", work)
     results["real_footage"] = real_flags(model, work)
     amend_card(model, results["real_footage"])  # the card's limits say what it did on real footage
     if final.exists():
@@ -343,28 +519,7 @@ def main() -> int:
     results["peak_rss_mb"] = peak_rss_mb()
     save(results, args.out)  # the default model's own figures are kept even if Table 2 is stopped
     # Table 2 last: the four models of the paper, each trained anew (the longest step)
-    r = forensic(
-        "evaluate",
-        str(work / "train"),
-        "--model",
-        str(model),
-        "--ablation",
-        "--epochs",
-        str(args.ablation_epochs),
-        "--patience",
-        str(args.ablation_patience),
-        "--min-delta",
-        str(args.ablation_min_delta),
-        "--cache",
-        str(work / "cache"),
-        "--out",
-        str(work / "ablation"),
-        *batch_args,
-    )
-    results["table2_text"] = r.stdout[-4000:]
-    t2 = work / "ablation" / "table2.json"
-    if t2.is_file():
-        results["table2"] = json.loads(t2.read_text())
+    results.update(table2(args, work, model, batch_args))
     results["seconds"] = round(time.time() - t0)
     results["peak_rss_mb"] = peak_rss_mb()
     save(results, args.out)
