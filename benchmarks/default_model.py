@@ -19,7 +19,8 @@ and every number README quotes for it.
 
 Training clips come from the generator seeds of --train-seeds (101: the default's), held-out clips
 from two others (--heldout-seeds). With --work, clips of a seed already there (all of them, with their ground truth
-and clips.csv rows) are kept, not made again, and features come from --work's cache.
+and clips.csv rows) are kept, not made again, and features come from --work's cache; a --work
+folder holding clips that were not asked for (another seed, more per class) is refused.
 
     .venv/bin/python benchmarks/default_model.py [--per-class 400] [--heldout 100] [--train-seeds 101 ...]
         [--heldout-seeds 202 205] [--archive-minutes 6] [--jobs 2] [--engine local|ray [--address HOST:PORT]]
@@ -226,6 +227,21 @@ def generated(folder: Path, seed: str, per_class: int) -> bool:
     return True
 
 
+def unasked(folder: Path, seeds: list[str], per_class: int) -> list[str]:
+    """Clips in FOLDER (a --work folder of an earlier run) that are not among the PER_CLASS clips per
+    class of SEEDS: they would be trained or measured on without being asked for."""
+    want = {
+        f"{label}_{seed}_{i:04d}" for label in ("stalking", "non_stalking") for seed in seeds for i in range(per_class)
+    }
+    return sorted(
+        f"{label}/{p.name}"
+        for label in ("stalking", "non_stalking")
+        if (folder / label).is_dir()
+        for p in (folder / label).iterdir()
+        if p.stem not in want
+    )
+
+
 def copy_subset(src: Path, dst: Path, seed: str, per_class: int) -> None:
     """DST made anew with the first PER_CLASS clips of each class of SEED in SRC (a folder `forensic
     synth clips` wrote), their ground truth and clips.csv rows: the same bytes `--per-class PER_CLASS
@@ -404,15 +420,21 @@ def main() -> int:
         card = amend_card(Path(args.model), real)
         print(json.dumps({k: card[k] for k in ("training_data", "limits", "card_sha256")}, indent=2))
         return 0
+    overlap = set(args.train_seeds) & set(args.heldout_seeds)
+    if overlap:
+        ap.error(f"a held-out seed must never be used in training: {', '.join(sorted(overlap))}")
     work = Path(args.work or tempfile.mkdtemp(prefix="forensic-model-"))
     work.mkdir(parents=True, exist_ok=True)
     results: dict = {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     t0 = time.time()
     batch_args = batch_cli(args)
-    overlap = set(args.train_seeds) & set(args.heldout_seeds)
-    if overlap:
-        ap.error(f"a held-out seed must never be used in training: {', '.join(sorted(overlap))}")
     for name, n, seeds in (("train", args.per_class, args.train_seeds), ("heldout", args.heldout, args.heldout_seeds)):
+        extra = unasked(work / name, seeds, n)
+        if extra:
+            ap.error(
+                f"{work / name} holds {len(extra)} file(s) that are not {n} clips per class of seed(s) "
+                f"{', '.join(seeds)} (e.g. {extra[0]}): another --work, or remove them"
+            )
         for seed in seeds:  # several seeds into one folder: LABEL_SEED_INDEX names, one clips.csv
             t = time.time()
             if generated(work / name, seed, n):

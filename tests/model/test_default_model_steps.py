@@ -105,3 +105,22 @@ def test_copy_subset_takes_the_first_clips_of_one_seed_with_their_ground_truth(d
     assert dm.generated(dst, "101", 2) and not dm.generated(dst, "104", 1)
     with pytest.raises(RuntimeError, match="does not hold 4 clips per class of seed 101"):
         dm.copy_subset(src, tmp_path / "other", "101", 4)
+
+
+def test_clips_of_an_earlier_run_that_were_not_asked_for_are_named(dm, tmp_path):
+    assert dm.unasked(tmp_path / "nothing", ["101"], 2) == []
+    _clips(tmp_path, "101", 3)
+    _clips(tmp_path, "104", 1)
+    assert dm.unasked(tmp_path, ["101", "104"], 3) == []  # 104 has index 0 only: a subset is fine
+    assert dm.unasked(tmp_path, ["101"], 3) == [
+        "non_stalking/non_stalking_104_0000.json",
+        "non_stalking/non_stalking_104_0000.mp4",
+        "stalking/stalking_104_0000.json",
+        "stalking/stalking_104_0000.mp4",
+    ]
+    assert dm.unasked(tmp_path, ["101", "104"], 2) == [
+        "non_stalking/non_stalking_101_0002.json",
+        "non_stalking/non_stalking_101_0002.mp4",
+        "stalking/stalking_101_0002.json",
+        "stalking/stalking_101_0002.mp4",
+    ]
