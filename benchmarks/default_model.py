@@ -22,7 +22,7 @@ from two others (--heldout-seeds). With --work, clips of a seed already there (a
 and clips.csv rows) are kept, not made again, and features come from --work's cache; a --work
 folder holding clips that were not asked for (another seed, more per class) is refused.
 
-    .venv/bin/python benchmarks/default_model.py [--per-class 400] [--heldout 100] [--train-seeds 101 ...]
+    .venv/bin/python benchmarks/default_model.py [--per-class 800] [--heldout 100] [--train-seeds 101 ...]
         [--heldout-seeds 202 205] [--archive-minutes 6] [--jobs 2] [--engine local|ray [--address HOST:PORT]]
 """
 
@@ -324,14 +324,14 @@ def table2(args: argparse.Namespace, work: Path, model: Path, batch_args: list[s
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--per-class", type=int, default=400)
+    ap.add_argument("--per-class", type=int, default=800)
     ap.add_argument("--heldout", type=int, default=100)
     ap.add_argument(
         "--train-seeds",
         nargs="+",
         default=["101"],
-        help="generator seeds of the training clips (--per-class clips of each class per seed; 101 alone remakes "
-        "models/default: with 101 and 104 the model flagged real people who are together, README)",
+        help="generator seeds of the training clips (--per-class clips of each class per seed; 101 alone, 800 per "
+        "class, remakes models/default)",
     )
     ap.add_argument(
         "--heldout-seeds",

@@ -11,7 +11,17 @@ import numpy as np
 
 from forensic.synth.draws import uniform, wobble
 from forensic.synth.gaze import plan_gazes
-from forensic.synth.scenarios import FW_MAX, FW_MIN, NON_STALKING, OTHER, STALKING, label_of
+from forensic.synth.scenarios import (
+    FW_MAX,
+    FW_MIN,
+    HEIGHT_SD,
+    NON_STALKING,
+    NOSE_HEIGHT,
+    OTHER,
+    SECOND_NOSE,
+    STALKING,
+    label_of,
+)
 from forensic.synth.world import Person, Scene
 
 
@@ -54,8 +64,18 @@ def random_look(rng) -> dict:
 
 
 def eye_level(rng, h: int, fw: float) -> float:
-    """Yd (hw) putting the nose at 0.33..0.5 of the frame height for a face fw pixels wide."""
-    return (rng.uniform(0.4, 0.55) * h - h / 2.0) / fw
+    """Yd (hw) putting the nose at NOSE_HEIGHT of the frame height for a face fw pixels wide."""
+    return (rng.uniform(*NOSE_HEIGHT) * h - h / 2.0) / fw
+
+
+def second_eye_level(rng, yd1: float, size: tuple[int, int], znear: float) -> float:
+    """Yd (hw) of the second person: eyes N(0, HEIGHT_SD) hw above or below the first's (people
+    differ in height), kept so that the nose stays within SECOND_NOSE of the frame height at the
+    person's nearest depth from the camera ``znear`` (hw), where it is furthest from the centre."""
+    w, h = size
+    fw = w / max(float(znear), 1e-3)
+    lo, hi = ((f * h - h / 2.0) / fw for f in SECOND_NOSE)
+    return float(np.clip(yd1 + rng.normal(0, HEIGHT_SD), lo, hi))
 
 
 def plan_scene(
@@ -132,7 +152,7 @@ def plan_scene(
         cam_x[:] = d * kappa * v * t
         fw1 = w / z0
         yd1 = eye_level(rng, h, fw1)
-        yd2 = yd1 + float(rng.normal(0, 0.15))
+        yd2 = second_eye_level(rng, yd1, size, float(np.min(Z2)))
         params.update(direction=d, speed_hw_s=v, gap_hw=gap, depth_hw=z0, depth_offset_hw=dz, camera_follow=kappa)
         return d, (X1(t), yd1, np.clip(Z1(t), zmin, zmax)), (X2, yd2, np.clip(Z2, zmin, zmax))
 
@@ -178,7 +198,7 @@ def plan_scene(
             X2, Z2 = X1(t) + side + wobble(rng, t, 0.1), Z1(t) + gap
         cam_z[:] = -kappa * v * t
         yd1 = eye_level(rng, h, w / z0)
-        yd2 = yd1 + float(rng.normal(0, 0.15))
+        yd2 = second_eye_level(rng, yd1, size, float(np.min(Z2 - cam_z)))
         params.update(speed_hw_s=v, gap_hw=gap, side_hw=side, depth_hw=z0, camera_follow=kappa)
         return (X1(t), yd1, Z1(t)), (X2, yd2, Z2)
 
@@ -209,7 +229,7 @@ def plan_scene(
             slack = max(0.0, 0.5 * room - abs(c))
             cam_x[:] = uniform(rng, -1, 1) * slack / T * t
         yd1 = eye_level(rng, h, w / z0)
-        yd2 = yd1 + float(rng.normal(0, 0.15))
+        yd2 = second_eye_level(rng, yd1, size, float(np.min(z2)))
         params.update(gap_hw=gap, depth_hw=z0, depth_offset_hw=dz, target_speed_hw_s=abs(vx))
         return (x1, yd1, np.clip(z1, zmin, zmax)), (x2, yd2, np.clip(z2, zmin, zmax)), abs(vx) > 0
 
@@ -271,6 +291,8 @@ def plan_scene(
         if len(people) > len(order):
             people[-1].face = int(order[0])
 
+    if len(people) == 2:
+        params["eye_offset_hw"] = float(people[1].Yd[0] - people[0].Yd[0])  # the second's eyes lower (> 0)
     plan_gazes(rng, scenario, people, n, float(fps), t, cam_x, cam_z)
     shake = np.zeros((n, 2))
     if rng.uniform() < 0.33:

@@ -31,8 +31,15 @@ Gaze: every person follows a plan of gaze segments: ``other`` (the head turned t
 person, the geometric direction capped at the person's own 22..32 degree limit), ``ahead`` (the
 walking direction, capped), ``camera``, ``away`` (turned 12..30 degrees away from the other
 person), ``phone`` (head down 15..25 degrees) and ``around``; head turns are smoothed (time
-constant 0.12..0.25 s); base pitch N(0, 3) degrees per person. Noses sit at 0.40..0.55 of the
-frame height.
+constant 0.12..0.25 s); base pitch N(0, 3) degrees per person.
+
+Heights: the first person's nose sits at U(0.33, 0.55) of the frame height (from the top); the
+second person's eyes are N(0, 0.7) hw (about 10 cm) above or below the first's, as two adults
+differ in height, kept so that the nose stays within 0.25..0.75 of the frame height; a head
+looking at the other follows the vertical line between their eyes too. (Generator 1 kept the two
+within N(0, 0.15) hw, about 2 cm, in every scene: a model trained on two seeds of it learnt that
+and flagged a real clip of two people walking together whose faces are about a head width apart
+in height, ``../shared/people``; README, "Two training seeds".)
 
 Scenarios and their parameter distributions (U(a, b): uniform)
 -------------------------------------------------------------
@@ -109,9 +116,12 @@ distributions, the faces and their yaw ranges).
 
 from __future__ import annotations
 
-GENERATOR = "forensic.synth.scenes/1"
+GENERATOR = "forensic.synth.scenes/2"  # 2: people of different heights, noses 0.33..0.55 (1: one height)
 FW_MIN = 56.0  # smallest face width drawn, pixels
 FW_MAX = 130.0  # largest, pixels (and at most W / 5)
+NOSE_HEIGHT = (0.33, 0.55)  # the first person's nose, share of the frame height from the top
+HEIGHT_SD = 0.7  # hw: the second person's eyes N(0, HEIGHT_SD) above or below the first's
+SECOND_NOSE = (0.25, 0.75)  # the second person's nose kept within this share of the frame height
 YAW_LIMIT = 36.0  # drawn (apparent) yaw limit, degrees (each face has its own, narrower: FacePool)
 PITCH_RANGE = (-25.0, 4.0)  # drawn pitch limits, degrees
 YAW_MARGIN = 4.0  # degrees inside each face's dlib-detectable yaw range

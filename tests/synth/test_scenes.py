@@ -51,6 +51,32 @@ def test_plan_is_deterministic_and_seed_dependent(pool):
     )
 
 
+def test_two_people_differ_in_height_and_stay_in_frame():
+    """The second person's eyes are not at the first's height (generator 1 kept them within ~2 cm and
+    a model learnt that real people together never differ in height); every nose stays inside
+    SECOND_NOSE of the frame height; who looks at the other tilts the head toward the other's eyes."""
+    from forensic.synth.plan import plan_scene
+    from forensic.synth.scenarios import NON_STALKING, SECOND_NOSE, STALKING
+
+    offsets, tilt = [], []
+    for scenario in [*STALKING, *NON_STALKING]:
+        for seed in range(25):
+            sc = plan_scene(scenario, seed, (640, 360), 25, 75, 4)
+            a, b = sc.people
+            offsets.append(sc.params["eye_offset_hw"])
+            assert offsets[-1] == b.Yd[0] - a.Yd[0]
+            w, h = sc.size
+            for p in sc.people:
+                y = (h / 2 + p.Yd * w / (p.Z - sc.camera_z)) / h
+                assert SECOND_NOSE[0] - 0.03 <= y.min() and y.max() <= SECOND_NOSE[1] + 0.03, scenario
+            looks = np.array([g == "other" for g in a.gaze])
+            if looks.any() and abs(offsets[-1]) > 0.8:  # a looks at a much taller or shorter b
+                tilt.append(np.sign(np.median(a.pitch_want[looks])) == -np.sign(offsets[-1]))
+    offsets = np.abs(offsets)
+    assert np.median(offsets) > 0.25 and (offsets > 1.0).mean() > 0.05
+    assert len(tilt) >= 5 and np.mean(tilt) > 0.7
+
+
 def test_same_seed_same_frames(pool):
     spec = dict(size=SMALL, fps=10, seconds=3.0)
     first, truth1 = scenes.clip_frames(scenes.clip_spec("non_stalking", 1, 9, pool, **spec), pool)
