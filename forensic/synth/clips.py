@@ -53,6 +53,9 @@ def generator_description(pool: FacePool) -> dict:
         "clip_fps": list(CLIP_FPS),
         "clip_seconds": list(CLIP_SECONDS),
         "face_width_px": [FW_MIN, FW_MAX],
+        "first_nose_height": list(scenarios.NOSE_HEIGHT),  # share of the frame height, from the top
+        "eye_height_difference_sd_hw": scenarios.HEIGHT_SD,
+        "second_nose_height": list(scenarios.SECOND_NOSE),
         "yaw_limit": YAW_LIMIT,
         "yaw_margin": YAW_MARGIN,
         "pitch_range": list(PITCH_RANGE),

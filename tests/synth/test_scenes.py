@@ -117,6 +117,7 @@ def test_make_clips_layout_and_ground_truth(tmp_path, pool):
     assert {r["label"] for r in rows} == {"stalking", "non_stalking"}
     desc = json.loads((tmp_path / "generator.json").read_text())
     assert desc["stalking_scenarios"] == scenes.STALKING and "follow_lateral" in desc["distributions"]
+    assert desc["generator"].endswith("/2") and desc["eye_height_difference_sd_hw"] > 0.5
 
 
 def test_behaviour_of_the_classes(pool):
