@@ -229,7 +229,14 @@ def generated(folder: Path, seed: str, per_class: int) -> bool:
 
 def unasked(folder: Path, seeds: list[str], per_class: int) -> list[str]:
     """Clips in FOLDER (a --work folder of an earlier run) that are not among the PER_CLASS clips per
-    class of SEEDS: they would be trained or measured on without being asked for."""
+    class of SEEDS, or the folder's generator.json when another generator version made it: they would
+    be trained or measured on (or kept) without being asked for."""
+    from forensic.synth.scenarios import GENERATOR
+
+    made_by = folder / "generator.json"  # clips of another generator version: every clip differs
+    other = json.loads(made_by.read_text()).get("generator") if made_by.is_file() else GENERATOR
+    if other != GENERATOR:
+        return [f"generator.json ({other}, not {GENERATOR})"]
     want = {
         f"{label}_{seed}_{i:04d}" for label in ("stalking", "non_stalking") for seed in seeds for i in range(per_class)
     }

@@ -124,3 +124,8 @@ def test_clips_of_an_earlier_run_that_were_not_asked_for_are_named(dm, tmp_path)
         "stalking/stalking_101_0002.json",
         "stalking/stalking_101_0002.mp4",
     ]
+    # clips an older generator made are never kept as if they were this generator's
+    (tmp_path / "generator.json").write_text('{"generator": "forensic.synth.scenes/1"}')
+    assert dm.unasked(tmp_path, ["101", "104"], 3) == [
+        "generator.json (forensic.synth.scenes/1, not forensic.synth.scenes/2)"
+    ]
