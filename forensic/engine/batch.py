@@ -10,6 +10,7 @@ bound is cancelled and tried again; after the last attempt it is a ``TaskFailed`
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -48,8 +49,14 @@ class RayBatch:
         remote = ray.remote(num_cpus=1, max_retries=self.max_attempts - 1, retry_exceptions=False)(_ray_call)
         bound = self.timeouts.batch_task()
         order = InOrder()
-        for i, _item, result, error, timeout in bounded_tasks(
-            ray, remote, items, (fn, *shared), lambda _item: bound, self.max_attempts, in_flight=self.workers
+        feed = deque(enumerate(items))
+        for (i, _item), result, error, timeout in bounded_tasks(
+            ray,
+            lambda pair: remote.remote(pair[1], fn, *shared),
+            feed,
+            lambda _pair: bound,
+            self.max_attempts,
+            in_flight=self.workers,
         ):
             if error is not None:
                 result = TaskFailed(f"failed on every attempt: {error}")

@@ -142,6 +142,21 @@ class Progress:
         elif message:
             self.event("step", message)
 
+    def grow(self, name: str, more: int) -> None:
+        """``more`` to do in stage ``name`` (started now if it was not): a stage whose work becomes
+        known as it goes, like the presence gate, which gets a file's tasks once the file is cut."""
+        st = self._stages.get(name)
+        if st is None:
+            self.stage(name, more)
+            return
+        st.total += int(more)
+        if self.live and st.task is not None:
+            self._bars.update(st.task, total=st.total)
+        elif self.live and st.total:
+            st.task = self._ensure_bars().add_task(
+                STAGE_WORDS.get(name, name), total=st.total, rate="", eta="?", current=""
+            )
+
     def advance(self, name: str, message: str = "", footage_s: float = 0.0, **fields: Any) -> None:
         st = self._stages.get(name)
         if st is None:

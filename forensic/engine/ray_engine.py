@@ -1,5 +1,6 @@
-"""The Ray engine: scene detection of file chunks as Ray tasks, features + model of segments in a
-pool of Ray actors that load their models once.
+"""The Ray engine: plain jobs (scene detection of file chunks, presence-gate tasks) as Ray tasks,
+one per CPU in flight; features + model of segments in a pool of Ray actors that load their models
+once.
 
 By default a local Ray sized to the machine is started; with ``address`` (or ``RAY_ADDRESS``) an
 existing cluster is joined, whose nodes must see the footage at the same paths (shared storage)
@@ -30,13 +31,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from forensic.config import SegmentConfig
 from forensic.engine import signals
-from forensic.engine.gate import GateTask, run_gate
-from forensic.engine.runners import MAX_ATTEMPTS, PoolError, failed_chunk
-from forensic.engine.timeouts import Timeouts, chunk_seconds
+from forensic.engine.runners import MAX_ATTEMPTS, Job, PoolError, run_job
+from forensic.engine.timeouts import Timeouts
 from forensic.engine.work import SegmentOutcome, SegmentTask, SegmentWorker, WorkerSettings, failed_outcome
-from forensic.segments.chunks import Chunk, ChunkResult, detect_chunk
 
 IN_FLIGHT_PER_WORKER = 2  # tasks queued on each actor: keeps it busy, keeps memory bounded
 TOKEN_HELP = (
@@ -182,44 +180,54 @@ def _env() -> dict[str, Any]:
 
 
 def bounded_tasks(
-    ray, remote, items: list, args: tuple, bound_of, max_attempts: int, in_flight: int | None = None
-) -> Iterator[tuple[int, Any, Any, str | None, str | None]]:
-    """``remote.remote(item, *args)`` for each item, at most ``in_flight`` at once (default: all);
-    yields ``(index, item, result, error, timeout)`` as each ends: ``error`` when it failed on every
-    attempt (Ray retries a task whose worker died), ``timeout`` when it did not answer within
-    ``bound_of(item)`` seconds on every attempt (a task past its deadline is cancelled, its worker
-    process killed, and submitted again)."""
-    pending: dict[Any, tuple[int, int, float, float]] = {}  # ref -> (index, attempt, bound, deadline)
-    queue = deque((i, 1) for i in range(len(items)))
-    limit = in_flight or len(items) or 1
+    ray, submit, feed: deque, bound_of, max_attempts: int, in_flight: int
+) -> Iterator[tuple[Any, Any, str | None, str | None]]:
+    """``submit(item)`` (which returns the Ray task's reference) for each item of ``feed``, in order,
+    at most ``in_flight`` at once; yields ``(item, result, error, timeout)`` as each ends: ``error``
+    when it failed on every attempt (Ray retries a task whose worker died), ``timeout`` when it did
+    not answer within ``bound_of(item)`` seconds on every attempt (a task past its deadline is
+    cancelled, its worker process killed, and submitted again).
 
-    def submit() -> None:
-        while queue and len(pending) < limit:
-            i, attempt = queue.popleft()
-            bound = bound_of(items[i])
-            pending[remote.remote(items[i], *args)] = (i, attempt, bound, time.monotonic() + bound)
+    ``in_flight`` is what the cluster can run at once (its CPUs for one-CPU tasks): a deadline
+    starts when the task is submitted, so a task must not wait there behind the others for a CPU
+    (an archive of hundreds of short files would otherwise time out in the queue). The caller may
+    add items to ``feed`` between two results; they are submitted as slots free up."""
+    pending: dict[Any, tuple[Any, int, float, float]] = {}  # ref -> (item, attempt, bound, deadline)
+    retry: deque[tuple[Any, int]] = deque()
+    limit = max(1, in_flight)
 
-    submit()
+    def fill() -> None:
+        while len(pending) < limit:
+            if retry:
+                item, attempt = retry.popleft()
+            elif feed:
+                item, attempt = feed.popleft(), 1
+            else:
+                return
+            bound = bound_of(item)
+            pending[submit(item)] = (item, attempt, bound, time.monotonic() + bound)
+
+    fill()
     while pending:
         wait_s = max(0.05, min(d for *_, d in pending.values()) - time.monotonic())
         ready, _ = ray.wait(list(pending), num_returns=1, timeout=wait_s)
         for ref in ready:
-            i, _attempt, _bound, _deadline = pending.pop(ref)
+            item, _attempt, _bound, _deadline = pending.pop(ref)
             try:
                 result = ray.get(ref)
             except Exception as exc:  # noqa: BLE001 - the caller records it
-                yield i, items[i], None, _error_text(exc), None
+                yield item, None, _error_text(exc), None
             else:
-                yield i, items[i], result, None, None
+                yield item, result, None, None
         now = time.monotonic()
         for ref in [r for r, (*_, d) in pending.items() if d <= now]:
-            i, attempt, bound, _deadline = pending.pop(ref)
+            item, attempt, bound, _deadline = pending.pop(ref)
             ray.cancel(ref, force=True)  # the worker process is killed: a blocked decoder included
             if attempt < max_attempts:
-                queue.appendleft((i, attempt + 1))
+                retry.appendleft((item, attempt + 1))
             else:
-                yield i, items[i], None, None, f"timed out after {bound:.0f} s, {attempt} attempt(s)"
-        submit()
+                yield item, None, None, f"timed out after {bound:.0f} s, {attempt} attempt(s)"
+        fill()
 
 
 class RayRunner:
@@ -265,36 +273,26 @@ class RayRunner:
         }
 
     # -- plain tasks (chunks, presence gate): retried by Ray when a worker dies, bounded in time
-    def _bounded_tasks(
-        self, fn, items: list, args: tuple, seconds_of
-    ) -> Iterator[tuple[Any, Any, str | None, str | None]]:
-        remote = self.ray.remote(num_cpus=1, max_retries=self.max_attempts - 1, retry_exceptions=False)(fn)
-        bound_of = lambda item: self.timeouts.remote_chunk(seconds_of(item))  # noqa: E731
-        for _i, item, result, error, timeout in bounded_tasks(
-            self.ray, remote, items, args, bound_of, self.max_attempts
-        ):
-            yield item, result, error, timeout
-
-    def detect_chunks(self, chunks: list[Chunk], config: SegmentConfig) -> Iterator[ChunkResult]:
-        for chunk, result, error, timeout in self._bounded_tasks(detect_chunk, chunks, (config,), chunk_seconds):
-            if error is not None:
-                yield failed_chunk(chunk, f"chunk {chunk.number} failed on every attempt: {error}")
-            elif timeout is not None:
-                yield failed_chunk(chunk, f"chunk {chunk.number} {timeout}")
-            else:
-                yield result
-
-    def check_presence(self, tasks: list[GateTask]) -> Iterator[tuple[GateTask, list | None, str]]:
-        """The presence gate's tasks (forensic.engine.gate): ``(task, verdicts or None, error)``."""
-        for task, verdicts, error, timeout in self._bounded_tasks(
-            run_gate, tasks, (self.settings,), lambda t: t.footage_s
+    def run_jobs(self, feed: deque[Job]) -> Iterator[tuple[Job, Any, str | None]]:
+        """``(job, value, None)`` for each job of ``feed`` as it ends, or ``(job, None, reason)``
+        when it failed every attempt; one job per CPU Ray reports in flight, jobs added to ``feed``
+        between two results submitted as CPUs free up."""
+        remote = self.ray.remote(num_cpus=1, max_retries=self.max_attempts - 1, retry_exceptions=False)(run_job)
+        settings = self.ray.put(self.settings)
+        for job, value, error, timeout in bounded_tasks(
+            self.ray,
+            lambda job: remote.remote(job, settings),
+            feed,
+            lambda job: self.timeouts.remote_chunk(job.footage_s),
+            self.max_attempts,
+            in_flight=max(1, int(self.cpus)),
         ):
             if error is not None:
-                yield task, None, f"presence gate failed on every attempt: {error}"
+                yield job, None, f"{job.what} failed on every attempt: {error}"
             elif timeout is not None:
-                yield task, None, f"presence gate {timeout}"
+                yield job, None, f"{job.what} {timeout}"
             else:
-                yield task, verdicts, ""
+                yield job, value, None
 
     # -- segments: a pool of actors that load their models once
     def _pool(self) -> list[Any]:

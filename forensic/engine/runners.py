@@ -1,7 +1,12 @@
-"""Runners execute the two kinds of parallel work of a scan: scene detection of file chunks and
-the features + model of segments. The local runner does them one after another on this machine;
-the Ray runner (forensic.engine.ray_engine) spreads them over a cluster. Both run the very same
-functions (forensic.segments.chunks.detect_chunk, forensic.engine.work.SegmentWorker.process).
+"""Runners execute the parallel work of a scan: plain tasks (:class:`Job`: the scene detection of
+a file chunk, a presence-gate task) and the features + model of segments. The local runner does
+them one after another on this machine; the Ray runner (forensic.engine.ray_engine) spreads them
+over a cluster. Both run the very same functions (:func:`run_job`,
+forensic.engine.work.SegmentWorker.process).
+
+Plain tasks come from a feed (:class:`collections.deque` of jobs) that the caller may add to while
+the results come back: the scan puts a file's gate tasks in as soon as its last chunk is cut, ahead
+of the chunks still waiting, so one file's segments are checked while the next file is cut.
 
 Every wait is bounded (forensic.engine.timeouts). The local runner therefore does the work in one
 child process of its own (started once, models loaded once): a chunk or segment that does not
@@ -14,11 +19,13 @@ from __future__ import annotations
 import dataclasses
 import multiprocessing
 import os
+from collections import deque
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from forensic.config import SegmentConfig
-from forensic.engine.gate import GateTask, run_gate
+from forensic.engine.gate import run_gate
 from forensic.engine.timeouts import Timeouts, chunk_seconds
 from forensic.engine.work import (
     SegmentOutcome,
@@ -34,18 +41,54 @@ from forensic.segments.chunks import Chunk, ChunkResult, detect_chunk
 MAX_ATTEMPTS = 3  # a segment that raises (or whose worker dies, or times out) is tried this many times, then failed
 
 
+CHUNK, GATE = "chunk", "gate"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One plain task of a scan: ``chunk`` (payload ``(Chunk, SegmentConfig)``: its scene
+    detection, a :class:`ChunkResult`) or ``gate`` (payload a :class:`GateTask`: its verdicts)."""
+
+    kind: str
+    payload: Any
+
+    @property
+    def footage_s(self) -> float | None:
+        """What its time bound is derived from."""
+        return chunk_seconds(self.payload[0]) if self.kind == CHUNK else self.payload.footage_s
+
+    @property
+    def what(self) -> str:
+        return f"chunk {self.payload[0].number}" if self.kind == CHUNK else "presence gate"
+
+
+def run_job(job: Job, settings: WorkerSettings) -> Any:
+    """A job's work, wherever it runs (the local runner's child, a Ray task)."""
+    if job.kind == CHUNK:
+        return detect_chunk(*job.payload)
+    if job.kind == GATE:  # the face detector only: no TensorFlow, no fusion model
+        return run_gate(job.payload, settings)
+    raise ValueError(f"unknown job kind {job.kind!r}")
+
+
 class Runner(Protocol):
     name: str
 
     def cluster(self) -> dict[str, Any]: ...
 
-    def detect_chunks(self, chunks: list[Chunk], config: SegmentConfig) -> Iterator[ChunkResult]: ...
-
-    def check_presence(self, tasks: list[GateTask]) -> Iterator[tuple[GateTask, list | None, str]]: ...
+    def run_jobs(self, feed: deque[Job]) -> Iterator[tuple[Job, Any, str | None]]: ...
 
     def process_segments(self, tasks: Iterable[SegmentTask], on_error=None) -> Iterator[SegmentOutcome]: ...
 
     def close(self) -> None: ...
+
+
+def detect_chunks(runner: Runner, chunks: list[Chunk], config: SegmentConfig) -> Iterator[ChunkResult]:
+    """The scene detection of ``chunks`` on ``runner``, each result as it ends (a chunk that failed
+    every attempt: an empty result with the reason)."""
+    feed = deque(Job(CHUNK, (c, config)) for c in chunks)
+    for job, value, failure in runner.run_jobs(feed):
+        yield value if failure is None else failed_chunk(job.payload[0], failure)
 
 
 def failed_chunk(chunk: Chunk, reason: str) -> ChunkResult:
@@ -65,7 +108,7 @@ class WorkerLost(RuntimeError):
 
 
 def _child_main(conn, settings: WorkerSettings) -> None:
-    """The local runner's child: answers ("chunk", (chunk, config)) and ("segment", task)."""
+    """The local runner's child: answers ("job", job), ("load", None) and ("segment", task)."""
     worker: SegmentWorker | None = None
     conn.send((True, "ready"))  # imports done: from here on, waits measure the work only
     while True:
@@ -74,10 +117,8 @@ def _child_main(conn, settings: WorkerSettings) -> None:
         except EOFError:
             return
         try:
-            if kind == "chunk":
-                value: Any = detect_chunk(*payload)
-            elif kind == "gate":  # the face detector only: no TensorFlow, no fusion model
-                value = run_gate(payload, settings)
+            if kind == "job":
+                value: Any = run_job(payload, settings)
             elif kind == "load":  # the models, once (bounded by the start-up allowance)
                 if worker is None:
                     worker = SegmentWorker(settings)
@@ -154,42 +195,25 @@ class LocalRunner:
             self._child = None
             raise
 
-    def detect_chunks(self, chunks: list[Chunk], config: SegmentConfig) -> Iterator[ChunkResult]:
-        for chunk in chunks:
-            bound = self.timeouts.chunk(chunk_seconds(chunk))
+    def run_jobs(self, feed: deque[Job]) -> Iterator[tuple[Job, Any, str | None]]:
+        """``(job, value, None)`` for each job of ``feed`` in turn, or ``(job, None, reason)`` when it
+        failed every attempt; jobs added to ``feed`` between two results are run too."""
+        while feed:
+            job = feed.popleft()
+            bound = self.timeouts.chunk(job.footage_s)
             reasons = []
             for _attempt in range(1, self.max_attempts + 1):
                 try:
-                    ok, value = self._call("chunk", (chunk, config), bound)
+                    ok, value = self._call("job", job, bound)
                 except (TimeoutError, WorkerLost) as exc:
                     reasons.append(f"{type(exc).__name__}: {exc}")
                     continue
                 if ok:
-                    yield value
+                    yield job, value, None
                     break
                 reasons.append(value[0])
             else:
-                yield failed_chunk(
-                    chunk, f"chunk {chunk.number} failed after {self.max_attempts} attempt(s): {reasons[-1]}"
-                )
-
-    def check_presence(self, tasks: list[GateTask]) -> Iterator[tuple[GateTask, list | None, str]]:
-        """(task, verdicts, "") per gate task, or (task, None, reason) when it failed every attempt."""
-        for task in tasks:
-            bound = self.timeouts.chunk(task.footage_s)
-            reasons = []
-            for _attempt in range(1, self.max_attempts + 1):
-                try:
-                    ok, value = self._call("gate", task, bound)
-                except (TimeoutError, WorkerLost) as exc:
-                    reasons.append(f"{type(exc).__name__}: {exc}")
-                    continue
-                if ok:
-                    yield task, value, ""
-                    break
-                reasons.append(value[0])
-            else:
-                yield task, None, f"presence gate failed after {self.max_attempts} attempt(s): {reasons[-1]}"
+                yield job, None, f"{job.what} failed after {self.max_attempts} attempt(s): {reasons[-1]}"
 
     def process_segments(self, tasks: Iterable[SegmentTask], on_error=None) -> Iterator[SegmentOutcome]:
         for task in tasks:

@@ -346,14 +346,8 @@ def _run_in(
             if hashes is not None:
                 _check_hash_list(items, hashes, case, manifest, progress)
             timings["intake"] = round(time.monotonic() - t, 3)
-            t = time.monotonic()
-            segment_count = stages.segment_all(items, probes, case, config, runner, progress, seen)
-            timings["segments"] = round(time.monotonic() - t, 3)
-            t = time.monotonic()
             analysis = stages.Analysis(items, probes, case, runner, writer, settings, progress)
-            if config.presence_gate:
-                stages.gate_segments(analysis)
-            timings["gate"] = round(time.monotonic() - t, 3)
+            segment_count = stages.cut_and_gate(analysis, config, seen, timings)  # a file is gated as soon as it is cut
             t = time.monotonic()
             stages.analyse_segments(analysis)
             timings["features_and_model"] = round(time.monotonic() - t, 3)

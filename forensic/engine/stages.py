@@ -1,6 +1,7 @@
 """The scan's stage loops, driven by :mod:`forensic.engine.scan`: intake (hash, then probe), segments
-(by chunks on the runner, cached in the case folder), the presence gate, features and model (on the
-runner's workers), re-hashing at the end. Each writes what it finishes to the case folder as it
+(by chunks on the runner, cached in the case folder) and the presence gate in one stream of jobs
+(a file's gate tasks start as soon as it is cut), features and model (on the runner's workers),
+re-hashing at the end. Each writes what it finishes to the case folder as it
 goes and records every problem in problems.jsonl when it becomes known.
 """
 
@@ -9,13 +10,17 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from forensic import intake
 from forensic.config import ScanConfig
+from forensic.engine.gate import gate_finding, plan_gate
 from forensic.engine.progress import Progress
+from forensic.engine.runners import CHUNK, GATE, Job, failed_chunk
 from forensic.engine.work import SegmentOutcome, SegmentTask, WorkerSettings, features_dir_for
 from forensic.fsutil import write_atomic
 from forensic.records import EvidenceItem, EvidenceStatus, FindingStatus, Problem, Segment, Severity, escape_path
@@ -93,22 +98,23 @@ _CACHED_FIELDS = (
 )
 
 
-def segment_all(
-    items: list[EvidenceItem],
-    probes: dict[str, Any],
-    case: CaseFolder,
-    config: ScanConfig,
-    runner,
-    progress: Progress,
-    seen: dict[str, Any] | None = None,
+def cut_and_gate(
+    run: Analysis, config: ScanConfig, seen: dict[str, Any] | None = None, timings: dict[str, float] | None = None
 ) -> int:
-    """Segment every pending footage file: from the case folder's cache when a previous run of
-    this scan did it, else by chunks on the runner. Returns the number of segments."""
-    todo: dict[str, tuple[EvidenceItem, list, float | None]] = {}
-    chunks = []
+    """Segment every pending footage file — from the case folder's cache when an earlier session of
+    this scan did it, else by chunks on the runner — and, with the presence gate on, gate its
+    segments not done yet, in one stream of jobs: as soon as a file's last chunk is cut, its gate
+    tasks go in ahead of the chunks still waiting, so one file's segments are checked while the
+    next file is cut. Returns the number of segments. ``timings`` gets ``segments`` (seconds until
+    the last file was cut) and ``gate`` (the rest)."""
+    case, progress = run.case, run.progress
+    t0 = time.monotonic()
+    feed: deque[Job] = deque()
+    gate = _Gate(run) if config.presence_gate else None
+    todo: dict[str, tuple[EvidenceItem, list, float | None, int]] = {}
     count = 0
-    for item in items:
-        info = probes.get(item.path)
+    for item in run.items:
+        info = run.probes.get(item.path)
         if info is None or item.status != EvidenceStatus.PENDING:
             continue
         cached = _segment_cache(case, item.sha256)
@@ -120,42 +126,66 @@ def segment_all(
             item.status = EvidenceStatus(data["item"]["status"])
             item.warnings += [w for w in data["item"]["warnings"] if w not in item.warnings]
             count += len(data["segments"])
+            if gate is not None:
+                feed.extend(gate.plan(item))
             continue
         expected = info.stream_duration_s or info.duration_s
         file_chunks = plan_file(item, config.segments, info.avg_fps or info.nominal_fps, info.stream_index, expected)
-        todo[item.sha256] = (item, [], expected)
-        chunks += file_chunks
-    if not chunks:
-        return count
-    progress(f"segmenting {len(todo)} file(s) in {len(chunks)} chunk(s)")
-    progress.stage("chunks", len(chunks))
-    need = {sha: sum(1 for c in chunks if c.sha256 == sha) for sha in todo}
-    for result in runner.detect_chunks(chunks, config.segments):
-        item, got, expected = todo[result.chunk.sha256]
+        todo[item.sha256] = (item, [], expected, len(file_chunks))
+        feed.extend(Job(CHUNK, (c, config.segments)) for c in file_chunks)
+    chunks_left = sum(n for *_, n in todo.values())
+    if chunks_left:
+        progress(f"segmenting {len(todo)} file(s) in {chunks_left} chunk(s)")
+        progress.stage("chunks", chunks_left)
+    cut_s = 0.0
+    for job, value, failure in run.runner.run_jobs(feed):
+        if job.kind != CHUNK:
+            gate.done(job.payload, value, failure)
+            continue
+        result = value if failure is None else failed_chunk(job.payload[0], failure)
+        item, got, expected, need = todo[result.chunk.sha256]
         got.append(result)
         progress.advance("chunks", footage_s=len(result.pts) / float(result.chunk.fps or 25))
-        if len(got) < need[item.sha256]:
-            continue
-        seg = finish_file(item, config.segments, got, expected)
-        if seg.timeline is not None:
-            case.write_timeline(item.sha256, seg.timeline)
-        cache = {
-            "item": {
-                **{name: getattr(item, name) for name in _CACHED_FIELDS},
-                "status": str(item.status),
-                "warnings": item.warnings,
-            },
-            "detector": seg.detector,
-            "cuts": seg.cuts,
-            "segments": [s.to_dict() for s in seg.segments],
-        }
-        os.makedirs(os.path.dirname(_segment_cache(case, item.sha256)), exist_ok=True)
-        write_atomic(_segment_cache(case, item.sha256), json.dumps(cache).encode())
-        count += len(seg.segments)
-        record_item_problems(item, case, seen)
-        progress(f"segmented {escape_path(item.path)}: {len(seg.segments)} segment(s), {item.status}")
-    progress.end_stage("chunks")
+        chunks_left -= 1
+        if len(got) == need:
+            made = _finish_cut(case, item, config, got, expected, seen)
+            count += made
+            progress(f"segmented {escape_path(item.path)}: {made} segment(s), {item.status}")
+            if gate is not None:  # ahead of the chunks still waiting: this file is checked while the next is cut
+                feed.extendleft(reversed(gate.plan(item)))
+        if chunks_left == 0:
+            progress.end_stage("chunks")
+            cut_s = time.monotonic() - t0
+    if gate is not None:
+        gate.close()
+    if timings is not None:
+        timings["segments"] = round(cut_s, 3)
+        timings["gate"] = round(time.monotonic() - t0 - cut_s, 3)
     return count
+
+
+def _finish_cut(
+    case: CaseFolder, item: EvidenceItem, config: ScanConfig, got: list, expected: float | None, seen
+) -> int:
+    """A file whose chunks are all in: its segments, timeline and segment cache written, its
+    problems recorded. Returns its number of segments."""
+    seg = finish_file(item, config.segments, got, expected)
+    if seg.timeline is not None:
+        case.write_timeline(item.sha256, seg.timeline)
+    cache = {
+        "item": {
+            **{name: getattr(item, name) for name in _CACHED_FIELDS},
+            "status": str(item.status),
+            "warnings": item.warnings,
+        },
+        "detector": seg.detector,
+        "cuts": seg.cuts,
+        "segments": [s.to_dict() for s in seg.segments],
+    }
+    os.makedirs(os.path.dirname(_segment_cache(case, item.sha256)), exist_ok=True)
+    write_atomic(_segment_cache(case, item.sha256), json.dumps(cache).encode())
+    record_item_problems(item, case, seen)
+    return len(seg.segments)
 
 
 def load_segments(case: CaseFolder, item: EvidenceItem) -> list[Segment]:
@@ -240,50 +270,69 @@ def analyse_segments(run: Analysis) -> None:
     writer.flush()
 
 
-def gate_segments(run: Analysis) -> None:
-    """The presence gate (forensic.engine.gate) over every segment not done yet: those it stops are
-    finished here with a compact ``insufficient_subjects`` finding; the rest go on to the workers.
-    Each file's verdicts go to ``segments/<sha256>.gate.json`` (the reason and counts per segment)."""
-    from forensic.engine.gate import gate_finding, plan_gate
+class _Gate:
+    """The presence gate (forensic.engine.gate) of one scan, file by file: :meth:`plan` gives a
+    file's gate jobs (its segments not done yet), :meth:`done` takes each job's verdicts — the
+    segments it stops are finished with a compact ``insufficient_subjects`` finding, the rest go on
+    to the workers — and when a file's jobs are all in, its verdicts go to
+    ``segments/<sha256>.gate.json`` (the reason and counts per segment)."""
 
-    case, writer, settings, progress = run.case, run.writer, run.settings, run.progress
+    def __init__(self, run: Analysis):
+        self.run = run
+        self.done_keys = run.writer.done_keys()
+        self.rows: dict[str, list[dict[str, Any]]] = {}
+        self.left: dict[str, int] = {}  # gate jobs not back yet, per file
+        self.stopped = self.passed = 0
 
-    tasks = []
-    for item, segs in _pending(run.items, case, writer.done_keys(), settings):
-        tasks += plan_gate(segs, _stream(run.probes, item), item.rotation or 0)
-    if not tasks:
-        return
-    progress(f"presence gate: {sum(len(t.segments) for t in tasks)} segment(s) in {len(tasks)} task(s)")
-    progress.stage("gate", len(tasks))
-    records: dict[str, list[dict[str, Any]]] = {}
-    stopped = passed = 0
-    for task, verdicts, error in run.runner.check_presence(tasks):
-        rows = records.setdefault(task.sha256, [])
+    def plan(self, item: EvidenceItem) -> list:
+        if item.duplicate_of is not None or item.status not in (EvidenceStatus.ANALYSED, EvidenceStatus.PARTIAL):
+            return []
+        key = self.run.settings.model_sha256, self.run.settings.config_sha256
+        segs = [s for s in load_segments(self.run.case, item) if resume_key(s.key, *key) not in self.done_keys]
+        tasks = plan_gate(segs, _stream(self.run.probes, item), item.rotation or 0)
+        if tasks:
+            self.left[item.sha256] = self.left.get(item.sha256, 0) + len(tasks)
+            self.run.progress.grow("gate", len(tasks))
+        return [Job(GATE, t) for t in tasks]
+
+    def done(self, task, verdicts: list | None, error: str | None) -> None:
+        case, writer = self.run.case, self.run.writer
+        rows = self.rows.setdefault(task.sha256, [])
         if verdicts is None:  # nothing is dropped on an error: these segments take the full path
             case.record_problem(
                 Problem(Severity.WARNING, "gate", f"{error}; its segments take the full path", task.path, task.sha256)
             )
-            passed += len(task.segments)
+            self.passed += len(task.segments)
             rows += [{"index": seg.index, "key": seg.key, "error": error} for seg in task.segments]
         else:
             for seg, verdict in zip(task.segments, verdicts):
                 rows.append({"index": seg.index, "key": seg.key, **verdict.to_dict()})
                 if verdict.passed:
-                    passed += 1
+                    self.passed += 1
                     continue
-                stopped += 1
-                writer.add(gate_finding(seg, verdict, settings))
-        progress.advance("gate", footage_s=task.footage_s)
-    writer.flush()
-    progress.end_stage("gate")
-    for sha, rows in records.items():
-        path = case.path(os.path.join("segments", f"{sha}.gate.json"))
+                self.stopped += 1
+                writer.add(gate_finding(seg, verdict, self.run.settings))
+        self.run.progress.advance("gate", footage_s=task.footage_s)
+        self.left[task.sha256] -= 1
+        if self.left[task.sha256] == 0:
+            writer.flush()
+            self._write(task.sha256, self.rows.pop(task.sha256))
+
+    def _write(self, sha: str, rows: list[dict[str, Any]]) -> None:
+        path = self.run.case.path(os.path.join("segments", f"{sha}.gate.json"))
         if os.path.isfile(path):  # a resumed scan: keep the verdicts of the earlier session
             with open(path, encoding="utf-8") as f:
                 fresh = {r["index"] for r in rows}
                 rows = [r for r in json.load(f) if r["index"] not in fresh] + rows
         write_atomic(path, json.dumps(sorted(rows, key=lambda r: r["index"])).encode())
-    progress(f"presence gate: {stopped} segment(s) finished as insufficient_subjects, {passed} go on")
+
+    def close(self) -> None:
+        self.run.writer.flush()
+        if self.stopped + self.passed:
+            self.run.progress.end_stage("gate")
+            self.run.progress(
+                f"presence gate: {self.stopped} segment(s) finished as insufficient_subjects, {self.passed} go on"
+            )
 
 
 def store_outcome(case: CaseFolder, writer: FindingsWriter, outcome: SegmentOutcome) -> None:

@@ -166,8 +166,28 @@ def archive(tmp_path_factory) -> Path:
     return root / "footage"
 
 
-def test_gate_on_and_off_agree_on_a_generated_archive(archive, tmp_path, tiny_model_dir):
+def test_gate_on_and_off_agree_on_a_generated_archive(archive, tmp_path, tiny_model_dir, monkeypatch):
+    from forensic.engine.runners import CHUNK, LocalRunner
+
+    order: list[tuple[str, str]] = []  # (job kind, file) in the order the runner ran them
+    real = LocalRunner.run_jobs
+
+    def recording(self, feed):
+        for job, value, failure in real(self, feed):
+            order.append((job.kind, job.payload[0].sha256 if job.kind == CHUNK else job.payload.sha256))
+            yield job, value, failure
+
+    monkeypatch.setattr(LocalRunner, "run_jobs", recording)
     out_on, on = _scan([archive], tmp_path / "on", tiny_model_dir, gate=True)
+    monkeypatch.undo()
+    # each file's gate tasks ran as soon as it was cut, before the next file's chunks
+    files = list(dict.fromkeys(sha for _kind, sha in order))
+    assert len(files) >= 3
+    for sha in files:
+        last_chunk = max(i for i, (kind, s) in enumerate(order) if s == sha and kind == CHUNK)
+        gates = [i for i, (kind, s) in enumerate(order) if s == sha and kind != CHUNK]
+        assert gates == list(range(last_chunk + 1, last_chunk + 1 + len(gates))), order
+    assert order[-1][0] != CHUNK and any(kind != CHUNK for kind, _s in order[: len(order) // 2]), order
     out_off, off = _scan([archive], tmp_path / "off", tiny_model_dir, gate=False)
     assert out_on.manifest["config"]["presence_gate"] is True
     assert out_off.manifest["config"]["presence_gate"] is False

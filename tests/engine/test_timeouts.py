@@ -14,7 +14,7 @@ from fractions import Fraction
 import pytest
 
 from forensic.config import SegmentConfig
-from forensic.engine.runners import LocalRunner
+from forensic.engine.runners import LocalRunner, detect_chunks
 from forensic.engine.timeouts import Timeouts
 from forensic.engine.work import WorkerSettings
 from forensic.segments.chunks import plan_chunks
@@ -51,7 +51,7 @@ def test_local_runner_gives_up_on_a_blocked_decoder_and_goes_on(clips, monkeypat
     runner = LocalRunner(_settings(), max_attempts=2, timeouts=Timeouts(chunk_base_s=4.0, chunk_per_footage_s=0.0))
     try:
         t0 = time.monotonic()
-        results = list(runner.detect_chunks(chunks, config))
+        results = list(detect_chunks(runner, chunks, config))
         took = time.monotonic() - t0
     finally:
         runner.close()

@@ -156,7 +156,7 @@ def test_an_error_after_the_case_folder_exists_is_recorded_exit_4_and_resumable(
     def broken(*a, **k):
         raise OSError(5, "Input/output error (injected)")
 
-    monkeypatch.setattr(stages, "segment_all", broken)
+    monkeypatch.setattr(stages, "cut_and_gate", broken)
     case = tmp_path / "case"
     rc = cli_main.main(scan_args(plain_evidence, case))
     out, err = capsys.readouterr()
