@@ -23,6 +23,7 @@ A cluster that cannot be joined, or refuses the token, is a usage error (:class:
 
 from __future__ import annotations
 
+import itertools
 import os
 import secrets
 import time
@@ -325,8 +326,12 @@ class RayRunner:
 
     def process_segments(self, tasks: Iterable[SegmentTask], on_error=None) -> Iterator[SegmentOutcome]:
         ray = self.ray
-        actors = self._pool()
         source = iter(tasks)
+        first = next(source, None)
+        if first is None:  # nothing for the workers: their models are not loaded at all
+            return
+        source = itertools.chain([first], source)
+        actors = self._pool()
         retry: deque[tuple[SegmentTask, int]] = deque()
         # ref -> (task, attempt, actor index, bound, deadline)
         inflight: dict[Any, tuple[SegmentTask, int, int, float, float]] = {}

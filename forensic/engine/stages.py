@@ -23,7 +23,17 @@ from forensic.engine.progress import Progress
 from forensic.engine.runners import CHUNK, GATE, Job, failed_chunk
 from forensic.engine.work import SegmentOutcome, SegmentTask, WorkerSettings, features_dir_for
 from forensic.fsutil import write_atomic
-from forensic.records import EvidenceItem, EvidenceStatus, FindingStatus, Problem, Segment, Severity, escape_path
+from forensic.records import (
+    SHORT_SHOT,
+    EvidenceItem,
+    EvidenceStatus,
+    Finding,
+    FindingStatus,
+    Problem,
+    Segment,
+    Severity,
+    escape_path,
+)
 from forensic.segments import finish_file, plan_file
 from forensic.store.case import CaseFolder
 from forensic.store.features import write_bundle
@@ -251,6 +261,10 @@ def analyse_segments(run: Analysis) -> None:
     def tasks() -> Iterator[SegmentTask]:  # one file's segments in memory at a time
         for item, segs in _pending(run.items, case, done, settings):
             for seg in segs:
+                if SHORT_SHOT in seg.flags:  # never classified: finished here, no worker loads its models for it
+                    writer.add(Finding.from_segment(seg, FindingStatus.SHORT_SHOT, **settings.stamp()))
+                    progress.segment_done(seg.duration_s, str(FindingStatus.SHORT_SHOT))
+                    continue
                 yield SegmentTask(seg, _stream(run.probes, item), item.rotation or 0, features_dir_for(seg))
 
     def on_error(task: SegmentTask, attempt: int, text: str) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from forensic.features import FeatureConfig
+from forensic.features.background import recorded_segmenter
 from forensic.records import FEW_FRAMES, SHORT_SHOT, Finding, FindingStatus, Segment
 from forensic.store.features import FeatureBundle
 
@@ -36,7 +37,7 @@ class WorkerSettings:
         return {
             "model_sha256": self.model_sha256,
             "model_name": self.model_name,
-            "segmenter": self.segmenter,
+            "segmenter": recorded_segmenter(self.segmenter),  # as the workers' findings name it
             "face_detector": self.face_detector,
             "config_sha256": self.config_sha256,
             "threshold": self.threshold,

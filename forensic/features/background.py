@@ -22,6 +22,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+PIXELLIB_SEGMENTER = "pixellib-maskrcnn-coco"  # the name the pixellib segmenter records in findings
+
+
+def recorded_segmenter(name: str) -> str:
+    """The name a segmenter chosen as ``name`` records in findings (its ``.name``), without
+    loading it (importing PixelLib switches TensorFlow's eager execution off)."""
+    return PIXELLIB_SEGMENTER if name == "pixellib" else name
+
 
 @dataclass
 class PeopleMask:

@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from forensic.features.background import PeopleMask, Segmenter
+from forensic.features.background import PIXELLIB_SEGMENTER, PeopleMask, Segmenter
 
 COCO_WEIGHTS_URL = "https://github.com/ayoolaolafenwa/PixelLib/releases/download/1.2/mask_rcnn_coco.h5"
 # The sha256 of the published mask_rcnn_coco.h5 is not known on this (offline) machine and is
@@ -306,7 +306,7 @@ class PixelLibSegmenter(Segmenter):
     about twice as fast on a CPU (a 1280 x 720 frame on 2 cores: ~1.8 s at 512, ~3 s at 1024).
     """
 
-    name = "pixellib-maskrcnn-coco"
+    name = PIXELLIB_SEGMENTER
 
     def __init__(
         self, weights_path: str, min_score: float = 0.5, image_max_dim: int = 512, *, allow_partial: bool = False

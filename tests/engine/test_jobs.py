@@ -133,3 +133,16 @@ def test_jobs_added_while_results_come_back_run_ahead_of_those_waiting(monkeypat
             feed.extendleft(reversed([_job("gate0a"), _job("gate0b")]))
     assert order == ["chunk0", "gate0a", "gate0b", "chunk1", "chunk2"]
     assert [a.payload.name for _t, a in fake.submitted] == order
+
+
+def test_no_segment_for_the_workers_starts_no_worker():
+    """A scan whose segments were all finished before the workers (gated, short shots) never
+    starts the actor pool (each actor loads TensorFlow and the model: seconds and a GB)."""
+    runner = object.__new__(RayRunner)
+    runner.ray = None  # no cluster: nothing may be asked of it
+
+    def started():
+        raise AssertionError("the segment workers were started")
+
+    runner._pool = started
+    assert list(runner.process_segments(iter([]))) == []

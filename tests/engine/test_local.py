@@ -299,3 +299,24 @@ def test_a_segment_that_keeps_failing_is_recorded_and_the_scan_goes_on(
     assert (f["status"] != "failed").sum() == len(f) - 1
     problems = (tmp_path / "case" / "problems.jsonl").read_text()
     assert problems.count("simulated worker failure") >= 3
+
+
+def test_short_shots_are_finished_without_the_segment_workers(tmp_path, tiny_model_dir, monkeypatch):
+    """A shot under 3 s is never classified: its finding is made by the scan itself, stamped as a
+    worker would stamp it, so footage of short shots alone never starts a worker or loads a model
+    there. The injected worker failure for segment 0 would fail it if it went to a worker."""
+    import pandas as pd
+
+    clip = tmp_path / "evidence" / "short.mp4"
+    clip.parent.mkdir()
+    make_clip(str(clip), [Shot("testsrc2", 50)], fps=25, size=(320, 240))  # one 2 s shot
+    monkeypatch.setenv("FORENSIC_FAULT_FAIL_SEGMENT", "0")
+    outcome = run_scan(request([clip], tmp_path / "case", tiny_model_dir))
+    assert outcome.exit_code == EXIT_OK
+    f = pd.read_parquet(tmp_path / "case" / "findings.parquet")
+    assert list(f["status"]) == ["short_shot"] and list(f["attempts"]) == [1]
+    m = outcome.manifest
+    row = f.iloc[0]
+    assert (row["model_sha256"], row["model_name"]) == (m["model"]["sha256"], m["model"]["name"])
+    assert (row["segmenter"], row["face_detector"]) == (m["segmenter"], m["face_detector"])
+    assert row["threshold"] == m["model"]["threshold"] and row["config_sha256"] == m["config_sha256"]
