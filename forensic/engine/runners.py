@@ -24,7 +24,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from forensic.config import SegmentConfig
 from forensic.engine.gate import run_gate
 from forensic.engine.timeouts import Timeouts, chunk_seconds
 from forensic.engine.work import (
@@ -81,14 +80,6 @@ class Runner(Protocol):
     def process_segments(self, tasks: Iterable[SegmentTask], on_error=None) -> Iterator[SegmentOutcome]: ...
 
     def close(self) -> None: ...
-
-
-def detect_chunks(runner: Runner, chunks: list[Chunk], config: SegmentConfig) -> Iterator[ChunkResult]:
-    """The scene detection of ``chunks`` on ``runner``, each result as it ends (a chunk that failed
-    every attempt: an empty result with the reason)."""
-    feed = deque(Job(CHUNK, (c, config)) for c in chunks)
-    for job, value, failure in runner.run_jobs(feed):
-        yield value if failure is None else failed_chunk(job.payload[0], failure)
 
 
 def failed_chunk(chunk: Chunk, reason: str) -> ChunkResult:

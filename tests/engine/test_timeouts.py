@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import csv
 import time
+from collections import deque
 from fractions import Fraction
 
 import pytest
 
 from forensic.config import SegmentConfig
-from forensic.engine.runners import LocalRunner, detect_chunks
+from forensic.engine.runners import CHUNK, Job, LocalRunner, failed_chunk
 from forensic.engine.timeouts import Timeouts
 from forensic.engine.work import WorkerSettings
 from forensic.segments.chunks import plan_chunks
@@ -51,7 +52,8 @@ def test_local_runner_gives_up_on_a_blocked_decoder_and_goes_on(clips, monkeypat
     runner = LocalRunner(_settings(), max_attempts=2, timeouts=Timeouts(chunk_base_s=4.0, chunk_per_footage_s=0.0))
     try:
         t0 = time.monotonic()
-        results = list(detect_chunks(runner, chunks, config))
+        feed = deque(Job(CHUNK, (c, config)) for c in chunks)
+        results = [v if f is None else failed_chunk(j.payload[0], f) for j, v, f in runner.run_jobs(feed)]
         took = time.monotonic() - t0
     finally:
         runner.close()
