@@ -133,14 +133,18 @@ class Progress:
     def stage(self, name: str, total: int, message: str = "") -> None:
         st = self._stages[name] = _Stage(name, int(total), started=time.monotonic())
         if self.live and total:
-            bars = self._ensure_bars()
-            st.task = bars.add_task(STAGE_WORDS.get(name, name), total=total, rate="", eta="?", current="")
+            self._add_bar(st)
             if message:
-                bars.console.print(message, markup=False, highlight=False)
+                self._bars.console.print(message, markup=False, highlight=False)
         elif self.mode == "json":
             self.event("stage_start", message, stage=name, total=int(total))
         elif message:
             self.event("step", message)
+
+    def _add_bar(self, st: _Stage) -> None:
+        st.task = self._ensure_bars().add_task(
+            STAGE_WORDS.get(st.name, st.name), total=st.total, rate="", eta="?", current=""
+        )
 
     def grow(self, name: str, more: int) -> None:
         """``more`` to do in stage ``name`` (started now if it was not): a stage whose work becomes
@@ -153,9 +157,7 @@ class Progress:
         if self.live and st.task is not None:
             self._bars.update(st.task, total=st.total)
         elif self.live and st.total:
-            st.task = self._ensure_bars().add_task(
-                STAGE_WORDS.get(name, name), total=st.total, rate="", eta="?", current=""
-            )
+            self._add_bar(st)
 
     def advance(self, name: str, message: str = "", footage_s: float = 0.0, **fields: Any) -> None:
         st = self._stages.get(name)

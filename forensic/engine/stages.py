@@ -137,7 +137,7 @@ def cut_and_gate(
             item.warnings += [w for w in data["item"]["warnings"] if w not in item.warnings]
             count += len(data["segments"])
             if gate is not None:
-                feed.extend(gate.plan(item))
+                feed.extend(gate.plan(item, [Segment.from_dict(d) for d in data["segments"]]))
             continue
         expected = info.stream_duration_s or info.duration_s
         file_chunks = plan_file(item, config.segments, info.avg_fps or info.nominal_fps, info.stream_index, expected)
@@ -158,11 +158,11 @@ def cut_and_gate(
         progress.advance("chunks", footage_s=len(result.pts) / float(result.chunk.fps or 25))
         chunks_left -= 1
         if len(got) == need:
-            made = _finish_cut(case, item, config, got, expected, seen)
-            count += made
-            progress(f"segmented {escape_path(item.path)}: {made} segment(s), {item.status}")
+            segments = _finish_cut(case, item, config, got, expected, seen)
+            count += len(segments)
+            progress(f"segmented {escape_path(item.path)}: {len(segments)} segment(s), {item.status}")
             if gate is not None:  # ahead of the chunks still waiting: this file is checked while the next is cut
-                feed.extendleft(reversed(gate.plan(item)))
+                feed.extendleft(reversed(gate.plan(item, segments)))
         if chunks_left == 0:
             progress.end_stage("chunks")
             cut_s = time.monotonic() - t0
@@ -176,9 +176,9 @@ def cut_and_gate(
 
 def _finish_cut(
     case: CaseFolder, item: EvidenceItem, config: ScanConfig, got: list, expected: float | None, seen
-) -> int:
+) -> list[Segment]:
     """A file whose chunks are all in: its segments, timeline and segment cache written, its
-    problems recorded. Returns its number of segments."""
+    problems recorded. Returns its segments (as the cache holds them)."""
     seg = finish_file(item, config.segments, got, expected)
     if seg.timeline is not None:
         case.write_timeline(item.sha256, seg.timeline)
@@ -195,7 +195,7 @@ def _finish_cut(
     os.makedirs(os.path.dirname(_segment_cache(case, item.sha256)), exist_ok=True)
     write_atomic(_segment_cache(case, item.sha256), json.dumps(cache).encode())
     record_item_problems(item, case, seen)
-    return len(seg.segments)
+    return list(seg.segments)
 
 
 def load_segments(case: CaseFolder, item: EvidenceItem) -> list[Segment]:
@@ -289,22 +289,29 @@ class _Gate:
     file's gate jobs (its segments not done yet), :meth:`done` takes each job's verdicts — the
     segments it stops are finished with a compact ``insufficient_subjects`` finding, the rest go on
     to the workers — and when a file's jobs are all in, its verdicts go to
-    ``segments/<sha256>.gate.json`` (the reason and counts per segment)."""
+    ``segments/<sha256>.gate.json`` (the reason and counts per segment). The compact findings are
+    stored as the findings writer stores any (every 25 rows or 5 s, and at the end): a scan stopped
+    between a file's gate.json and its findings gates those segments again when resumed, and their
+    new verdicts replace the old ones in gate.json."""
 
     def __init__(self, run: Analysis):
         self.run = run
         self.done_keys = run.writer.done_keys()
         self.rows: dict[str, list[dict[str, Any]]] = {}
         self.left: dict[str, int] = {}  # gate jobs not back yet, per file
-        self.stopped = self.passed = 0
+        self.stopped = self.passed = self.planned = 0
 
-    def plan(self, item: EvidenceItem) -> list:
+    def plan(self, item: EvidenceItem, segments: list[Segment]) -> list[Job]:
+        """The gate jobs of ``item``, whose ``segments`` were just cut or read from the cache."""
         if item.duplicate_of is not None or item.status not in (EvidenceStatus.ANALYSED, EvidenceStatus.PARTIAL):
             return []
         key = self.run.settings.model_sha256, self.run.settings.config_sha256
-        segs = [s for s in load_segments(self.run.case, item) if resume_key(s.key, *key) not in self.done_keys]
+        segs = [s for s in segments if resume_key(s.key, *key) not in self.done_keys]
         tasks = plan_gate(segs, _stream(self.run.probes, item), item.rotation or 0)
         if tasks:
+            if not self.planned:
+                self.run.progress("presence gate: each file's segments are checked as soon as it is cut")
+            self.planned += len(tasks)
             self.left[item.sha256] = self.left.get(item.sha256, 0) + len(tasks)
             self.run.progress.grow("gate", len(tasks))
         return [Job(GATE, t) for t in tasks]
@@ -329,7 +336,6 @@ class _Gate:
         self.run.progress.advance("gate", footage_s=task.footage_s)
         self.left[task.sha256] -= 1
         if self.left[task.sha256] == 0:
-            writer.flush()
             self._write(task.sha256, self.rows.pop(task.sha256))
 
     def _write(self, sha: str, rows: list[dict[str, Any]]) -> None:
@@ -345,7 +351,8 @@ class _Gate:
         if self.stopped + self.passed:
             self.run.progress.end_stage("gate")
             self.run.progress(
-                f"presence gate: {self.stopped} segment(s) finished as insufficient_subjects, {self.passed} go on"
+                f"presence gate: {self.stopped} segment(s) finished as insufficient_subjects, {self.passed} go on "
+                f"({self.planned} task(s))"
             )
 
 

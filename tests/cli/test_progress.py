@@ -101,3 +101,20 @@ def test_a_terminal_gets_bars_by_itself():
     assert "LIVE" in text and "files hashed" in text and "2/2" in text
     piped = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert "PLAIN" in piped.stderr and "files hashed" not in piped.stderr
+
+
+def test_a_stage_that_grows_as_files_are_cut():
+    """The gate's total is known file by file: the first file's tasks start its bar (also when a
+    stage of no tasks came first), later files raise the total."""
+    out = io.StringIO()
+    p = Progress("human", stream=out, live=True)
+    p.grow("gate", 0)
+    p.grow("gate", 2)
+    p.advance("gate", footage_s=120.0)
+    p.grow("gate", 3)
+    for _ in range(4):
+        p.advance("gate", footage_s=60.0)
+    p.end_stage("gate")
+    p.close()
+    last = out.getvalue().split("\r\x1b[2K")[-1]  # the bars as left on screen
+    assert "5/5" in last and last.count("gate") == 1  # one bar, grown: not a second one per file
