@@ -160,3 +160,46 @@ def test_decoding_leaves_pyav_log_settings_as_they_were(clips):
     read_all(clips["trunc"], width=160)
     assert av.logging.get_level() == level
     assert av.logging.get_skip_repeated() == skip
+
+
+CONVERT_CASES = [  # (codec, pixel format, size): what archives hold, odd sizes and 10-bit included
+    ("libx264", "yuv420p", "320x240"),
+    ("mjpeg", "yuvj420p", "321x241"),
+    ("libx264", "yuv422p", "320x240"),
+    ("libx264", "yuv444p", "160x90"),
+    ("libx264", "yuv420p10le", "320x240"),
+    ("ffv1", "gray", "320x240"),
+    ("ffv1", "bgr0", "322x240"),
+    ("mpeg4", "yuv420p", "352x288"),
+]
+
+
+@pytest.mark.parametrize("codec,pix_fmt,size", CONVERT_CASES)
+@pytest.mark.parametrize("fmt", ["bgr24", "rgb24"])
+def test_image_converter_gives_to_ndarrays_pixels(tmp_path, codec, pix_fmt, size, fmt):
+    """One swscale context for a whole stream gives every frame exactly the pixels PyAV's own
+    per-frame conversion gives (the scene cuts, the gate and the features depend on them)."""
+    import subprocess
+
+    from forensic.segments.decode import ImageConverter
+
+    path = tmp_path / f"clip.{'mkv' if codec != 'mjpeg' else 'avi'}"
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            f"testsrc2=size=320x240:rate=25,noise=alls=40:allf=t,scale={size}",
+        ]
+        + ["-t", "1", "-c:v", codec, "-pix_fmt", pix_fmt, str(path)],
+        check=True,
+    )
+    convert = ImageConverter(fmt)
+    with av.open(str(path)) as container:
+        frames = list(container.decode(video=0))
+    assert len(frames) == 25 and frames[0].format.name == pix_fmt
+    for frame in frames:
+        assert np.array_equal(convert(frame), frame.to_ndarray(format=fmt))
