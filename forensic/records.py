@@ -539,6 +539,14 @@ PARTIAL_FILE = "partial_file"  # the file failed to decode part way; this is its
 TIMELINE_GAP = "timeline_gap"  # frames are missing inside the segment (a hole in the timestamps)
 PTS_REORDERED = "pts_reordered"  # the file's timestamps came out of order (e.g. B-frames in AVI): the
 #   timeline uses the same timestamps sorted into presentation order, frames are found by index
+PTS_MISSING = "pts_missing"  # frames without timestamps (a raw H.264 export): the timeline gives each
+#   one frame interval after the last, which the file does not hold, so frames are found by index
+
+
+def found_by_index(flags) -> bool:
+    """Whether a segment's sample frames must be found by their decoded-frame index: the file's
+    timestamps cannot find them (see PTS_REORDERED, PTS_MISSING)."""
+    return PTS_REORDERED in flags or PTS_MISSING in flags
 
 
 def timecode(seconds: float) -> str:

@@ -16,8 +16,8 @@ def add_parser(sub) -> None:
         help="scan footage files and folders into a new case folder",
         description="Hash every input read-only, probe it, cut footage into scene-cut 3-8 s segments "
         "and write manifest.json, evidence.csv, segments.csv and problems.jsonl into CASE_DIR. "
-        "Exit 0 when every footage file was analysed, 3 when some failed (or evidence changed or did not match "
-        "the hash list), 2 on usage errors (nothing written), 4 when the scan stopped on an error after the case "
+        "Exit 0 when every footage file was analysed, 3 when some failed (or evidence changed, did not match "
+        "the hash list, or the inputs hold no footage at all), 2 on usage errors (nothing written), 4 when the scan stopped on an error after the case "
         "folder was made, 130 on Ctrl-C and 143 on SIGTERM (recorded; the same command resumes). The last line "
         "is `manifest sha256: <hex>`: write it down, `forensic verify --manifest-sha256` checks it.",
     )
@@ -141,7 +141,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     progress.event(
         "done",
         f"{summary['inputs']} input(s): "
-        + ", ".join(f"{n} {s}" for s, n in summary["by_status"].items())
+        + (", ".join(f"{n} {s}" for s, n in summary["by_status"].items()) or "none")
         + f"; {summary['segments']} segment(s): "
         + (", ".join(f"{n} {s}" for s, n in findings.items()) or "none")
         + f"; {summary.get('flagged', 0)} flagged; case folder {escape_path(outcome.case.root)}",
@@ -151,9 +151,11 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     if outcome.exit_code != EXIT_OK:
         failed, changed = outcome.failed, outcome.changed
         parts = []
+        footage = summary["footage_files"]
         if failed:
-            footage = summary["footage_files"]
             parts.append(f"{len(failed)} of {footage} footage file(s) failed or were only partly analysed")
+        if not footage:
+            parts.append(f"no footage to analyse among {summary['inputs']} input file(s)")
         if outcome.failed_segments:
             parts.append(f"{outcome.failed_segments} segment(s) failed")
         if changed:
@@ -162,8 +164,10 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
             parts.append("evidence CHANGED BETWEEN SESSIONS of this scan")
         if not (outcome.manifest.get("hash_list") or {}).get("ok", True):
             parts.append("evidence DOES NOT MATCH the acquisition hash list")
+        root = outcome.case.root
         print(
-            f"forensic: {'; '.join(parts)} (see {escape_path(os.path.join(outcome.case.root, 'evidence.csv'))})",
+            f"forensic: {'; '.join(parts)} (every problem: {escape_path(os.path.join(root, 'problems.jsonl'))}; "
+            f"each file: {escape_path(os.path.join(root, 'evidence.csv'))})",
             file=sys.stderr,
         )
     sys.stderr.flush()

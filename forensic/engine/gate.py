@@ -19,7 +19,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from forensic.engine.work import WorkerSettings
-from forensic.records import PTS_REORDERED, SHORT_SHOT, Finding, FindingStatus, Segment
+from forensic.records import SHORT_SHOT, Finding, FindingStatus, Segment, found_by_index
 
 GATE_SPAN_S = 120.0  # footage seconds per gate task: small enough that the last tasks do not leave cores idle
 
@@ -38,9 +38,9 @@ class GateTask:
 
 
 def gateable(seg: Segment) -> bool:
-    """Short shots are not classified anyway; frames of reordered files are found by index, which
-    only the full path does."""
-    return SHORT_SHOT not in seg.flags and PTS_REORDERED not in seg.flags and bool(seg.sample_pts)
+    """Short shots are not classified anyway; frames that timestamps cannot find (reordered or
+    missing timestamps) are found by index, which only the full path does."""
+    return SHORT_SHOT not in seg.flags and not found_by_index(seg.flags) and bool(seg.sample_pts)
 
 
 def plan_gate(

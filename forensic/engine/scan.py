@@ -340,6 +340,10 @@ def _run_in(
             timings = session["timings_s"] = {}
             t = time.monotonic()
             probes = stages.intake_all(items, progress, case, seen)
+            if not any(i.is_footage for i in items):  # the wrong folder, or an empty one: say so, exit 3
+                what = f"none of the {len(items)} input file(s) is footage" if items else "the inputs hold no files"
+                case.record_problem(Problem(Severity.ERROR, "intake", f"no footage to analyse: {what}"))
+                progress(f"no footage to analyse: {what}")
             if resumed:
                 _changed_between_sessions(case, items, manifest)
             case.write_evidence(items)  # the next session compares its hashes with these
@@ -407,7 +411,8 @@ def _run_in(
         if findings is not None and len(findings):
             failed_segments = int((findings["status"] == str(FindingStatus.FAILED)).sum())
         hash_list_ok = (manifest.get("hash_list") or {}).get("ok", True)
-        some_failed = _any_failed(items) or failed_segments or not hash_list_ok
+        no_footage = not any(i.is_footage for i in items)
+        some_failed = _any_failed(items) or failed_segments or not hash_list_ok or no_footage
         exit_code = EXIT_SOME_FAILED if some_failed or manifest.get("evidence_changed_between_sessions") else EXIT_OK
         if stop is None and unrecorded:
             stop = OSError("; ".join(unrecorded))

@@ -9,7 +9,7 @@ import numpy as np
 from forensic.features import FeatureConfig, SegmentFeatures, extract
 from forensic.features.background import Segmenter
 from forensic.features.faces import FaceFinder
-from forensic.records import PTS_REORDERED, Segment
+from forensic.records import Segment, found_by_index
 from forensic.segments.decode import read_frames, read_frames_by_index
 
 
@@ -22,7 +22,7 @@ class SegmentImages:
 
 def sample_images(segment: Segment, stream_index: int | None = None, rotation: int = 0) -> SegmentImages:
     """The segment's sample frames, found by their presentation timestamps."""
-    if PTS_REORDERED in segment.flags:  # timestamps cannot find the frames: count them
+    if found_by_index(segment.flags):  # timestamps cannot find the frames: count them
         got = read_frames_by_index(segment.path, list(segment.sample_frames), stream_index, rotation)
         keys = list(segment.sample_frames)
     else:

@@ -25,7 +25,7 @@ from forensic.intake.hashing import HashResult, hash_files
 from forensic.records import EvidenceItem, escape_path
 from forensic.report.context import REPORT_DIR, config_hash
 from forensic.report.readers import FINDINGS_CSV, ReportError, inside_case, read_manifest
-from forensic.store.case import EVIDENCE, MANIFEST, SEGMENTS
+from forensic.store.case import EVIDENCE, MANIFEST, PROBLEMS, SEGMENTS
 
 SIDECAR = "report.sha256"
 
@@ -48,6 +48,9 @@ class Mismatch:
         if self.detail:
             parts.append(self.detail)
         return "; ".join(parts)
+
+
+CASE_MARKERS = (EVIDENCE, SEGMENTS, PROBLEMS, "findings.parquet")  # what a scan writes beside manifest.json
 
 
 @dataclass
@@ -91,7 +94,19 @@ def verify_case(
     """``manifest_sha256``: the manifest's SHA-256 as the scan (or ``forensic report``) printed it;
     anything else means manifest.json was rewritten since, however consistent it looks."""
     case_dir = os.path.abspath(case_dir)
-    manifest = read_manifest(case_dir)
+    try:
+        manifest = read_manifest(case_dir)
+    except ReportError as exc:
+        # a case folder whose manifest was damaged or deleted has failed verification: exit 3, not a usage error
+        if not os.path.isdir(case_dir) or not any(os.path.exists(os.path.join(case_dir, n)) for n in CASE_MARKERS):
+            raise
+        res = VerifyResult()
+        path = os.path.join(case_dir, MANIFEST)
+        kind = "unreadable" if os.path.lexists(path) else "missing"
+        res.manifest_sha256 = sha256_path(path) if os.path.isfile(path) else None
+        res.mismatches.append(Mismatch(kind, "case file", MANIFEST, manifest_sha256, res.manifest_sha256, str(exc)))
+        res.notes.append("without its manifest nothing else in the case folder can be checked against a record")
+        return res
     res = VerifyResult()
     say = progress or (lambda _m: None)
 

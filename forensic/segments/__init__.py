@@ -12,6 +12,7 @@ import numpy as np
 from forensic.config import SegmentConfig
 from forensic.records import (
     PARTIAL_FILE,
+    PTS_MISSING,
     PTS_REORDERED,
     TIMELINE_GAP,
     EvidenceItem,
@@ -80,6 +81,7 @@ def build_segments(
     config: SegmentConfig,
     partial: bool = False,
     reordered: bool = False,
+    missing_pts: bool = False,
 ) -> list[Segment]:
     """Shots -> windows -> sample frames, as :class:`Segment` records.
 
@@ -111,6 +113,8 @@ def build_segments(
                 extra.append(PARTIAL_FILE)
             if reordered:
                 extra.append(PTS_REORDERED)
+            if missing_pts:
+                extra.append(PTS_MISSING)
             end_pts = end_pts_at_gap if (b == s1 and end_pts_at_gap is not None) else timeline.pts_at(b)
             out.append(
                 Segment(
@@ -202,10 +206,20 @@ def finish_file(
         problems.append(short)
     partial = bool(problems)
     segments = build_segments(
-        item.sha256, item.path, timeline, cuts, config, partial=partial, reordered=bool(report.non_monotonic)
+        item.sha256,
+        item.path,
+        timeline,
+        cuts,
+        config,
+        partial=partial,
+        reordered=bool(report.non_monotonic),
+        missing_pts=bool(report.missing_pts),
     )
     item.segment_count = len(segments)
-    if partial:
+    if (item.video_streams or 0) > 1:  # not a decoding problem: its segments are whole, the file is not
+        unread = item.video_streams - 1
+        problems.append(f"{unread} of its {item.video_streams} video streams not analysed (one video stream a file)")
+    if problems:
         item.status = EvidenceStatus.PARTIAL
         item.reason = "; ".join(problems)
     else:
@@ -306,6 +320,12 @@ def clip_segment(path: str, samples: int = 5) -> tuple[EvidenceItem, Segment | N
     n = len(result.timeline)
     whole = SegmentConfig(samples=samples, window_min_s=1e6, window_target_s=1e6, window_max_s=2e6)
     seg = build_segments(
-        item.sha256, item.path, result.timeline, [], whole, reordered=bool(result.report.non_monotonic)
+        item.sha256,
+        item.path,
+        result.timeline,
+        [],
+        whole,
+        reordered=bool(result.report.non_monotonic),
+        missing_pts=bool(result.report.missing_pts),
     )[0]
     return item, dataclasses.replace(seg, flags=tuple(f for f in seg.flags if f != "short_shot"), end_frame=n)

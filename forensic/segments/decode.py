@@ -387,7 +387,9 @@ def iter_frames_at(
                 if not wanted or frame.pts >= last:
                     return
             else:
-                return
+                if started or back_s is None:
+                    return  # the end of the stream
+                # nothing decoded from where the seek landed (MPEG-TS past its last key frame): further back
             frames = None
 
 
@@ -396,7 +398,7 @@ def read_frames_by_index(
 ) -> dict[int, np.ndarray]:
     """Full-size images of the frames at these decoded-frame indices, counting from the first frame.
 
-    For files whose timestamps cannot find a frame (out of order, see records.PTS_REORDERED): it
+    For files whose timestamps cannot find a frame (see records.found_by_index): it
     decodes from the start, so it costs a decode of the file up to the last index.
     """
     wanted = {int(i) for i in indices}

@@ -447,3 +447,23 @@ def test_hash_list_mismatch_and_access_times(tmp_path, plain_evidence, model_dir
     assert rows["a.mp4"]["atime"] in ("unchanged",) or rows["a.mp4"]["atime"].startswith(("restored", "changed"))
     if rows["a.mp4"]["atime"].startswith("restored") or rows["a.mp4"]["atime"] == "unchanged":
         assert os.stat(a).st_atime_ns == old_atime
+
+
+# -- no footage -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("contents", ["empty", "documents"])
+def test_inputs_without_footage_are_a_problem_not_a_clean_scan(tmp_path, model_dir, contents):
+    """The wrong folder (or an empty one) is not "every footage file analysed": exit 3, recorded."""
+    ev = tmp_path / "evidence"
+    ev.mkdir()
+    if contents == "documents":
+        (ev / "notes.txt").write_text("case notes\n")
+        (ev / "statement.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
+    case = tmp_path / "case"
+    r = cli(scan_args(ev, case))
+    assert r.returncode == EXIT_SOME_FAILED, r.stderr[-2000:]
+    assert b"no footage to analyse" in r.stderr, r.stderr[-2000:]
+    said = [p for p in problems(case) if "no footage to analyse" in p["message"]]
+    assert len(said) == 1 and said[0]["severity"] == "error", problems(case)
+    assert manifest(case)["status"] == "complete"

@@ -121,6 +121,23 @@ def test_verify_usage_errors(tmp_path, capsys):
     assert "not a case folder" in capsys.readouterr().err
 
 
+def test_a_damaged_or_deleted_manifest_fails_verification(reported, tmp_path, capsys):
+    """A case folder whose manifest.json is damaged or gone has failed verification (exit 3, said
+    why), which is not the same as pointing verify at a folder that is no case folder (exit 2)."""
+    case = tmp_path / "case"
+    shutil.copytree(reported.case, case)
+    manifest = case / "manifest.json"
+    manifest.write_bytes(manifest.read_bytes()[:-40])  # cut short: no longer JSON
+    got = verify_case(str(case))
+    assert [(m.kind, m.path) for m in got.mismatches] == [("unreadable", "manifest.json")]
+    assert main(["verify", "-q", str(case)]) == 3
+    assert "UNREADABLE: case file 'manifest.json'" in capsys.readouterr().out
+    manifest.unlink()
+    assert [(m.kind, m.path) for m in verify(str(case))] == [("missing", "manifest.json")]
+    assert main(["verify", "-q", str(case)]) == 3
+    assert "MISSING: case file 'manifest.json'" in capsys.readouterr().out
+
+
 def test_report_of_an_old_case_folder(small_case):
     """No findings, no model, cluster or clock keys: the report says so instead of failing."""
     case, _clip = small_case
