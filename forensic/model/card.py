@@ -268,9 +268,13 @@ def training_data_text(
     segmenter_name: str,
     gen: dict[str, Any] | None,
 ) -> str:
+    # generated clips are named by how they were made (below), not by a folder of the training
+    # machine that a reader of the report cannot open; the card's data record keeps the path and
+    # every clip's SHA-256
+    where = "" if gen is not None else f" from {root}"
     text = (
         f"{sum(counts.values())} clips ({counts['stalking']} labelled stalking, {counts['non_stalking']} "
-        f"non_stalking; {left_out} more left out) from {root}, split {sizes['train']} for training, "
+        f"non_stalking; {left_out} more left out){where}, split {sizes['train']} for training, "
         f"{sizes['val']} for validation and {sizes['test']} for testing; frames made with the {segmenter_name} "
         "people segmenter."
     )

@@ -67,3 +67,17 @@ def test_limits_say_what_the_model_did_on_real_people_together():
     assert "5 real clip(s) scanned" in checked[0] and "1 of 42 segment(s) classified" in checked[0]
     assert "0 flagged" in checked[0] and "far too few" in checked[0]
     assert checked[1:] == untested[1:]
+
+
+def test_training_data_names_generated_clips_by_recipe_not_by_a_training_machine_folder():
+    """The report prints this to whoever reads it: a folder of the machine that trained the model
+    means nothing to them (the card's data record keeps it); a folder of clips forensic did not make
+    is named, because its path is all that is known of it."""
+    from forensic.model.card import training_data_text
+
+    counts, sizes = {"stalking": 5, "non_stalking": 5}, {"train": 6, "val": 2, "test": 2}
+    gen = {"generator": "forensic.synth.scenes/2", "faces": [{"face": "astronaut"}], "stalking_scenarios": {"a": 1}}
+    made = training_data_text("/work/t8/work/train", counts, 0, sizes, "mediapipe-selfie-pose", gen)
+    assert "/work/t8" not in made and "forensic.synth.scenes/2" in made and made.startswith("10 clips (5 labelled")
+    found = training_data_text("/cases/labelled", counts, 0, sizes, "mediapipe-selfie-pose", None)
+    assert "from /cases/labelled" in found and "knows nothing more" in found
