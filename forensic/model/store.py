@@ -70,7 +70,7 @@ class FusionClassifier:
         self.sha256: str = str(card.get("card_sha256", ""))
         self.segmenter: str = str(card.get("segmenter", {}).get("name", ""))
         self.threshold: float = float(card.get("threshold", 0.5))
-        self.architecture: str = str(card.get("architecture", {}).get("name", "fusion"))
+        self.architecture: str = card_architecture(card)
 
     @property
     def frame_level(self) -> bool:
@@ -299,6 +299,11 @@ def verify(model_dir: str) -> dict[str, Any]:
     return card
 
 
+def card_architecture(card: dict[str, Any]) -> str:
+    """The architecture a model card names (cards from before the choice existed: the paper's fusion)."""
+    return str((card.get("architecture") or {}).get("name", "fusion"))
+
+
 def load_model(model_dir: str) -> FusionClassifier:
     """The model in MODEL_DIR, after checking every file against its recorded SHA-256 and scoring the
     recorded self-test. Raises :class:`ModelIntegrityError` for a model that must not be used."""
@@ -311,7 +316,7 @@ def load_model(model_dir: str) -> FusionClassifier:
             scaler = StandardScaler.from_json(f.read())
     except (ValueError, KeyError) as exc:
         raise ModelIntegrityError(f"{SCALER_FILE} in {model_dir} cannot be used: {exc}") from None
-    architecture = (card.get("architecture") or {}).get("name", "fusion")
+    architecture = card_architecture(card)
     wanted = vector_columns(architecture)
     if scaler.columns != wanted:
         extra = [c for c in scaler.columns if c not in wanted]
