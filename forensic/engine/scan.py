@@ -340,7 +340,7 @@ def _run_in(
             timings = session["timings_s"] = {}
             t = time.monotonic()
             probes = stages.intake_all(items, progress, case, seen)
-            if not any(i.is_footage for i in items):  # the wrong folder, or an empty one: say so, exit 3
+            if _no_footage(items):  # the wrong folder, or an empty one: say so, exit 3
                 what = f"none of the {len(items)} input file(s) is footage" if items else "the inputs hold no files"
                 case.record_problem(Problem(Severity.ERROR, "intake", f"no footage to analyse: {what}"))
                 progress(f"no footage to analyse: {what}")
@@ -411,8 +411,7 @@ def _run_in(
         if findings is not None and len(findings):
             failed_segments = int((findings["status"] == str(FindingStatus.FAILED)).sum())
         hash_list_ok = (manifest.get("hash_list") or {}).get("ok", True)
-        no_footage = not any(i.is_footage for i in items)
-        some_failed = _any_failed(items) or failed_segments or not hash_list_ok or no_footage
+        some_failed = _any_failed(items) or failed_segments or not hash_list_ok or _no_footage(items)
         exit_code = EXIT_SOME_FAILED if some_failed or manifest.get("evidence_changed_between_sessions") else EXIT_OK
         if stop is None and unrecorded:
             stop = OSError("; ".join(unrecorded))
@@ -544,6 +543,12 @@ def _check_hash_list(
 
 
 # -- end of scan ------------------------------------------------------------------------------
+
+
+def _no_footage(items: list[EvidenceItem]) -> bool:
+    """No input is video, readable or not (all skipped, or none at all). After intake the footage
+    is still ``pending``, which :attr:`EvidenceItem.is_footage` does not count yet."""
+    return all(i.status == EvidenceStatus.SKIPPED for i in items)
 
 
 def _any_failed(items: list[EvidenceItem]) -> bool:

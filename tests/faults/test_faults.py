@@ -467,3 +467,16 @@ def test_inputs_without_footage_are_a_problem_not_a_clean_scan(tmp_path, model_d
     said = [p for p in problems(case) if "no footage to analyse" in p["message"]]
     assert len(said) == 1 and said[0]["severity"] == "error", problems(case)
     assert manifest(case)["status"] == "complete"
+
+
+def test_a_scan_with_footage_never_says_there_is_none(tmp_path, model_dir):
+    """The no-footage check runs after intake, while the footage is still pending: it must count it."""
+    ev = tmp_path / "evidence"
+    ev.mkdir()
+    plain_clip(ev / "a.mp4", 3, "testsrc2")
+    (ev / "notes.txt").write_text("case notes\n")
+    case = tmp_path / "case"
+    r = cli(scan_args(ev, case))
+    assert r.returncode == EXIT_OK, r.stderr[-2000:]
+    assert b"no footage" not in r.stderr
+    assert not [p for p in problems(case) if "no footage" in p["message"]], problems(case)
