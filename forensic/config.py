@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +35,12 @@ class SegmentConfig:
     chunk_warmup_s: float = 2.0  # each chunk's detector first sees this much of the previous chunk
 
     def __post_init__(self) -> None:
+        numbers = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "detector"}
+        bad = [name for name, v in numbers.items() if v is not None and not math.isfinite(v)]
+        if bad:  # inf or nan: no cut could be placed, and an int() of it raises far from here
+            raise ValueError(f"{', '.join(bad)} must be a finite number")
+        if self.threshold is not None and self.threshold < 0:
+            raise ValueError("threshold must not be negative")
         if self.detector not in DETECTORS:
             raise ValueError(f"unknown detector {self.detector!r}; choose one of {', '.join(DETECTORS)}")
         if not (0 < self.window_min_s <= self.window_target_s <= self.window_max_s):

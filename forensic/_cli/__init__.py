@@ -10,7 +10,7 @@ import os
 import sys
 
 import forensic
-from forensic._cli.common import EXIT_FAILED, EXIT_READER_LEFT, EXIT_USAGE
+from forensic._cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_READER_LEFT, EXIT_USAGE
 from forensic._cli.examples import add_examples
 from forensic.records import visible
 
@@ -55,6 +55,10 @@ def main(argv: list[str] | None = None) -> int:
         code = _main(sys.argv[1:] if argv is None else argv)
         sys.stdout.flush()  # a reader that left is found here, not in the interpreter's last flush
         return code
+    except KeyboardInterrupt:
+        # Ctrl-C in a command that does not record it itself (scan does): one line, no traceback
+        print("forensic: interrupted (Ctrl-C)", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except OSError as exc:
         if isinstance(exc, BrokenPipeError) and _stdout_gone():  # piped into `head` and the like
             # nothing more can be said on stdout; the command did not finish what it was printing,

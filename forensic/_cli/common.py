@@ -11,6 +11,15 @@ from forensic.config import DETECTORS, SegmentConfig
 EXIT_OK, EXIT_USAGE, EXIT_SOME_FAILED = 0, 2, 3
 EXIT_FAILED = 4  # the machine refused (disk full, permission, I/O error): one line on stderr, no traceback
 EXIT_READER_LEFT = 141  # stdout's reader went away (`| head`): 128 + SIGPIPE, as a shell reports it
+EXIT_INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as a shell reports it
+
+
+def seed_value(text: str) -> int:
+    """A random seed (NumPy takes none below 0): argparse's ``type`` for ``--seed``."""
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"a seed is a whole number of 0 or more, not {text}")
+    return value
 
 
 def add_segment_options(p: argparse.ArgumentParser) -> None:

@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from forensic._cli.common import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, add_batch_options, batch_of
+from forensic._cli.common import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, add_batch_options, batch_of, seed_value
 
 FACES_HELP = (
     "also use the face photos in DIR (PNG, JPEG, ...): every picture in which dlib finds a face; "
@@ -40,7 +40,7 @@ def add_parser(sub) -> None:
     )
     clips.add_argument("--out", required=True, metavar="DIR")
     clips.add_argument("--per-class", type=int, required=True, metavar="N", help="clips per class")
-    clips.add_argument("--seed", type=int, required=True, metavar="S")
+    clips.add_argument("--seed", type=seed_value, required=True, metavar="S")
     clips.add_argument(
         "--jobs",
         type=int,
@@ -62,7 +62,7 @@ def add_parser(sub) -> None:
     )
     archive.add_argument("--out", required=True, metavar="DIR")
     archive.add_argument("--minutes", type=float, required=True, metavar="M")
-    archive.add_argument("--seed", type=int, required=True, metavar="S")
+    archive.add_argument("--seed", type=seed_value, required=True, metavar="S")
     _face_options(archive)
     archive.set_defaults(func=run_archive)
     p.set_defaults(func=lambda args, argv: p.print_help() or 2)
@@ -136,10 +136,11 @@ def run_clips(args: argparse.Namespace, argv: list[str]) -> int:
 
 
 def run_archive(args: argparse.Namespace, argv: list[str]) -> int:
+    from forensic.synth.archive import MAX_MINUTES, MIN_MINUTES
     from forensic.synth.scenes import make_archive
 
-    if not args.minutes > 0:
-        return _error("--minutes must be more than 0")
+    if not MIN_MINUTES <= args.minutes <= MAX_MINUTES:  # nan and inf too
+        return _error(f"--minutes must be between {MIN_MINUTES} and {MAX_MINUTES:g}")
     if (msg := _out_ok(args.out)) is not None:
         return _error(msg)
     pool = _pool(args)

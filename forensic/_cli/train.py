@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from forensic._cli.common import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, add_batch_options, batch_of
+from forensic._cli.common import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, add_batch_options, batch_of, seed_value
 from forensic.model.architecture import ARCHITECTURES  # light: constants only, no TensorFlow
 
 # forensic.model.data.ClipResult statuses that are failures (unreadable, or one content in both classes)
@@ -55,7 +55,10 @@ def add_training_options(p: argparse.ArgumentParser, defaults: bool) -> None:
     )
     g.add_argument("--batch-size", type=int, default=8 if defaults else None, help="batch size (default 8)")
     g.add_argument(
-        "--seed", type=int, default=42 if defaults else None, help="seed of the split and of training (default 42)"
+        "--seed",
+        type=seed_value,
+        default=42 if defaults else None,
+        help="seed of the split and of training (default 42)",
     )
     g.add_argument(
         "--patience",

@@ -203,6 +203,13 @@ def _scan(request: ScanRequest, progress: Progress | None) -> ScanOutcome:
     threshold = model.threshold if request.threshold is None else float(request.threshold)
     if not 0.0 <= threshold <= 1.0:
         raise ValueError("the threshold is a probability: between 0 and 1")
+    from forensic.model.architecture import FRAMES
+
+    if config.segments.samples != FRAMES:  # every segment would be unclassifiable ("still" or failed)
+        raise ValueError(
+            f"the model reads {FRAMES} sample frames a segment (the paper's): --samples {config.segments.samples} "
+            "cannot be classified by it"
+        )
     identity = {
         "inputs": [escape_path(os.path.abspath(p)) for p in request.paths],
         "config_sha256": config.hash(),
@@ -317,6 +324,7 @@ def _run_in(
         case.record_problem(Problem(Severity.WARNING, "scan", msg))
     if resumed:
         case.record_problem(Problem(Severity.INFO, "scan", "scan resumed into the same case folder"))
+        _resumed_case_facts(case, manifest, session, request)
         earlier = manifest["sessions"][:-1]
         if earlier and isinstance(earlier[-1], dict) and earlier[-1].get("status") == "running":
             msg = (
@@ -543,6 +551,28 @@ def _check_hash_list(
 
 
 # -- end of scan ------------------------------------------------------------------------------
+
+
+CASE_FACTS = ("case_id", "examiner", "agency")
+
+
+def _resumed_case_facts(case: CaseFolder, manifest: dict[str, Any], session: dict[str, Any], request) -> None:
+    """``--case-id``, ``--examiner``, ``--agency`` given when a scan is resumed: one the case folder
+    does not have yet is filled in, one that differs from the recorded one is kept in this session's
+    record only (the case's stays as first recorded); either way problems.jsonl says so."""
+    for key in CASE_FACTS:
+        given, recorded = getattr(request, key), manifest.get(key)
+        if given is None or given == recorded:
+            continue
+        flag = "--" + key.replace("_", "-")
+        if recorded is None:
+            manifest[key] = given
+            case.record_problem(Problem(Severity.INFO, "scan", f"{flag} {given!r} recorded when the scan resumed"))
+        else:
+            session[key] = given
+            msg = f"{flag} {given!r} given when the scan resumed; the case keeps {recorded!r} (this session's record has the new one)"
+            case.record_problem(Problem(Severity.WARNING, "scan", msg))
+    case.write_manifest(manifest)
 
 
 def _no_footage(items: list[EvidenceItem]) -> bool:

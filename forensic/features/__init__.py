@@ -167,9 +167,12 @@ def extract(
         t = time.perf_counter()
         ident = identity.describe(images, list(frame_indices), pairs)
         timings["identity"] = time.perf_counter() - t
-    change = motion.frame_change(images)  # still segments are not classified (forensic.engine.work)
+    # still segments are not classified (forensic.engine.work); one frame cannot show whether anything moves
+    change = motion.frame_change(images) if len(images) > 1 else None
     scene = None
-    if status == "ok" and not motion.is_still(change):  # only the camera moving? (a pan over a picture)
+    if (
+        status == "ok" and change is not None and not motion.is_still(change)
+    ):  # only the camera moving? (a pan over a picture)
         t = time.perf_counter()
         scene = motion.scene_change(images)
         timings["motion"] = time.perf_counter() - t

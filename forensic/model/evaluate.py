@@ -22,7 +22,14 @@ import numpy as np
 
 from forensic.features import FeatureConfig
 from forensic.model.ablation import Ablation, ablation, format_table2
-from forensic.model.data import Dataset, FeatureSettings, load_dataset, read_split_csv, resolve_settings
+from forensic.model.data import (
+    Dataset,
+    DatasetError,
+    FeatureSettings,
+    load_dataset,
+    read_split_csv,
+    resolve_settings,
+)
 from forensic.model.metrics import Metrics, compute_metrics, format_metrics, frame_accuracy
 from forensic.model.store import SPLIT_CSV, clip_scores, load_model
 from forensic.parallel import Batch
@@ -137,6 +144,11 @@ def evaluate_model(
             f"{settings.describe()['code']} now)"
         )
     dataset = load_dataset(dataset_dir, settings, cache_dir, progress, jobs=jobs, batch=batch)
+    if not dataset.clips:  # accuracy "0 of 0" is not a result
+        raise DatasetError(
+            f"no usable clip in {dataset_dir} ({len(dataset.left_out)} file(s) left out as unusable): nothing to "
+            "evaluate (labelled clips go in its stalking/ and non_stalking/ folders)"
+        )
     with open(os.path.join(model_dir, SPLIT_CSV), "rb") as f:
         recorded = read_split_csv(f.read())
     split_of = [recorded.get(c.sha256 or "", "unseen") for c in dataset.clips]

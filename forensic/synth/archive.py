@@ -43,12 +43,15 @@ GT_COLUMNS = (
 )
 
 
+MIN_MINUTES, MAX_MINUTES = 0.1, 24 * 60.0  # 6 s (a file of a few frames at least) to a day
+
+
 def plan_archive(
     minutes: float, seed: int, n_faces: int, *, size=None, fps=None, file_minutes: tuple[float, float] = (1.5, 4.0)
 ) -> list[dict]:
     """The archive's files, each with its format and list of scenes (scenario, seed, frames)."""
-    if minutes <= 0:
-        raise ValueError("--minutes must be more than 0")
+    if not MIN_MINUTES <= minutes <= MAX_MINUTES:  # also nan and inf (inf planned files forever)
+        raise ValueError(f"--minutes must be between {MIN_MINUTES} and {MAX_MINUTES}")
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), 7]))
     total = minutes * 60.0
     lengths = []

@@ -162,3 +162,55 @@ def test_scan_writes_the_case_folder_and_exit_codes(tmp_path, clip, tiny_model_d
     # (TensorFlow 2.21 prints its own start-up lines whatever TF_CPP_MIN_LOG_LEVEL says; ours is one line)
     lines = [ln for ln in r3.stderr.splitlines() if ln.startswith("forensic:")]
     assert len(lines) == 1 and "1 of 2 footage file(s) failed" in lines[0]
+
+
+def test_ctrl_c_in_any_command_is_one_line_and_exit_130(monkeypatch, capsys):
+    """report, train, synth... did not handle Ctrl-C: a KeyboardInterrupt traceback (scan records it)."""
+    from forensic._cli import main
+
+    _segments_command_raises(monkeypatch, KeyboardInterrupt())
+    assert main(["segments", "x.mp4"]) == 130
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["forensic: interrupted (Ctrl-C)"]
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["segments", "CLIP", "--min-scene-len", "inf"], "must be a finite number"),
+        (["segments", "CLIP", "--min-scene-len", "nan"], "must be a finite number"),
+        (["segments", "CLIP", "--threshold", "nan"], "must be a finite number"),
+        (["segments", "CLIP", "--threshold", "-5"], "threshold must not be negative"),
+        (["synth", "archive", "--out", "OUT", "--minutes", "inf", "--seed", "1"], "--minutes must be between"),
+        (["synth", "archive", "--out", "OUT", "--minutes", "1e-9", "--seed", "1"], "--minutes must be between"),
+        (["synth", "clips", "--out", "OUT", "--per-class", "1", "--seed", "-5"], "a seed is a whole number"),
+    ],
+)
+def test_absurd_numbers_are_usage_errors(tmp_path, clip, args, words):
+    """Found by a sweep: inf hung `synth archive` (it planned files forever), inf/nan cuts raised a
+    traceback (and in a scan were written into evidence.csv as the file's failure), a negative seed
+    failed every clip after starting."""
+    args = [str(clip) if a == "CLIP" else str(tmp_path / "out") if a == "OUT" else a for a in args]
+    r = run(*args)
+    assert r.returncode == 2, (r.returncode, r.stderr[-2000:])
+    assert words in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_scan_whose_sample_count_the_model_cannot_read_is_refused(tmp_path, clip):
+    """--samples 1 made every segment "still" (exit 0, nothing flagged, silently); 2 or 7 failed
+    every segment after three attempts each. The model reads 5: anything else is a usage error."""
+    for n in ("1", "7"):
+        r = run("scan", str(clip), "--out", str(tmp_path / f"case{n}"), "--engine", "local", "--samples", n)
+        assert r.returncode == 2 and "reads 5 sample frames" in r.stderr, r.stderr[-2000:]
+        assert not (tmp_path / f"case{n}").exists()
+
+
+def test_evaluating_a_data_set_without_a_usable_clip_is_an_error(tmp_path):
+    """It printed "accuracy 0.0000 (0 of 0 clips)" and exited 0."""
+    data = tmp_path / "data"
+    for label in ("stalking", "non_stalking"):
+        (data / label).mkdir(parents=True)
+    (data / "stalking" / "notes.txt").write_text("not a clip\n")
+    r = run("evaluate", str(data), "--cache", str(tmp_path / "cache"))
+    assert r.returncode == 2 and "no usable clip" in r.stderr, r.stderr[-2000:]

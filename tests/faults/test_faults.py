@@ -480,3 +480,24 @@ def test_a_scan_with_footage_never_says_there_is_none(tmp_path, model_dir):
     assert r.returncode == EXIT_OK, r.stderr[-2000:]
     assert b"no footage" not in r.stderr
     assert not [p for p in problems(case) if "no footage" in p["message"]], problems(case)
+
+
+def test_case_facts_given_on_resume_are_recorded_not_dropped(tmp_path, model_dir):
+    """--case-id, --examiner, --agency given when a scan resumes were silently dropped."""
+    ev = tmp_path / "evidence"
+    ev.mkdir()
+    plain_clip(ev / "a.mp4", 3, "testsrc2")
+    case = tmp_path / "case"
+    assert cli(scan_args(ev, case)).returncode == EXIT_OK
+    assert manifest(case)["case_id"] is None
+    r = cli(scan_args(ev, case, "--case-id", "C-17", "--examiner", "A. Examiner"))
+    assert r.returncode == EXIT_OK, r.stderr[-2000:]
+    m = manifest(case)
+    assert (m["case_id"], m["examiner"], m["agency"]) == ("C-17", "A. Examiner", None)
+    assert any("--case-id 'C-17' recorded when the scan resumed" in p["message"] for p in problems(case))
+    assert cli(scan_args(ev, case, "--examiner", "B. Other")).returncode == EXIT_OK
+    m = manifest(case)
+    assert m["examiner"] == "A. Examiner" and m["sessions"][-1]["examiner"] == "B. Other"
+    said = [p for p in problems(case) if "--examiner 'B. Other' given when the scan resumed" in p["message"]]
+    assert len(said) == 1 and said[0]["severity"] == "warning"
+    assert_whole(case)
