@@ -109,6 +109,20 @@ def sha256_path(path: str) -> str:
     return h.hexdigest()
 
 
+def folder_problem(path: str) -> str | None:
+    """Why ``path`` cannot be (or become) a folder to write into: it, or the nearest existing path
+    above it, is not a folder. None when it can."""
+    p = os.path.abspath(path)
+    while not os.path.lexists(p):
+        parent = os.path.dirname(p)
+        if parent == p:
+            return None
+        p = parent
+    if os.path.isdir(p):
+        return None
+    return f"{path} exists and is not a folder" if p == os.path.abspath(path) else f"{p} (above {path}) is not a folder"
+
+
 def is_inside(child: str, parent: str) -> bool:
     """Whether ``child`` is ``parent`` or lies below it (symbolic links resolved)."""
     child, parent = os.path.realpath(child), os.path.realpath(parent)

@@ -9,6 +9,7 @@ import sys
 
 from forensic._cli.common import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, batch_of
 from forensic._cli.train import add_training_options, progress_printer
+from forensic.fsutil import folder_problem
 
 
 def add_parser(sub) -> None:
@@ -122,6 +123,8 @@ def _ablation(args: argparse.Namespace, argv: list[str], progress) -> int:
         raise ValueError(
             "--ablation needs --cache DIR (or --model MODEL_DIR or --out DIR, beside which the cache goes)"
         )
+    if args.out and (why := folder_problem(args.out)) is not None:
+        raise ValueError(f"--out {why}")
     if args.out and os.path.exists(args.out) and os.listdir(args.out):
         raise FileExistsError(f"{args.out} is not empty: choose a new folder for the ablation models")
     with batch_of(args) as batch:

@@ -7,6 +7,7 @@ import os
 import sys
 
 from forensic._cli.common import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, add_batch_options, batch_of, seed_value
+from forensic.fsutil import folder_problem
 
 FACES_HELP = (
     "also use the face photos in DIR (PNG, JPEG, ...): every picture in which dlib finds a face; "
@@ -98,14 +99,15 @@ def _pool(args):
 
 
 def _out_ok(path: str) -> str | None:
-    if os.path.exists(path) and not os.path.isdir(path):
-        return f"--out {path} exists and is not a folder"
-    return None
+    why = folder_problem(path)
+    return None if why is None else f"--out {why}"
 
 
 def run_demo(args: argparse.Namespace, argv: list[str]) -> int:
     from forensic.synth.demo import make_demo_footage
 
+    if (msg := _out_ok(args.out)) is not None:
+        return _error(msg)
     for path in make_demo_footage(args.out):
         print(path)
     return EXIT_OK

@@ -24,6 +24,7 @@ from typing import Any
 from forensic.fsutil import (  # noqa: F401 - write_atomic and sha256_path: their old home
     TMP_PREFIX,
     append_durable,
+    folder_problem,
     is_inside,
     makedirs_durable,
     sha256_path,
@@ -55,7 +56,11 @@ _inside = is_inside  # the old private name
 
 
 def check_location(root: str, evidence_paths: Iterable[str]) -> None:
-    """Refuse a case folder inside an evidence folder (or evidence inside the case folder)."""
+    """Refuse a case folder inside an evidence folder (or evidence inside the case folder), or one
+    that cannot be a folder (it or a path above it is a file)."""
+    why = folder_problem(root)
+    if why is not None:
+        raise CaseFolderError(why)
     for given in evidence_paths:
         top = os.path.abspath(given)
         folder = top if os.path.isdir(top) else os.path.dirname(top)

@@ -214,3 +214,28 @@ def test_evaluating_a_data_set_without_a_usable_clip_is_an_error(tmp_path):
     (data / "stalking" / "notes.txt").write_text("not a clip\n")
     r = run("evaluate", str(data), "--cache", str(tmp_path / "cache"))
     assert r.returncode == 2 and "no usable clip" in r.stderr, r.stderr[-2000:]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["synth", "demo", "--out", "FILE"],
+        ["synth", "demo", "--out", "FILE/sub"],
+        ["synth", "archive", "--out", "FILE/sub", "--minutes", "1", "--seed", "1"],
+        ["synth", "clips", "--out", "FILE/sub", "--per-class", "1", "--seed", "1"],
+        ["features", "CLIP", "--segment", "0", "--out", "FILE"],
+        ["faces", "CLIP", "--out", "FILE/sub"],
+        ["evaluate", "DIR", "--ablation", "--epochs", "1", "--out", "FILE"],
+        ["scan", "CLIP", "--out", "FILE/sub"],
+    ],
+)
+def test_an_output_folder_that_is_a_file_is_a_usage_error(tmp_path, clip, args):
+    """It was a raw FileExistsError or NotADirectoryError with exit 4 (or 3), some after all the work."""
+    afile = tmp_path / "afile"
+    afile.write_text("a file, not a folder\n")
+    (tmp_path / "data" / "stalking").mkdir(parents=True)
+    subs = {"FILE": str(afile), "FILE/sub": str(afile / "sub"), "CLIP": str(clip), "DIR": str(tmp_path / "data")}
+    r = run(*[subs.get(a, a) for a in args])
+    assert r.returncode == 2, (r.returncode, r.stderr[-2000:])
+    assert "is not a folder" in r.stderr and "Traceback" not in r.stderr
+    assert afile.read_text() == "a file, not a folder\n"
