@@ -36,7 +36,10 @@ class SegmentConfig:
 
     def __post_init__(self) -> None:
         numbers = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "detector"}
-        bad = [name for name, v in numbers.items() if v is not None and not math.isfinite(v)]
+        # chunk_s may be infinite: one chunk, whatever the length (AVI, whose frames come out of order)
+        bad = [
+            n for n, v in numbers.items() if v is not None and not math.isfinite(v) and (n, v) != ("chunk_s", math.inf)
+        ]
         if bad:  # inf or nan: no cut could be placed, and an int() of it raises far from here
             raise ValueError(f"{', '.join(bad)} must be a finite number")
         if self.threshold is not None and self.threshold < 0:
