@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from forensic._cli.common import EXIT_OK, EXIT_USAGE
@@ -58,10 +57,13 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
             top=args.top,
             argv=["forensic", *argv],
             pdf=not args.no_pdf,
+            lock=True,
         )
     except ReportError as exc:
         print(f"forensic: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    for m in paths.mismatches:  # said even with -q: the case folder no longer matches its record
+        print(f"forensic: warning: {_mismatch(m)}", file=sys.stderr)
     if not args.quiet:
         print(f"report revision {paths.revision}: {paths.flagged} flagged segment(s); {paths.folder}", file=sys.stderr)
         for rel, sha in paths.sha256.items():
@@ -69,7 +71,16 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
                 print(f"{sha}  {rel}")
         for note in paths.notes:
             print(f"forensic: note: {note}", file=sys.stderr)
-    from forensic.fsutil import sha256_path
-
-    print(f"manifest sha256: {sha256_path(os.path.join(args.case_dir, 'manifest.json'))}", flush=True)
+    print(f"manifest sha256: {paths.manifest_sha256}", flush=True)
     return EXIT_OK
+
+
+def _mismatch(m: dict) -> str:
+    """One case folder file unlike its hash in manifest.json (outputs_sha256), in one line."""
+    from forensic.report.text import plain_visible
+
+    name = plain_visible(str(m.get("path")))
+    text = f"case folder file {name!r}: {m.get('problem')} (recorded SHA-256 {m.get('expected')}"
+    if m.get("actual"):
+        text += f", now {m['actual']}"
+    return text + "); see the report's Integrity section and run `forensic verify`"

@@ -76,6 +76,8 @@ class ReportPaths:
     revision: int = 1
     flagged: int = 0
     notes: list[str] = field(default_factory=list)
+    manifest_sha256: str = ""  # of manifest.json as this report left it
+    mismatches: list[dict[str, Any]] = field(default_factory=list)  # case files unlike outputs_sha256
 
 
 def default_templates_dir() -> str:
@@ -103,16 +105,53 @@ def build_report(
     pdf: bool = True,
     templates_dir: str | None = None,
     issued_utc: str | None = None,
+    lock: bool = False,
 ) -> ReportPaths:
     """Make the report of the case folder ``case_dir`` into ``case_dir/report/``.
 
     ``clock_offsets``: ``["SHA256_OR_PATH=+SECONDS", "SHA256_OR_PATH=2026-03-01T09:30:00Z"]`` or a
     mapping of the same keys to seconds (float) or ISO times; they override the manifest's
     ``clock_offsets``. ``top``: flagged segments shown in detail, best score first (0: all); the
-    contact sheet shows the first 24 of them. ``argv``: the command line to record.
-    Raises :class:`ReportError` (a usage error) for a folder that is not a case folder or a clock
-    offset that names no file of the case."""
+    contact sheet shows the first 24 of them. ``argv``: the command line to record. ``lock``: hold
+    the case folder's lock from reading to the rewritten manifest (``forensic report`` does; the
+    scan, which holds it already, does not).
+    Raises :class:`ReportError` (a usage error) for a folder that is not a case folder, one in use by
+    another forensic process, or a clock offset that names no file of the case."""
     case_dir = os.path.abspath(case_dir)
+    case = _locked(case_dir) if lock else None
+    try:
+        return _build(case_dir, agency, clock_offsets, top, argv, pdf, templates_dir, issued_utc)
+    finally:
+        if case is not None:
+            case.close()
+
+
+def _locked(case_dir: str):
+    """The case folder, locked against a scan (or another report) writing into it meanwhile."""
+    from forensic.store.case import CaseFolder, CaseFolderError
+
+    if not os.path.isdir(case_dir):
+        return None  # load_context says what is wrong
+    case = CaseFolder(case_dir)
+    try:
+        case.lock()
+    except CaseFolderError as exc:
+        raise ReportError(str(exc)) from None
+    except OSError as exc:
+        raise ReportError(f"{case_dir} cannot be locked: {exc.strerror or exc}") from None
+    return case
+
+
+def _build(
+    case_dir: str,
+    agency: str | None,
+    clock_offsets: Mapping[str, Any] | Iterable[str] | None,
+    top: int,
+    argv: list[str] | None,
+    pdf: bool,
+    templates_dir: str | None,
+    issued_utc: str | None,
+) -> ReportPaths:
     ctx = load_context(
         case_dir,
         agency=agency,
@@ -154,7 +193,7 @@ def build_report(
         raise
 
     rel_files = {f"{REPORT_DIR}/{rel}": sha for rel, sha in sorted(files.items())}
-    _record_in_manifest(ctx, rel_files, files)
+    manifest_sha256 = _record_in_manifest(ctx, rel_files, files)
     return ReportPaths(
         folder=final,
         html=os.path.join(final, HTML_NAME),
@@ -166,6 +205,8 @@ def build_report(
         revision=ctx.revision,
         flagged=len(ctx.flagged),
         notes=list(ctx.notes),
+        manifest_sha256=manifest_sha256,
+        mismatches=list(ctx.outputs_check.get("mismatches", [])),
     )
 
 
@@ -180,7 +221,10 @@ def _swap_in(work: str, final: str) -> None:
     swap_dir(work, final)
 
 
-def _record_in_manifest(ctx: ReportContext, rel_files: dict[str, str], files: dict[str, str]) -> None:
+def _record_in_manifest(ctx: ReportContext, rel_files: dict[str, str], files: dict[str, str]) -> str:
+    """Add the report to manifest.json; returns the SHA-256 of the manifest written."""
+    import hashlib
+
     from forensic.provenance import tool_source
 
     path = os.path.join(ctx.case_dir, MANIFEST)
@@ -209,7 +253,9 @@ def _record_in_manifest(ctx: ReportContext, rel_files: dict[str, str], files: di
         "notes": ctx.notes,
         "history": history,
     }
-    write_atomic(path, (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode())
+    data = (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode()
+    write_atomic(path, data)
+    return hashlib.sha256(data).hexdigest()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -29,30 +29,57 @@ class ClockSpec:
 
 _ISO_HINT = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
+# a clock statement must leave every time it makes inside what a datetime holds (years 1-9999):
+# offsets up to 100 years either way, and times at least 100 years from either end
+MAX_OFFSET_S = 100 * 365.25 * 86400
+EARLIEST = datetime(101, 1, 1, tzinfo=UTC)
+LATEST = datetime(9899, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+
+def _check_offset(key: str, text: str, seconds: float) -> None:
+    if not math.isfinite(seconds):
+        raise ReportError(f"clock offset for {key}: {text!r} is not a finite number")
+    if abs(seconds) > MAX_OFFSET_S:
+        raise ReportError(f"clock offset for {key}: {text!r} is out of range (at most 100 years either way)")
+
+
+def _in_range(dt: datetime) -> bool:
+    return EARLIEST <= dt <= LATEST
+
+
+def _iso_time(key: str, text: str) -> datetime:
+    try:
+        dt = datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError as exc:
+        raise ReportError(f"clock offset for {key}: {text!r} is not an ISO 8601 time ({exc})") from exc
+    if dt.tzinfo is None:
+        raise ReportError(
+            f"clock offset for {key}: {text!r} has no time zone; give Z or +HH:MM (for example 2026-03-01T09:30:00Z)"
+        )
+    try:
+        dt = dt.astimezone(UTC)
+    except OverflowError:
+        dt = None
+    if dt is None or not _in_range(dt):
+        raise ReportError(
+            f"clock offset for {key}: {text!r} is out of range (give a time between "
+            f"the years {EARLIEST.year} and {LATEST.year})"
+        )
+    return dt
+
 
 def parse_clock_value(key: str, value: Any, origin: str) -> ClockSpec:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if not math.isfinite(float(value)):
-            raise ReportError(f"clock offset for {key}: {value!r} is not a finite number")
+        _check_offset(key, repr(value), float(value))
         return ClockSpec(key, offset_s=float(value), text=f"{float(value):+g} s", origin=origin)
     text = str(value).strip()
     if _ISO_HINT.match(text):
-        try:
-            dt = datetime.fromisoformat(text.replace("z", "Z"))
-        except ValueError as exc:
-            raise ReportError(f"clock offset for {key}: {text!r} is not an ISO 8601 time ({exc})") from exc
-        if dt.tzinfo is None:
-            raise ReportError(
-                f"clock offset for {key}: {text!r} has no time zone; give Z or +HH:MM "
-                "(for example 2026-03-01T09:30:00Z)"
-            )
-        return ClockSpec(key, start_utc=dt.astimezone(UTC), text=text, origin=origin)
+        return ClockSpec(key, start_utc=_iso_time(key, text), text=text, origin=origin)
     try:
         seconds = float(text)
     except ValueError:
         raise ReportError(f"clock offset for {key}: {text!r} is neither +SECONDS nor an ISO 8601 time") from None
-    if not math.isfinite(seconds):
-        raise ReportError(f"clock offset for {key}: {text!r} is not a finite number")
+    _check_offset(key, text, seconds)
     return ClockSpec(key, offset_s=seconds, text=text, origin=origin)
 
 
@@ -85,7 +112,10 @@ class ClockSource:
     def at(self, seconds: float | None) -> str | None:
         if self.start_utc is None or seconds is None:
             return None
-        return iso_utc(self.start_utc + timedelta(seconds=float(seconds)))
+        try:
+            return iso_utc(self.start_utc + timedelta(seconds=float(seconds)))
+        except (OverflowError, ValueError):  # a time the case folder holds beyond any calendar: none
+            return None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -106,15 +136,29 @@ def parse_utc(text: str | None) -> datetime | None:
         return None
     try:
         dt = datetime.fromisoformat(str(text))
-    except ValueError:
+        return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
 CREATION_CAVEAT = (
     "container creation time: unverified metadata written by the recording device or by "
     "software that later rewrote the file; taken here as the time of the first frame"
 )
+
+
+def _shifted(created: datetime, spec: ClockSpec) -> datetime:
+    """The creation time corrected by the examiner's offset; a usage error when it leaves the range."""
+    try:
+        start = created + timedelta(seconds=float(spec.offset_s or 0.0))
+    except (OverflowError, ValueError):
+        start = None
+    if start is None or not _in_range(start):
+        raise ReportError(
+            f"clock offset for {spec.key}: {spec.text or spec.offset_s!r} added to the creation time "
+            f"{iso_utc(created)} is out of range"
+        )
+    return start
 
 
 def clock_source(item: EvidenceItem | None, spec: ClockSpec | None) -> ClockSource:
@@ -126,6 +170,14 @@ def clock_source(item: EvidenceItem | None, spec: ClockSpec | None) -> ClockSour
             f"examiner-supplied wall-clock time of the first frame ({spec.origin})",
             spec.text,
             spec.origin,
+        )
+    if created is not None and not _in_range(created):  # unverified metadata no calendar can follow
+        return ClockSource(
+            "none",
+            None,
+            f"the container creation time {item.creation_time_utc} is out of range: no wall-clock time",
+            item.creation_time_utc or "",
+            "container metadata",
         )
     if spec is not None and spec.offset_s is not None:
         if created is None:
@@ -139,7 +191,7 @@ def clock_source(item: EvidenceItem | None, spec: ClockSpec | None) -> ClockSour
             )
         return ClockSource(
             "examiner_offset",
-            created + timedelta(seconds=spec.offset_s),
+            _shifted(created, spec),
             f"container creation time {iso_utc(created)} (unverified metadata) corrected by the "
             f"examiner-supplied offset {spec.offset_s:+g} s ({spec.origin})",
             spec.text,

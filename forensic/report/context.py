@@ -541,6 +541,7 @@ def load_context(
                 )
             else:
                 specs[sha] = spec
+    given: dict[str, ClockSpec] = {}
     for spec in clock_specs or []:
         sha = _resolve_clock_key(spec.key, by_path, shas)
         if sha is None:
@@ -548,7 +549,9 @@ def load_context(
                 f"--clock-offset: {spec.key!r} is neither the SHA-256 nor the path of a file of this case "
                 "(see evidence.csv)"
             )
-        specs[sha] = spec
+        if sha in given:
+            raise ReportError(_given_twice(given[sha], spec, sha))
+        given[sha] = specs[sha] = spec
 
     # files
     problems_by_path: dict[str, list[dict[str, Any]]] = {}
@@ -594,7 +597,7 @@ def load_context(
         if it.sha256 in video_of:
             continue
         fs = sorted(by_sha.get(it.sha256, []), key=lambda f: (f.start_frame, f.segment_index))
-        clock = clock_source(it, specs.get(it.sha256))
+        clock = _clock_source(it, specs.get(it.sha256), notes)
         paths = [it.path] + [g.item.path for g in dup_groups.get(it.sha256, []) if g.item.path != it.path]
         v = VideoView(len(videos) + 1, it.sha256, it, paths, fs, clock)
         v.player = player_clock(it)
@@ -607,7 +610,7 @@ def load_context(
             fv.video = video_of[fv.item.sha256]
             fv.clock = fv.video.clock
         else:
-            fv.clock = clock_source(fv.item, specs.get(fv.item.sha256 or ""))
+            fv.clock = _clock_source(fv.item, specs.get(fv.item.sha256 or ""), notes)
     for sha, spec in specs.items():
         if sha not in video_of:
             notes.append(f"a clock statement ({spec.origin}) names {sha}, which is not analysed footage; not used")
@@ -626,6 +629,11 @@ def load_context(
         sv = SegmentView(f, v)
         if v is not None:
             sv.wall_start, sv.wall_end = v.clock.at(f.start_s), v.clock.at(f.end_s)
+            if v.clock.available and (sv.wall_start is None or sv.wall_end is None):
+                notes.append(
+                    f"segment {f.key}: its times ({f.start_s!r} s to {f.end_s!r} s) put on the wall clock "
+                    "fall out of range; no wall-clock time shown"
+                )
             sv.player_start, sv.player_end = v.player.at(f.start_s), v.player.at(f.end_s)
         segments.append(sv)
     flagged = sorted(
@@ -708,6 +716,27 @@ def load_context(
     ctx.outputs_check = check_outputs(case_dir, manifest)
     ctx.banners = _banners(ctx)
     return ctx
+
+
+def _given_twice(first: ClockSpec, second: ClockSpec, sha: str) -> str:
+    if first.key == second.key:
+        return f"--clock-offset given twice for {first.key!r}: give one clock statement per file"
+    return (
+        f"--clock-offset given twice for one file: {first.key!r} and {second.key!r} both name {sha}; "
+        "give one clock statement per file"
+    )
+
+
+def _clock_source(item: EvidenceItem, spec: ClockSpec | None, notes: list[str]) -> ClockSource:
+    """The file's clock; a manifest clock statement that cannot be applied is said and not used (one
+    from the command line is a usage error)."""
+    try:
+        return clock_source(item, spec)
+    except ReportError as exc:
+        if spec is None or not spec.origin.startswith("manifest"):
+            raise
+        notes.append(f"manifest clock_offsets: {exc}; ignored")
+        return clock_source(item, None)
 
 
 def _resolve_clock_key(key: str, by_path: dict[str, EvidenceItem], shas: set[str]) -> str | None:

@@ -17,6 +17,8 @@ from forensic.store.case import EVIDENCE, MANIFEST, PROBLEMS, SEGMENTS
 
 FINDINGS_PARQUET = "findings.parquet"
 FINDINGS_CSV = "findings.csv"
+CASE_KEYS = ("format", "status")  # in the first manifest.json of every scan
+CASE_FORMAT = "forensic-case/"
 PROBLEM_TEXT_MAX = 4000  # longer problem messages are cut in the report (full text in problems.jsonl)
 
 
@@ -43,7 +45,18 @@ def read_manifest(case_dir: str) -> dict[str, Any]:
         raise ReportError(f"{path} cannot be read: {exc}") from exc
     if not isinstance(manifest, dict):
         raise ReportError(f"{path} is not a JSON object")
+    check_case_manifest(case_dir, manifest)
     return manifest
+
+
+def check_case_manifest(case_dir: str, manifest: dict[str, Any]) -> None:
+    """What every scan writes into manifest.json before anything else; a usage error without it."""
+    lacks = [k for k in CASE_KEYS if k not in manifest]
+    if lacks:
+        raise ReportError(f"{case_dir} is not a case folder: {MANIFEST} lacks {', '.join(map(repr, lacks))}")
+    form = manifest["format"]
+    if not isinstance(form, str) or not form.startswith(CASE_FORMAT):
+        raise ReportError(f"{case_dir} is not a case folder: {MANIFEST} has the format {form!r}, not {CASE_FORMAT}N")
 
 
 def read_evidence(case_dir: str, notes: list[str]) -> list[EvidenceItem]:
