@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from forensic._cli.common import EXIT_OK, EXIT_USAGE
@@ -60,6 +61,9 @@ def parse_cameras(specs: list[str]) -> tuple[tuple[str, str], ...]:
         folder, sep, cam = spec.rpartition("=")
         if not sep or not folder or not cam:
             raise ValueError(f"--camera {spec!r}: expected FOLDER=ID")
+        same = [c for f, c in out if os.path.abspath(f) == os.path.abspath(folder)]
+        if same and same[0] != cam:
+            raise ValueError(f"--camera {folder}: given twice, as {same[0]!r} and {cam!r}")
         out.append((folder, cam))
     return tuple(out)
 

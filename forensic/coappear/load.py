@@ -209,6 +209,10 @@ def load_sightings(case_dir: str, cameras: tuple[tuple[str, str], ...] = ()) -> 
             f"{counts['analysed_without_descriptors']} analysed segment(s) have no face descriptors "
             "(scanned by a version without them): their people are not in the co-appearance tables"
         )
+    paths = {str(row["path"]) for row in rows}
+    for folder, cam in cameras:  # a typo in a folder would leave its files each their own camera, silently
+        if not any(camera_of(p, ((folder, cam),)) == cam for p in paths):
+            notes.append(f"--camera {folder}={cam} matches no file of the case: no file was given camera {cam!r}")
     sightings = by_model.get(model, []) if model else []
     counts["sightings"] = len(sightings)
     return Loaded(sightings, model, dict(counts), notes)

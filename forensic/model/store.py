@@ -327,7 +327,10 @@ def load_model(model_dir: str) -> FusionClassifier:
             "retrain it with this version (forensic train) or use the version it was trained with"
         )
     k = keras()
-    keras_model = k.models.load_model(os.path.join(model_dir, MODEL_FILE), compile=False)
+    try:  # its bytes matched their hash, but the file may still not open (permissions, a short read)
+        keras_model = k.models.load_model(os.path.join(model_dir, MODEL_FILE), compile=False)
+    except (OSError, ValueError) as exc:
+        raise ModelIntegrityError(f"{MODEL_FILE} in {model_dir} cannot be loaded: {exc}") from None
     clf = FusionClassifier(keras_model, scaler, card, model_dir)
     test = card.get("self_test")
     if test:

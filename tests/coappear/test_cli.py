@@ -106,3 +106,17 @@ def test_scan_step_switch_and_failure_recorded(tmp_path, capsys):
     sha = hashlib.sha256((case / "problems.jsonl").read_bytes()).hexdigest()
     assert manifest["outputs_sha256"]["problems.jsonl"] == sha
     assert "co-appearance step failed" in capsys.readouterr().err
+
+
+def test_camera_statements_that_name_nothing_or_clash_are_said(tmp_path, capsys):
+    """Found by a sweep: --camera naming no file of the case was silent (every file its own camera,
+    as if the option had not been given), and one folder given two ids kept the first silently."""
+    case = make_case(tmp_path / "case", tmp_path / "ev")
+    cam1 = tmp_path / "ev" / "cam1"
+    assert main(["coappear", str(case), "--camera", f"{cam1}=CAM1", "--camera", f"{cam1}/=CAM9"]) == 2
+    assert "given twice" in capsys.readouterr().err
+    assert not (case / "coappearance.csv").exists()
+    assert main(["coappear", str(case), "--camera", f"{cam1}=CAM1", "--camera", f"{tmp_path / 'typo'}=CAM2"]) == 0
+    err = capsys.readouterr().err
+    assert f"--camera {tmp_path / 'typo'}=CAM2 matches no file of the case" in err
+    assert "--camera " + f"{cam1}=CAM1 matches no file" not in err

@@ -202,3 +202,24 @@ def test_a_relational_model_of_another_version_is_refused_with_the_reason(tmp_pa
         ModelIntegrityError, match=r"trained on 48 numbers per frame, this version of forensic derives 44"
     ):
         load_model(str(root))
+
+
+def test_a_weights_file_that_will_not_open_is_an_integrity_error(tiny_model_dir, monkeypatch):
+    """Its hash matched but the HDF5 file would not open (permissions, a short read): that was a raw
+    OSError (exit 4); a model that cannot be used is refused like any other (exit 2)."""
+    import forensic.model.architecture as architecture
+
+    real = architecture.keras()
+
+    class Refusing:
+        class models:
+            @staticmethod
+            def load_model(path, compile=False):
+                raise OSError(f"Unable to synchronously open file (name = '{path}')")
+
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+    monkeypatch.setattr(architecture, "keras", lambda: Refusing())
+    with pytest.raises(ModelIntegrityError, match="model.h5 in .* cannot be loaded: Unable to synchronously open"):
+        load_model(str(tiny_model_dir))
