@@ -19,6 +19,13 @@ def footage_dir() -> Path:
     return FOOTAGE
 
 
+def ffmpeg(*args: str) -> None:
+    """Runs the ffmpeg command line tool quietly (``-v error -y``); raises if it fails."""
+    import subprocess
+
+    subprocess.run(["ffmpeg", "-v", "error", "-y", *args], check=True)
+
+
 def snapshot(folder: Path) -> dict[str, tuple[int, int, str]]:
     """Every file below ``folder``: (size, mtime_ns, sha256) by relative path."""
     import hashlib

@@ -138,11 +138,13 @@ def run_clips(args: argparse.Namespace, argv: list[str]) -> int:
 
 
 def run_archive(args: argparse.Namespace, argv: list[str]) -> int:
-    from forensic.synth.archive import MAX_MINUTES, MIN_MINUTES
+    from forensic.synth.archive import check_minutes
     from forensic.synth.scenes import make_archive
 
-    if not MIN_MINUTES <= args.minutes <= MAX_MINUTES:  # nan and inf too
-        return _error(f"--minutes must be between {MIN_MINUTES} and {MAX_MINUTES:g}")
+    try:
+        check_minutes(args.minutes)  # before the output folder or a pool is made
+    except ValueError as exc:
+        return _error(str(exc))
     if (msg := _out_ok(args.out)) is not None:
         return _error(msg)
     pool = _pool(args)

@@ -188,6 +188,13 @@ def _scan(request: ScanRequest, progress: Progress | None) -> ScanOutcome:
     config = request.config
     items = intake.discover(request.paths)
     check_target(request.case_dir, request.paths)  # before a model loads or a cluster starts
+    from forensic.model.architecture import FRAMES
+
+    if config.segments.samples != FRAMES:  # every segment would be unclassifiable ("still" or failed)
+        raise ValueError(
+            f"the model reads {FRAMES} sample frames a segment (the paper's): --samples {config.segments.samples} "
+            "cannot be classified by it"
+        )
     hashes = hashlists.parse(request.hash_list) if request.hash_list else None
     model_dir = request.model_dir or default_model_dir()
     if not os.path.isdir(model_dir):
@@ -203,13 +210,6 @@ def _scan(request: ScanRequest, progress: Progress | None) -> ScanOutcome:
     threshold = model.threshold if request.threshold is None else float(request.threshold)
     if not 0.0 <= threshold <= 1.0:
         raise ValueError("the threshold is a probability: between 0 and 1")
-    from forensic.model.architecture import FRAMES
-
-    if config.segments.samples != FRAMES:  # every segment would be unclassifiable ("still" or failed)
-        raise ValueError(
-            f"the model reads {FRAMES} sample frames a segment (the paper's): --samples {config.segments.samples} "
-            "cannot be classified by it"
-        )
     identity = {
         "inputs": [escape_path(os.path.abspath(p)) for p in request.paths],
         "config_sha256": config.hash(),
@@ -318,13 +318,15 @@ def _run_in(
         }
     manifest["status"] = "running"
     manifest.setdefault("sessions", []).append(session)
+    fact_problems = _resumed_case_facts(manifest, session, request) if resumed else []
     case.write_manifest(manifest)
     if case.recovered:
         msg = "an earlier scan into this folder stopped before it wrote its first manifest.json; started again"
         case.record_problem(Problem(Severity.WARNING, "scan", msg))
     if resumed:
         case.record_problem(Problem(Severity.INFO, "scan", "scan resumed into the same case folder"))
-        _resumed_case_facts(case, manifest, session, request)
+        for problem in fact_problems:
+            case.record_problem(problem)
         earlier = manifest["sessions"][:-1]
         if earlier and isinstance(earlier[-1], dict) and earlier[-1].get("status") == "running":
             msg = (
@@ -556,10 +558,12 @@ def _check_hash_list(
 CASE_FACTS = ("case_id", "examiner", "agency")
 
 
-def _resumed_case_facts(case: CaseFolder, manifest: dict[str, Any], session: dict[str, Any], request) -> None:
+def _resumed_case_facts(manifest: dict[str, Any], session: dict[str, Any], request) -> list[Problem]:
     """``--case-id``, ``--examiner``, ``--agency`` given when a scan is resumed: one the case folder
     does not have yet is filled in, one that differs from the recorded one is kept in this session's
-    record only (the case's stays as first recorded); either way problems.jsonl says so."""
+    record only (the case's stays as first recorded). Changes ``manifest``/``session`` before the
+    manifest is written; returns the problems that say so, for problems.jsonl."""
+    problems = []
     for key in CASE_FACTS:
         given, recorded = getattr(request, key), manifest.get(key)
         if given is None or given == recorded:
@@ -567,12 +571,12 @@ def _resumed_case_facts(case: CaseFolder, manifest: dict[str, Any], session: dic
         flag = "--" + key.replace("_", "-")
         if recorded is None:
             manifest[key] = given
-            case.record_problem(Problem(Severity.INFO, "scan", f"{flag} {given!r} recorded when the scan resumed"))
+            problems.append(Problem(Severity.INFO, "scan", f"{flag} {given!r} recorded when the scan resumed"))
         else:
             session[key] = given
             msg = f"{flag} {given!r} given when the scan resumed; the case keeps {recorded!r} (this session's record has the new one)"
-            case.record_problem(Problem(Severity.WARNING, "scan", msg))
-    case.write_manifest(manifest)
+            problems.append(Problem(Severity.WARNING, "scan", msg))
+    return problems
 
 
 def _no_footage(items: list[EvidenceItem]) -> bool:

@@ -170,9 +170,8 @@ def extract(
     # still segments are not classified (forensic.engine.work); one frame cannot show whether anything moves
     change = motion.frame_change(images) if len(images) > 1 else None
     scene = None
-    if (
-        status == "ok" and change is not None and not motion.is_still(change)
-    ):  # only the camera moving? (a pan over a picture)
+    moving = status == "ok" and change is not None and not motion.is_still(change)
+    if moving:  # only the camera moving? (a pan over a picture)
         t = time.perf_counter()
         scene = motion.scene_change(images)
         timings["motion"] = time.perf_counter() - t

@@ -46,12 +46,17 @@ GT_COLUMNS = (
 MIN_MINUTES, MAX_MINUTES = 0.1, 24 * 60.0  # 6 s (a file of a few frames at least) to a day
 
 
+def check_minutes(minutes: float) -> None:
+    """Raises ValueError for an archive length out of range (also nan, and inf, which planned files forever)."""
+    if not MIN_MINUTES <= minutes <= MAX_MINUTES:
+        raise ValueError(f"--minutes must be between {MIN_MINUTES:g} and {MAX_MINUTES:g}")
+
+
 def plan_archive(
     minutes: float, seed: int, n_faces: int, *, size=None, fps=None, file_minutes: tuple[float, float] = (1.5, 4.0)
 ) -> list[dict]:
     """The archive's files, each with its format and list of scenes (scenario, seed, frames)."""
-    if not MIN_MINUTES <= minutes <= MAX_MINUTES:  # also nan and inf (inf planned files forever)
-        raise ValueError(f"--minutes must be between {MIN_MINUTES} and {MAX_MINUTES}")
+    check_minutes(minutes)
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), 7]))
     total = minutes * 60.0
     lengths = []

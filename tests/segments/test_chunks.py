@@ -8,6 +8,7 @@ from forensic import intake
 from forensic.config import SegmentConfig
 from forensic.segments import plan_file, segment_file
 from forensic.synth.lavfi import Shot, cut_frames, make_clip
+from tests.conftest import ffmpeg
 
 SHOTS = [Shot("testsrc2", 400), Shot("color=c=red", 500), Shot("smptebars", 250), Shot("mandelbrot", 351)]
 X264 = ("-c:v", "libx264", "-preset", "veryfast", "-g", "50", "-pix_fmt", "yuv420p")
@@ -64,7 +65,6 @@ def test_chunked_detection_equals_one_pass(clip, chunk_s):
 def test_b_frames_in_avi_timestamps_out_of_order(tmp_path):
     """AVI has no presentation timestamps: with B-frames they come out of order. The timeline is
     sorted, segments are flagged, and sample frames are found by index: the right pictures."""
-    import subprocess
 
     import numpy as np
 
@@ -72,25 +72,8 @@ def test_b_frames_in_avi_timestamps_out_of_order(tmp_path):
     from forensic.segments.decode import FrameReader
 
     path = str(tmp_path / "bframes.avi")
-    subprocess.run(
-        [
-            "ffmpeg",
-            "-v",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=160x120:rate=25:duration=4",
-            "-c:v",
-            "libx264",
-            "-bf",
-            "2",
-            "-pix_fmt",
-            "yuv420p",
-            path,
-        ],
-        check=True,
-    )
+    source = "testsrc2=size=160x120:rate=25:duration=4"
+    ffmpeg("-f", "lavfi", "-i", source, "-c:v", "libx264", "-bf", "2", "-pix_fmt", "yuv420p", path)
     _, result, item = _segment(path, 300.0)
     assert str(item.status) == "analysed" and any("out of order" in w for w in item.warnings)
     pts = result.timeline.pts.tolist()

@@ -12,6 +12,7 @@ import pytest
 
 from forensic.segments.decode import FrameReader
 from forensic.synth.lavfi import Shot, make_clip
+from tests.conftest import ffmpeg
 
 SHOTS = [Shot("testsrc2", 50), Shot("color=c=red", 30), Shot("smptebars", 40)]
 N = 120  # frames in SHOTS
@@ -179,24 +180,12 @@ CONVERT_CASES = [  # (codec, pixel format, size): what archives hold, odd sizes 
 def test_image_converter_gives_to_ndarrays_pixels(tmp_path, codec, pix_fmt, size, fmt):
     """One swscale context for a whole stream gives every frame exactly the pixels PyAV's own
     per-frame conversion gives (the scene cuts, the gate and the features depend on them)."""
-    import subprocess
 
     from forensic.segments.decode import ImageConverter
 
     path = tmp_path / f"clip.{'mkv' if codec != 'mjpeg' else 'avi'}"
-    subprocess.run(
-        [
-            "ffmpeg",
-            "-v",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            f"testsrc2=size=320x240:rate=25,noise=alls=40:allf=t,scale={size}",
-        ]
-        + ["-t", "1", "-c:v", codec, "-pix_fmt", pix_fmt, str(path)],
-        check=True,
-    )
+    source = f"testsrc2=size=320x240:rate=25,noise=alls=40:allf=t,scale={size}"
+    ffmpeg("-f", "lavfi", "-i", source, "-t", "1", "-c:v", codec, "-pix_fmt", pix_fmt, str(path))
     convert = ImageConverter(fmt)
     with av.open(str(path)) as container:
         frames = list(container.decode(video=0))

@@ -10,8 +10,6 @@ be read, and be the pictures a plain decode gives at those positions.
 
 from __future__ import annotations
 
-import subprocess
-
 import av
 import numpy as np
 import pytest
@@ -22,10 +20,7 @@ from forensic.features.segment import sample_images
 from forensic.records import PTS_MISSING
 from forensic.segments import segment_path
 from forensic.segments.decode import ImageConverter, read_frames
-
-
-def _ffmpeg(*args: str) -> None:
-    subprocess.run(["ffmpeg", "-v", "error", "-y", *args], check=True)
+from tests.conftest import ffmpeg
 
 
 def _all_frames(path: str) -> list[tuple[int | None, np.ndarray]]:
@@ -36,7 +31,7 @@ def _all_frames(path: str) -> list[tuple[int | None, np.ndarray]]:
 
 def test_ts_frames_after_the_last_key_frame_are_read(tmp_path):
     path = str(tmp_path / "cam.ts")
-    _ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "12", "-g", "100", "-f", "mpegts", path)
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "12", "-g", "100", "-f", "mpegts", path)
     frames = _all_frames(path)
     assert len(frames) == 300
     for index in (15, 150, 210, 250, 290, 299):  # key frames at 0, 100, 200
@@ -49,7 +44,7 @@ def test_ts_frames_after_the_last_key_frame_are_read(tmp_path):
 def test_ts_single_gop_clip_is_analysable(tmp_path):
     """The sweep's case: a 6 s TS export in one GOP; every segment's sample frames come back."""
     path = str(tmp_path / "cam.ts")
-    _ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "6", "-g", "250", "-f", "mpegts", path)
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "6", "-g", "250", "-f", "mpegts", path)
     item, _info, result = segment_path(path, SegmentConfig())
     assert result is not None and result.segments
     frames = _all_frames(path)
@@ -61,7 +56,7 @@ def test_ts_single_gop_clip_is_analysable(tmp_path):
 
 def test_raw_h264_segments_are_read_by_index(tmp_path):
     path = str(tmp_path / "export.h264")
-    _ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "8", "-pix_fmt", "yuv420p", "-f", "h264", path)
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "8", "-pix_fmt", "yuv420p", "-f", "h264", path)
     frames = _all_frames(path)
     assert all(pts is None for pts, _ in frames)  # what makes this file odd
     item, _info, result = segment_path(path, SegmentConfig())
@@ -79,7 +74,7 @@ def test_raw_h264_segments_are_read_by_index(tmp_path):
 @pytest.mark.parametrize("container", ["mp4", "mkv"])
 def test_ordinary_files_are_not_flagged(tmp_path, container):
     path = str(tmp_path / f"clip.{container}")
-    _ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "4", "-pix_fmt", "yuv420p", path)
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "4", "-pix_fmt", "yuv420p", path)
     _item, _info, result = segment_path(path, SegmentConfig())
     assert result is not None and result.segments
     assert all(PTS_MISSING not in seg.flags for seg in result.segments)
@@ -89,7 +84,7 @@ def test_a_second_video_stream_not_analysed_makes_the_file_partial(tmp_path):
     """Two cameras in one file: one stream is analysed, and the file says it was only partly (exit 3),
     without marking the analysed stream's segments as a damaged file's last stretch."""
     path = str(tmp_path / "two.mp4")
-    _ffmpeg(
+    ffmpeg(
         *("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=4"),
         *("-f", "lavfi", "-i", "smptebars=size=160x120:rate=15:duration=4"),
         *("-map", "0", "-map", "1", "-pix_fmt", "yuv420p", path),
