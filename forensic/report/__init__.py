@@ -34,16 +34,10 @@ from typing import Any
 from forensic.fsutil import sha256_path, swap_dir, write_atomic
 from forensic.records import FINDING_COLUMNS
 from forensic.report.clocks import ClockSpec, parse_clock_offsets, parse_clock_value
-from forensic.report.context import (
-    DEFAULT_TOP,
-    MANIFEST,
-    REPORT_DIR,
-    Keyframe,
-    ReportContext,
-    SegmentView,
-    load_context,
-)
+from forensic.report.context import DEFAULT_TOP, REPORT_DIR, ReportContext, load_context
 from forensic.report.readers import ReportError, inside_case
+from forensic.report.views import Keyframe, SegmentView
+from forensic.store.case import MANIFEST
 
 __all__ = ["ReportError", "ReportPaths", "build_report", "default_templates_dir", "render_html"]
 
