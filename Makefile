@@ -48,7 +48,8 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-# the default model in models/default and the numbers README quotes for it (about half an hour)
+# the default model in models/default and the numbers README quotes for it (here, 2 cores: about
+# 1 h 40 min to the default in place, 2 h 40 min to 3 h with Table 2; README, "The model")
 model: setup
 	$(PY) benchmarks/default_model.py
 
