@@ -41,7 +41,7 @@ demo: setup
 	@echo "case folder: examples/case (manifest.json, evidence.csv, segments.csv, findings.csv, report/report.html)"
 
 test: setup lint
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q --durations=15 tests
 
 # one formatter and linter (ruff, configured in pyproject.toml)
 lint: setup
