@@ -10,7 +10,7 @@ import os
 import sys
 
 import forensic
-from forensic._cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_READER_LEFT, EXIT_USAGE
+from forensic._cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_READER_LEFT, EXIT_USAGE, usage_error
 from forensic._cli.examples import add_examples
 from forensic.records import visible
 
@@ -93,5 +93,4 @@ def _main(argv: list[str]) -> int:
     try:
         return int(args.func(args, argv))
     except ValueError as exc:  # bad option values (checked by the config records)
-        print(f"forensic: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return usage_error(str(exc))

@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from forensic._cli.common import EXIT_OK, EXIT_USAGE
+from forensic._cli.common import EXIT_OK, usage_error
 
 
 def add_parser(sub) -> None:
@@ -81,8 +81,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     try:
         res = coappear(args.case_dir, settings, argv=["forensic", *argv])
     except CoappearError as exc:
-        print(f"forensic: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return usage_error(str(exc))
     if not args.quiet:
         c = res.counts
         print(

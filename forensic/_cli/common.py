@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import sys
 from collections.abc import Iterator
 
 from forensic.config import DETECTORS, SegmentConfig
@@ -12,6 +13,12 @@ EXIT_OK, EXIT_USAGE, EXIT_SOME_FAILED = 0, 2, 3
 EXIT_FAILED = 4  # the machine refused (disk full, permission, I/O error): one line on stderr, no traceback
 EXIT_READER_LEFT = 141  # stdout's reader went away (`| head`): 128 + SIGPIPE, as a shell reports it
 EXIT_INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as a shell reports it
+
+
+def usage_error(message: str) -> int:
+    """Say ``message`` on stderr as a usage error (``forensic: error: ...``): exit 2."""
+    print(f"forensic: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
 
 
 def seed_value(text: str) -> int:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 
-from forensic._cli.common import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, batch_of
+from forensic._cli.common import EXIT_OK, EXIT_SOME_FAILED, batch_of, usage_error
 from forensic._cli.train import add_training_options, progress_printer
 from forensic.fsutil import folder_problem
 
@@ -70,8 +69,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         with batch_of(args) as batch:
             ev = evaluate_model(args.dataset, model, cache, args.all, args.maskrcnn_weights, progress, args.jobs, batch)
     except (FileNotFoundError, FileExistsError, DatasetError, ValueError, ModelIntegrityError, RuntimeError) as exc:
-        print(f"forensic: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return usage_error(str(exc))
     print(json.dumps(ev.to_dict(), indent=2) if args.json else format_evaluation(ev, args.all))
     return EXIT_SOME_FAILED if ev.dataset.left_out else EXIT_OK
 

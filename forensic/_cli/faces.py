@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 
-from forensic._cli.common import EXIT_OK, EXIT_USAGE
+from forensic._cli.common import EXIT_OK, usage_error
 
 
 def add_parser(sub) -> None:
@@ -38,8 +37,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     from forensic.store.case import CaseFolderError, check_location
 
     if not os.path.isfile(args.path):
-        print(f"forensic: error: no such file: {args.path}", file=sys.stderr)
-        return EXIT_USAGE
+        return usage_error(f"no such file: {args.path}")
     detector = DEFAULT_FACE_DETECTOR if args.face_detector == "auto" else args.face_detector
     try:
         if args.out:
@@ -51,8 +49,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
             stem = os.path.splitext(os.path.basename(args.path))[0]
             result["annotated"] = write_annotated(args.out, f"faces_{stem}_{args.frame:06d}.png", image, result)
     except (FileNotFoundError, ValueError, CaseFolderError) as exc:
-        print(f"forensic: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return usage_error(str(exc))
     if args.json:
         print(json.dumps(result, indent=1))
         return EXIT_OK

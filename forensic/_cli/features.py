@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 
-from forensic._cli.common import EXIT_OK, EXIT_USAGE, add_segment_options, segment_config
+from forensic._cli.common import EXIT_OK, add_segment_options, segment_config, usage_error
 from forensic.config import ScanConfig
 
 
@@ -48,8 +47,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     from forensic.store.case import CaseFolderError
 
     if not os.path.isfile(args.video):
-        print(f"forensic: error: no such file: {args.video}", file=sys.stderr)
-        return EXIT_USAGE
+        return usage_error(f"no such file: {args.video}")
     try:
         out = features_of_segment(
             args.video,
@@ -61,7 +59,6 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
             face_detector=args.face_detector,
         )
     except (FileNotFoundError, ValueError, CaseFolderError) as exc:
-        print(f"forensic: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return usage_error(str(exc))
     print(json.dumps(out, indent=2))
     return EXIT_OK

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from forensic._cli.common import EXIT_OK, EXIT_USAGE
+from forensic._cli.common import EXIT_OK, usage_error
 
 
 def add_parser(sub) -> None:
@@ -47,8 +47,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     from forensic.report.readers import ReportError
 
     if args.top < 0:
-        print("forensic: error: --top must be 0 (all) or more", file=sys.stderr)
-        return EXIT_USAGE
+        return usage_error("--top must be 0 (all) or more")
     try:
         paths = build_report(
             args.case_dir,
@@ -60,8 +59,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
             lock=True,
         )
     except ReportError as exc:
-        print(f"forensic: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return usage_error(str(exc))
     for m in paths.mismatches:  # said even with -q: the case folder no longer matches its record
         print(f"forensic: warning: {_mismatch(m)}", file=sys.stderr)
     if not args.quiet:

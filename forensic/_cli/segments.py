@@ -7,7 +7,7 @@ import json
 import os
 import sys
 
-from forensic._cli.common import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, add_segment_options, segment_config
+from forensic._cli.common import EXIT_OK, EXIT_SOME_FAILED, add_segment_options, segment_config, usage_error
 
 
 def add_parser(sub) -> None:
@@ -28,8 +28,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     from forensic.segments import segment_path
 
     if not os.path.isfile(args.video):
-        print(f"forensic: error: no such file: {args.video}", file=sys.stderr)
-        return EXIT_USAGE
+        return usage_error(f"no such file: {args.video}")
     item, _info, result = segment_path(args.video, segment_config(args))
     segments = result.segments if result else []
     if args.json:

@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from forensic._cli.common import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, add_batch_options, batch_of, seed_value
+from forensic._cli.common import EXIT_OK, EXIT_SOME_FAILED, add_batch_options, batch_of, seed_value, usage_error
 from forensic.fsutil import folder_problem
 
 FACES_HELP = (
@@ -79,35 +79,28 @@ def _face_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
 
 
-def _error(msg: str) -> int:
-    print(f"forensic: error: {msg}", file=sys.stderr)
-    return EXIT_USAGE
-
-
 def _pool(args):
-    """The face pool, or an exit code for a usage error."""
+    """The face pool, once ``--out`` and the face options are found usable; else the exit code of
+    the usage error, said on stderr."""
     from forensic.synth.scenes import FacePool
 
+    if (why := folder_problem(args.out)) is not None:
+        return usage_error(f"--out {why}")
     if args.no_default_faces and not args.faces:
-        return _error("--no-default-faces needs --faces DIR")
+        return usage_error("--no-default-faces needs --faces DIR")
     if args.faces is not None and not os.path.isdir(args.faces):
-        return _error(f"--faces {args.faces}: no such folder")
+        return usage_error(f"--faces {args.faces}: no such folder")
     try:
         return FacePool(args.faces, default_faces=not args.no_default_faces)
     except ValueError as exc:
-        return _error(str(exc))
-
-
-def _out_ok(path: str) -> str | None:
-    why = folder_problem(path)
-    return None if why is None else f"--out {why}"
+        return usage_error(str(exc))
 
 
 def run_demo(args: argparse.Namespace, argv: list[str]) -> int:
     from forensic.synth.demo import make_demo_footage
 
-    if (msg := _out_ok(args.out)) is not None:
-        return _error(msg)
+    if (why := folder_problem(args.out)) is not None:
+        return usage_error(f"--out {why}")
     for path in make_demo_footage(args.out):
         print(path)
     return EXIT_OK
@@ -117,11 +110,9 @@ def run_clips(args: argparse.Namespace, argv: list[str]) -> int:
     from forensic.synth.scenes import make_clips
 
     if args.per_class < 1:
-        return _error("--per-class must be at least 1")
+        return usage_error("--per-class must be at least 1")
     if args.jobs < 1:
-        return _error("--jobs must be at least 1")
-    if (msg := _out_ok(args.out)) is not None:
-        return _error(msg)
+        return usage_error("--jobs must be at least 1")
     pool = _pool(args)
     if isinstance(pool, int):
         return pool
@@ -144,9 +135,7 @@ def run_archive(args: argparse.Namespace, argv: list[str]) -> int:
     try:
         check_minutes(args.minutes)  # before the output folder or a pool is made
     except ValueError as exc:
-        return _error(str(exc))
-    if (msg := _out_ok(args.out)) is not None:
-        return _error(msg)
+        return usage_error(str(exc))
     pool = _pool(args)
     if isinstance(pool, int):
         return pool

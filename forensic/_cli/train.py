@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from forensic._cli.common import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, add_batch_options, batch_of, seed_value
+from forensic._cli.common import EXIT_OK, EXIT_SOME_FAILED, add_batch_options, batch_of, seed_value, usage_error
 from forensic.model.architecture import ARCHITECTURES  # light: constants only, no TensorFlow
 
 # forensic.model.data.ClipResult statuses that are failures (unreadable, or one content in both classes)
@@ -154,12 +154,9 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
                 jobs=args.jobs,
                 batch=batch,
             )
-    except (FileNotFoundError, FileExistsError, DatasetError, ValueError) as exc:
-        print(f"forensic: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except RuntimeError as exc:  # training refused in this process (PixelLib imported)
-        print(f"forensic: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    # RuntimeError: training refused in this process (PixelLib imported)
+    except (FileNotFoundError, FileExistsError, DatasetError, ValueError, RuntimeError) as exc:
+        return usage_error(str(exc))
     card = outcome.card
     assert card is not None
     print(f"model {card['name']} written to {outcome.model_dir}")

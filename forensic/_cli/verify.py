@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from forensic._cli.common import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE
+from forensic._cli.common import EXIT_OK, EXIT_SOME_FAILED, usage_error
 
 
 def add_parser(sub) -> None:
@@ -36,13 +36,11 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     progress = None if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
     want = args.manifest_sha256
     if want is not None and not (len(want.strip()) == 64 and all(c in "0123456789abcdefABCDEF" for c in want.strip())):
-        print("forensic: error: --manifest-sha256 takes 64 hexadecimal digits", file=sys.stderr)
-        return EXIT_USAGE
+        return usage_error("--manifest-sha256 takes 64 hexadecimal digits")
     try:
         res = verify_case(args.case_dir, progress, want)
     except ReportError as exc:
-        print(f"forensic: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return usage_error(str(exc))
     for note in res.notes:
         print(f"note: {note}", file=sys.stderr)
     if res.ok:

@@ -83,7 +83,7 @@ class FusionClassifier:
         ``vectors``: (n, 5, 29) float in :data:`forensic.features.table.FEATURE_COLUMNS` order, NaN
         where missing (scaled here with the saved scaler; missing values become the training mean).
         Deterministic: the same inputs give the same scores."""
-        return predict_scores(self.keras_model, self.scaler, self.architecture, frames128, vectors)
+        return clip_scores(self.raw_scores(frames128, vectors))
 
     def raw_scores(self, frames128: np.ndarray, vectors: np.ndarray) -> np.ndarray:
         """:meth:`predict` before averaging: (n, 5) frame scores for frame-level models, else (n,)."""
@@ -127,18 +127,6 @@ def raw_scores(
 def clip_scores(raw: np.ndarray) -> np.ndarray:
     """A clip's score: the model's output, or the mean of its 5 frame scores (frame-level models)."""
     return raw.mean(axis=1) if raw.ndim == 2 else raw
-
-
-def predict_scores(
-    keras_model,
-    scaler: StandardScaler,
-    architecture: str,
-    frames128: np.ndarray,
-    vectors: np.ndarray,
-    batch_size: int = PREDICT_BATCH,
-) -> np.ndarray:
-    """Clip scores; frame-level models score the 5 frames and average them."""
-    return clip_scores(raw_scores(keras_model, scaler, architecture, frames128, vectors, batch_size))
 
 
 def model_inputs(architecture: str, frames: np.ndarray, scaled_vectors: np.ndarray) -> dict[str, np.ndarray]:
@@ -208,7 +196,7 @@ def write_model_dir(
             "scores them again and refuses the model if a score differs by more than the tolerance",
             "seed": SELF_TEST_SEED,
             "tolerance": SELF_TEST_TOLERANCE,
-            "scores": [float(s) for s in predict_scores(keras_model, scaler, architecture, frames, vectors)],
+            "scores": [float(s) for s in clip_scores(raw_scores(keras_model, scaler, architecture, frames, vectors))],
         }
         card["files"] = {
             name: sha256_path(os.path.join(tmp, name)) for name in sorted([MODEL_FILE, SCALER_FILE, *files])

@@ -16,24 +16,7 @@ from forensic.synth.encode import Encoder
 from forensic.synth.facepool import FacePool, choose_faces
 from forensic.synth.plan import plan_scene
 from forensic.synth.render import render_scene
-from forensic.synth.scenarios import (
-    ANGLE_STEP,
-    ARCHIVE_SCENES,
-    ARCHIVE_SECONDS,
-    CLIP_FPS,
-    CLIP_SECONDS,
-    CLIP_SIZES,
-    FW_MAX,
-    FW_MIN,
-    GENERATOR,
-    LABELS,
-    NON_STALKING,
-    PITCH_RANGE,
-    POSE_CONVENTION,
-    STALKING,
-    YAW_LIMIT,
-    YAW_MARGIN,
-)
+from forensic.synth.scenarios import CLIP_FPS, CLIP_SECONDS, CLIP_SIZES, LABELS, NON_STALKING, STALKING
 from forensic.synth.truth import scene_truth
 from forensic.synth.world import FrameTruth, Scene
 
@@ -44,23 +27,23 @@ def generator_description(pool: FacePool) -> dict:
     doc = scenarios.__doc__ or ""
     start = doc.find("Scenarios and their parameter distributions")
     return {
-        "generator": GENERATOR,
-        "stalking_scenarios": STALKING,
-        "non_stalking_scenarios": NON_STALKING,
-        "archive_scene_kinds": ARCHIVE_SCENES,
-        "archive_scene_seconds": ARCHIVE_SECONDS,
-        "clip_sizes": [[list(sz), wt] for sz, wt in CLIP_SIZES],
-        "clip_fps": list(CLIP_FPS),
-        "clip_seconds": list(CLIP_SECONDS),
-        "face_width_px": [FW_MIN, FW_MAX],
+        "generator": scenarios.GENERATOR,
+        "stalking_scenarios": scenarios.STALKING,
+        "non_stalking_scenarios": scenarios.NON_STALKING,
+        "archive_scene_kinds": scenarios.ARCHIVE_SCENES,
+        "archive_scene_seconds": scenarios.ARCHIVE_SECONDS,
+        "clip_sizes": [[list(sz), wt] for sz, wt in scenarios.CLIP_SIZES],
+        "clip_fps": list(scenarios.CLIP_FPS),
+        "clip_seconds": list(scenarios.CLIP_SECONDS),
+        "face_width_px": [scenarios.FW_MIN, scenarios.FW_MAX],
         "first_nose_height": list(scenarios.NOSE_HEIGHT),  # share of the frame height, from the top
         "eye_height_difference_sd_hw": scenarios.HEIGHT_SD,
         "second_nose_height": list(scenarios.SECOND_NOSE),
-        "yaw_limit": YAW_LIMIT,
-        "yaw_margin": YAW_MARGIN,
-        "pitch_range": list(PITCH_RANGE),
-        "angle_step": ANGLE_STEP,
-        "pose_convention": POSE_CONVENTION,
+        "yaw_limit": scenarios.YAW_LIMIT,
+        "yaw_margin": scenarios.YAW_MARGIN,
+        "pitch_range": list(scenarios.PITCH_RANGE),
+        "angle_step": scenarios.ANGLE_STEP,
+        "pose_convention": scenarios.POSE_CONVENTION,
         "faces": [pool.describe(i) for i in range(len(pool))],
         "distributions": doc[start:].strip() if start >= 0 else doc.strip(),
     }
