@@ -9,7 +9,6 @@ skipped, failed segments are tried again.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -21,6 +20,18 @@ from forensic import intake
 from forensic.config import ScanConfig
 from forensic.engine import signals, stages
 from forensic.engine.progress import Progress
+from forensic.engine.session import (
+    any_failed,
+    changed_between_sessions,
+    check_hash_list,
+    finish,
+    no_footage,
+    record_superseded,
+    restore_access_times,
+    resumed_case_facts,
+    write_report,
+)
+from forensic.engine.session import summarize as summarize  # noqa: F401 - importable from here, as before
 from forensic.engine.signals import Terminated
 from forensic.engine.work import WorkerSettings
 from forensic.provenance import session_record, utc_now
@@ -32,7 +43,6 @@ from forensic.records import (
     Problem,
     Severity,
     escape_path,
-    unescape_path,
     visible,
 )
 from forensic.store.case import CaseFolder, CaseFolderError, check_target
@@ -242,8 +252,7 @@ def _scan(request: ScanRequest, progress: Progress | None) -> ScanOutcome:
     except ScanStopped:
         raise
     except KeyboardInterrupt as exc:  # before the scan's own handling began
-        code = EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
-        raise ScanStopped("interrupted", code, exc, case.root) from exc
+        raise ScanStopped("interrupted", _interrupted_code(exc), exc, case.root) from exc
     except Exception as exc:  # noqa: BLE001 - after the case folder exists nothing is a usage error
         raise ScanStopped("failed", EXIT_FAILED, exc, case.root) from exc
     finally:
@@ -265,10 +274,44 @@ def _run_in(
     progress: Progress,
     face_detector: str | None = None,
 ) -> ScanOutcome:
-    config = request.config
+    """One session of the scan, in the locked case folder: open the session's record, run the
+    stages (recording how they stopped), end the session's record, then the co-appearances and the
+    report of a complete scan. Raises :class:`ScanStopped` when the stages did not finish."""
     argv = [visible(a) for a in request.argv]
     resumed = manifest is not None
-    settings = WorkerSettings(
+    settings = _worker_settings(request.config, model, model_dir, segmenter, weights, threshold, face_detector)
+    record = _session_record(request, argv, resumed)
+    if manifest is None:
+        manifest = _new_manifest(
+            request, argv, identity, model, model_dir, segmenter, threshold, face_detector, record["started_utc"]
+        )
+    _open_session(case, manifest, record, request, resumed)
+    run = _Run(case, manifest, record, items, request, progress, settings, resumed, FindingsWriter(case.root))
+    _run_stages(run, hashes)
+    attempt = _Attempts()
+    end = _end_session(run, attempt)
+    if run.stop is not None:
+        raise ScanStopped(
+            str(manifest["status"]), end.exit_code, run.stop, case.root, end.manifest_sha256, attempt.unrecorded
+        ) from run.stop
+    _after_complete(run, attempt)
+    manifest_sha = case.manifest_sha256()
+    return ScanOutcome(case, items, run.segment_count, end.exit_code, manifest, end.findings, manifest_sha)
+
+
+# -- the session's record ---------------------------------------------------------------------
+
+
+def _worker_settings(
+    config: ScanConfig,
+    model,
+    model_dir: str,
+    segmenter: str,
+    weights: str | None,
+    threshold: float,
+    face_detector: str | None,
+) -> WorkerSettings:
+    return WorkerSettings(
         model_dir=os.path.abspath(model_dir),
         model_sha256=model.sha256,
         model_name=model.name,
@@ -278,7 +321,11 @@ def _run_in(
         config_sha256=config.hash(),
         face_detector=face_detector,
     )
-    session = {
+
+
+def _session_record(request: ScanRequest, argv: list[str], resumed: bool) -> dict[str, Any]:
+    """This session's entry in manifest.json's ``sessions``, as it starts."""
+    return {
         "started_utc": utc_now(),
         "ended_utc": None,
         "status": "running",
@@ -287,38 +334,59 @@ def _run_in(
         "engine": request.engine,
         "pid": os.getpid(),
     }
-    if manifest is None:
-        manifest = {
-            "format": "forensic-case/1",
-            "report_id": str(uuid.uuid4()),
-            "case_id": request.case_id,
-            "examiner": request.examiner,
-            "agency": request.agency,
-            "status": "running",
-            "started_utc": session["started_utc"],
-            "ended_utc": None,
-            **session_record(argv),
-            "engine": request.engine,
-            "identity": identity,
-            "inputs": [escape_path(p) for p in request.paths],
-            "config": config.to_dict(),
-            "config_sha256": config.hash(),
-            "clocks": CLOCKS,
-            "model": {
-                "name": model.name,
-                "sha256": model.sha256,
-                "dir": escape_path(os.path.abspath(model_dir)),
-                "segmenter": model.segmenter,
-                "threshold": threshold,
-                "card": model.card,
-            },
-            "segmenter": segmenter,
-            "face_detector": face_detector,
-            "sessions": [],
-        }
+
+
+def _new_manifest(
+    request: ScanRequest,
+    argv: list[str],
+    identity: dict[str, Any],
+    model,
+    model_dir: str,
+    segmenter: str,
+    threshold: float,
+    face_detector: str | None,
+    started_utc: str,
+) -> dict[str, Any]:
+    """manifest.json of a scan's first session."""
+    config = request.config
+    return {
+        "format": "forensic-case/1",
+        "report_id": str(uuid.uuid4()),
+        "case_id": request.case_id,
+        "examiner": request.examiner,
+        "agency": request.agency,
+        "status": "running",
+        "started_utc": started_utc,
+        "ended_utc": None,
+        **session_record(argv),
+        "engine": request.engine,
+        "identity": identity,
+        "inputs": [escape_path(p) for p in request.paths],
+        "config": config.to_dict(),
+        "config_sha256": config.hash(),
+        "clocks": CLOCKS,
+        "model": {
+            "name": model.name,
+            "sha256": model.sha256,
+            "dir": escape_path(os.path.abspath(model_dir)),
+            "segmenter": model.segmenter,
+            "threshold": threshold,
+            "card": model.card,
+        },
+        "segmenter": segmenter,
+        "face_detector": face_detector,
+        "sessions": [],
+    }
+
+
+def _open_session(
+    case: CaseFolder, manifest: dict[str, Any], record: dict[str, Any], request: ScanRequest, resumed: bool
+) -> None:
+    """manifest.json says this session is running; problems.jsonl says how it began (after a
+    recovered folder, resumed, case facts given again, an earlier session that never ended)."""
     manifest["status"] = "running"
-    manifest.setdefault("sessions", []).append(session)
-    fact_problems = _resumed_case_facts(manifest, session, request) if resumed else []
+    manifest.setdefault("sessions", []).append(record)
+    fact_problems = resumed_case_facts(manifest, record, request) if resumed else []
     case.write_manifest(manifest)
     if case.recovered:
         msg = "an earlier scan into this folder stopped before it wrote its first manifest.json; started again"
@@ -334,117 +402,203 @@ def _run_in(
                 "cut, or a full disk); what it finished is kept"
             )
             case.record_problem(Problem(Severity.WARNING, "scan", msg))
-    writer = FindingsWriter(case.root)
-    runner = None
-    segment_count = 0
-    findings = None
-    seen: dict[str, Any] = {}  # problems recorded per item, so each goes to problems.jsonl once, as it happens
-    atimes: dict[str, int] = {}
+
+
+# -- the stages -------------------------------------------------------------------------------
+
+
+@dataclass
+class _Run:
+    """What the steps of one session share. ``runner``, ``atimes`` and ``segment_count`` are set as
+    the stages get that far, ``stop`` when they stop early: the end of the session works with
+    whatever was reached."""
+
+    case: CaseFolder
+    manifest: dict[str, Any]
+    record: dict[str, Any]  # this session's entry in manifest["sessions"]
+    items: list[EvidenceItem]
+    request: ScanRequest
+    progress: Progress
+    settings: WorkerSettings
+    resumed: bool
+    writer: FindingsWriter
+    runner: Any = None
+    segment_count: int = 0
+    # problems recorded per item, so each goes to problems.jsonl once, as it happens
+    seen: dict[str, Any] = field(default_factory=dict)
+    atimes: dict[str, int] = field(default_factory=dict)
     stop: BaseException | None = None
+
+    def set_status(self, status: str) -> None:
+        self.manifest["status"] = self.record["status"] = status
+
+
+def _run_stages(run: _Run, hashes) -> None:
+    """Intake, cut and gate, features and model, the items' outcomes: the status ``complete``, or
+    the one that says how they stopped (``run.stop``: Ctrl-C, SIGTERM, a library's own exit, an error)."""
     try:
         with signals.sigterm_interrupts():
-            atimes = intake.access_times(items)
-            runner = make_runner(request, settings)
-            signals.sigterm_raises()  # again: starting a cluster may have installed a handler of its own
-            manifest["cluster"] = session["cluster"] = runner.cluster()
-            timings = session["timings_s"] = {}
-            t = time.monotonic()
-            probes = stages.intake_all(items, progress, case, seen)
-            if _no_footage(items):  # the wrong folder, or an empty one: say so, exit 3
-                what = f"none of the {len(items)} input file(s) is footage" if items else "the inputs hold no files"
-                case.record_problem(Problem(Severity.ERROR, "intake", f"no footage to analyse: {what}"))
-                progress(f"no footage to analyse: {what}")
-            if resumed:
-                _changed_between_sessions(case, items, manifest)
-            case.write_evidence(items)  # the next session compares its hashes with these
-            if hashes is not None:
-                _check_hash_list(items, hashes, case, manifest, progress)
-            timings["intake"] = round(time.monotonic() - t, 3)
-            analysis = stages.Analysis(items, probes, case, runner, writer, settings, progress)
-            segment_count = stages.cut_and_gate(analysis, config, seen, timings)  # a file is gated as soon as it is cut
-            t = time.monotonic()
-            stages.analyse_segments(analysis)
-            timings["features_and_model"] = round(time.monotonic() - t, 3)
-            t = time.monotonic()
-            for group in intake.mark_duplicates(items).values():
-                for dup in group[1:]:
-                    intake.copy_outcome(group[0], dup)
-            for item in items:
-                stages.record_item_problems(item, case, seen)
-            if config.rehash_at_end:
-                stages.rehash_all(items, case, progress)
-            timings["rehash"] = round(time.monotonic() - t, 3)
-            manifest["status"] = session["status"] = "complete"
+            run.atimes = intake.access_times(run.items)
+            _start_runner(run)
+            timings = run.record["timings_s"] = {}
+            probes = _intake(run, hashes, timings)
+            _analyse(run, probes, timings)
+            _settle_items(run, timings)
+            run.set_status("complete")
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (Terminated)
-        stop = exc
-        manifest["status"] = session["status"] = "interrupted"
+        run.stop = exc
+        run.set_status("interrupted")
     except SystemExit as exc:  # a library's own signal handler exiting
         stop = Terminated()
         stop.__cause__ = exc
-        manifest["status"] = session["status"] = "interrupted"
+        run.stop = stop
+        run.set_status("interrupted")
     except Exception as exc:  # noqa: BLE001 - recorded in the case folder, then raised as ScanStopped
-        stop = exc
-        manifest["status"] = session["status"] = "failed"
+        run.stop = exc
+        run.set_status("failed")
 
-    unrecorded: list[str] = []
 
-    def attempt(what: str, fn, *args, **kw):
-        """The error path must never raise again and hide the cause: note what could not be done."""
+def _start_runner(run: _Run) -> None:
+    run.runner = make_runner(run.request, run.settings)
+    signals.sigterm_raises()  # again: starting a cluster may have installed a handler of its own
+    run.manifest["cluster"] = run.record["cluster"] = run.runner.cluster()
+
+
+def _intake(run: _Run, hashes, timings: dict[str, float]) -> dict[str, Any]:
+    """Hash and probe every input, then check the hashes against earlier sessions and the
+    acquisition hash list; returns the probes."""
+    case, items = run.case, run.items
+    t = time.monotonic()
+    probes = stages.intake_all(items, run.progress, case, run.seen)
+    if no_footage(items):  # the wrong folder, or an empty one: say so, exit 3
+        what = f"none of the {len(items)} input file(s) is footage" if items else "the inputs hold no files"
+        case.record_problem(Problem(Severity.ERROR, "intake", f"no footage to analyse: {what}"))
+        run.progress(f"no footage to analyse: {what}")
+    if run.resumed:
+        changed_between_sessions(case, items, run.manifest)
+    case.write_evidence(items)  # the next session compares its hashes with these
+    if hashes is not None:
+        check_hash_list(items, hashes, case, run.manifest, run.progress)
+    timings["intake"] = round(time.monotonic() - t, 3)
+    return probes
+
+
+def _analyse(run: _Run, probes: dict[str, Any], timings: dict[str, float]) -> None:
+    """Cut and gate every file, then features and model on every segment."""
+    analysis = stages.Analysis(run.items, probes, run.case, run.runner, run.writer, run.settings, run.progress)
+    # a file is gated as soon as it is cut
+    run.segment_count = stages.cut_and_gate(analysis, run.request.config, run.seen, timings)
+    t = time.monotonic()
+    stages.analyse_segments(analysis)
+    timings["features_and_model"] = round(time.monotonic() - t, 3)
+
+
+def _settle_items(run: _Run, timings: dict[str, float]) -> None:
+    """Duplicates take their original's outcome, every item's problems are recorded, and the
+    evidence is hashed again if asked."""
+    t = time.monotonic()
+    for group in intake.mark_duplicates(run.items).values():
+        for dup in group[1:]:
+            intake.copy_outcome(group[0], dup)
+    for item in run.items:
+        stages.record_item_problems(item, run.case, run.seen)
+    if run.request.config.rehash_at_end:
+        stages.rehash_all(run.items, run.case, run.progress)
+    timings["rehash"] = round(time.monotonic() - t, 3)
+
+
+# -- the end of the session -------------------------------------------------------------------
+
+
+class _Attempts:
+    """The error path must never raise again and hide the cause: note what could not be done."""
+
+    def __init__(self) -> None:
+        self.unrecorded: list[str] = []
+
+    def __call__(self, what: str, fn, *args, **kw):
         try:
             return fn(*args, **kw)
         except Exception as exc:  # noqa: BLE001
-            unrecorded.append(f"{what}: {describe(exc)}")
+            self.unrecorded.append(f"{what}: {describe(exc)}")
             return None
 
-    manifest_sha = None
+
+@dataclass
+class _End:
+    exit_code: int
+    findings: Any  # pandas DataFrame of findings.parquet; None if it could not be written
+    manifest_sha256: str | None  # None if manifest.json could not be written
+
+
+def _interrupted_code(exc: KeyboardInterrupt) -> int:
+    return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
+
+
+def _end_session(run: _Run, attempt: _Attempts) -> _End:
+    """However the stages stopped: the stop in problems.jsonl, the runner closed, access times put
+    back, findings.parquet, segments.csv, evidence.csv and the final manifest.json, each attempted
+    so that one failing cannot hide another (what failed turns a finished scan into a failed one)."""
+    case, manifest, record, items = run.case, run.manifest, run.record, run.items
     with signals.deferred():  # a second Ctrl-C or SIGTERM must not cut the record of the first short
-        if stop is not None:
-            how = "interrupted" if isinstance(stop, KeyboardInterrupt) else "stopped by an error"
-            attempt(
-                "problems.jsonl",
-                case.record_problem,
-                Problem(
-                    Severity.ERROR if isinstance(stop, KeyboardInterrupt) else Severity.CRITICAL,
-                    "scan",
-                    f"scan {how}: {describe(stop)}; nothing finished is lost: run the same command to resume",
-                ),
-            )
-        if runner is not None:
-            attempt("closing the runner", runner.close)
-        attempt("access times", _restore_access_times, items, atimes, case)
+        if run.stop is not None:
+            attempt("problems.jsonl", case.record_problem, _stop_problem(run.stop))
+        if run.runner is not None:
+            attempt("closing the runner", run.runner.close)
+        attempt("access times", restore_access_times, items, run.atimes, case)
         current = {i.sha256: escape_path(i.path) for i in items if i.sha256 and i.duplicate_of is None}
         order = [escape_path(i.path) for i in items]
-        findings = attempt("findings.parquet", writer.consolidate, order=order, current=current)
-        attempt("problems.jsonl", _record_superseded, case, writer.superseded)
+        findings = attempt("findings.parquet", run.writer.consolidate, order=order, current=current)
+        attempt("problems.jsonl", record_superseded, case, run.writer.superseded)
         attempt("segments.csv", stages.write_segments_csv, case, items)
-        failed_segments = 0
-        if findings is not None and len(findings):
-            failed_segments = int((findings["status"] == str(FindingStatus.FAILED)).sum())
-        hash_list_ok = (manifest.get("hash_list") or {}).get("ok", True)
-        some_failed = _any_failed(items) or failed_segments or not hash_list_ok or _no_footage(items)
-        exit_code = EXIT_SOME_FAILED if some_failed or manifest.get("evidence_changed_between_sessions") else EXIT_OK
-        if stop is None and unrecorded:
-            stop = OSError("; ".join(unrecorded))
-            manifest["status"] = session["status"] = "failed"
-        if stop is not None:
+        exit_code = _results_exit_code(manifest, items, findings)
+        if run.stop is None and attempt.unrecorded:
+            run.stop = OSError("; ".join(attempt.unrecorded))
+            run.set_status("failed")
+        if run.stop is not None:
             exit_code = EXIT_FAILED
-            if isinstance(stop, KeyboardInterrupt):
-                exit_code = EXIT_TERMINATED if isinstance(stop, Terminated) else EXIT_INTERRUPTED
-            session["error"] = describe(stop)
-            if unrecorded:
-                session["unrecorded"] = list(unrecorded)
-        session["ended_utc"] = utc_now()
-        manifest_sha = attempt("manifest.json", _finish, case, manifest, items, segment_count, exit_code, findings)
-    if stop is not None:
-        raise ScanStopped(str(manifest["status"]), exit_code, stop, case.root, manifest_sha, unrecorded) from stop
-    if request.coappear and manifest["status"] == "complete":
+            if isinstance(run.stop, KeyboardInterrupt):
+                exit_code = _interrupted_code(run.stop)
+            record["error"] = describe(run.stop)
+            if attempt.unrecorded:
+                record["unrecorded"] = list(attempt.unrecorded)
+        record["ended_utc"] = utc_now()
+        manifest_sha = attempt("manifest.json", finish, case, manifest, items, run.segment_count, exit_code, findings)
+    return _End(exit_code, findings, manifest_sha)
+
+
+def _stop_problem(stop: BaseException) -> Problem:
+    how = "interrupted" if isinstance(stop, KeyboardInterrupt) else "stopped by an error"
+    return Problem(
+        Severity.ERROR if isinstance(stop, KeyboardInterrupt) else Severity.CRITICAL,
+        "scan",
+        f"scan {how}: {describe(stop)}; nothing finished is lost: run the same command to resume",
+    )
+
+
+def _results_exit_code(manifest: dict[str, Any], items: list[EvidenceItem], findings) -> int:
+    """EXIT_SOME_FAILED when an input or a segment failed, the hash list did not match, there was
+    no footage or the evidence changed between sessions; else EXIT_OK."""
+    failed_segments = 0
+    if findings is not None and len(findings):
+        failed_segments = int((findings["status"] == str(FindingStatus.FAILED)).sum())
+    hash_list_ok = (manifest.get("hash_list") or {}).get("ok", True)
+    some_failed = any_failed(items) or failed_segments or not hash_list_ok or no_footage(items)
+    return EXIT_SOME_FAILED if some_failed or manifest.get("evidence_changed_between_sessions") else EXIT_OK
+
+
+def _after_complete(run: _Run, attempt: _Attempts) -> None:
+    """The co-appearances and the report of a complete scan. Ctrl-C or SIGTERM during the report
+    is recorded and raised as :class:`ScanStopped`: the scan itself stays complete."""
+    case, request = run.case, run.request
+    if request.coappear and run.manifest["status"] == "complete":
         from forensic.coappear import after_scan
 
-        after_scan(case.root, progress)
-    if request.report and manifest["status"] == "complete":
+        after_scan(case.root, run.progress)
+    if request.report and run.manifest["status"] == "complete":
         try:
             with signals.sigterm_interrupts():
-                _report(case, progress, request)
+                write_report(case, run.progress, request)
         except KeyboardInterrupt as exc:
             attempt(
                 "problems.jsonl",
@@ -457,191 +611,12 @@ def _run_in(
             )
             raise ScanStopped(
                 "interrupted",
-                EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED,
+                _interrupted_code(exc),
                 exc,
                 case.root,
                 attempt("manifest.json", case.manifest_sha256),
-                unrecorded,
+                attempt.unrecorded,
             ) from exc
-    manifest_sha = case.manifest_sha256()
-    return ScanOutcome(case, items, segment_count, exit_code, manifest, findings, manifest_sha)
-
-
-def _restore_access_times(items: list[EvidenceItem], atimes: dict[str, int], case: CaseFolder) -> None:
-    for item in intake.restore_access_times(items, atimes):
-        sev = Severity.INFO if item.atime and item.atime.startswith("restored") else Severity.WARNING
-        case.record_problem(Problem(sev, "intake", f"access time {item.atime}", item.path, item.sha256))
-
-
-def _changed_between_sessions(case: CaseFolder, items: list[EvidenceItem], manifest: dict[str, Any]) -> list[str]:
-    """Inputs whose content differs from what an earlier session of this scan hashed: said loudly
-    (problems.jsonl, evidence.csv, manifest.json); their old findings are set aside at the end."""
-    try:
-        before = {i.path: i.sha256 for i in case.read_evidence() if i.sha256}
-    except (OSError, ValueError):
-        before = {}
-    changed = []
-    for item in items:
-        old = before.get(item.path)
-        if old and item.sha256 and old != item.sha256:
-            msg = (
-                f"EVIDENCE CHANGED BETWEEN SESSIONS of this scan: SHA-256 was {old} in an earlier session, now "
-                f"{item.sha256}; findings of the earlier content are set aside, this content is analysed"
-            )
-            item.warnings.append(msg)
-            case.record_problem(Problem(Severity.CRITICAL, "hash", msg, item.path, item.sha256))
-            print(f"forensic: {escape_path(item.path)}: {msg}", file=sys.stderr)
-            record = {
-                "path": escape_path(item.path),
-                "sha256_before": old,
-                "sha256_now": item.sha256,
-                "detected_utc": utc_now(),
-            }
-            manifest.setdefault("evidence_changed_between_sessions", []).append(record)
-            changed.append(item.path)
-    return changed
-
-
-def _record_superseded(case: CaseFolder, superseded) -> None:
-    if superseded is None or not len(superseded):
-        return
-    for (path, sha), group in superseded.groupby(["path", "sha256"], sort=True):
-        case.record_problem(
-            Problem(
-                Severity.WARNING,
-                "store",
-                (
-                    f"{len(group)} finding(s) of content {sha} are set aside (kept in findings/ parts, left out of "
-                    "findings.csv and findings.parquet): no input has that content now"
-                ),
-                unescape_path(str(path)),
-                str(sha),
-            )
-        )
-
-
-def _check_hash_list(
-    items: list[EvidenceItem], hashes, case: CaseFolder, manifest: dict[str, Any], progress: Progress
-) -> None:
-    from forensic.intake import hashlist as hashlists
-
-    res = hashlists.check(items, hashes)
-    manifest["hash_list"] = {
-        "path": escape_path(hashes.path),
-        "sha256": hashes.sha256,
-        "entries": len(hashes.entries),
-        "ok": res.ok,
-        **res.to_dict(),
-    }
-    for mm in res.mismatched:
-        msg = f"DOES NOT MATCH THE ACQUISITION HASH LIST {escape_path(hashes.path)}: {mm['detail']}"
-        case.record_problem(Problem(Severity.CRITICAL, "hash", msg, unescape_path(mm["path"])))
-        print(f"forensic: {mm['path']}: {msg}", file=sys.stderr)
-    for miss in res.missing:
-        msg = (
-            f"the acquisition hash list {escape_path(hashes.path)} (line {miss['line']}) lists {miss['name']}, "
-            "which is not among the evidence given"
-        )
-        case.record_problem(Problem(Severity.CRITICAL, "hash", msg))
-        print(f"forensic: {msg}", file=sys.stderr)
-    for path in res.not_listed:
-        case.record_problem(Problem(Severity.WARNING, "hash", "not in the acquisition hash list", unescape_path(path)))
-    progress(
-        f"hash list: {len(res.matched)} match, {len(res.mismatched)} MISMATCH, {len(res.missing)} missing, "
-        f"{len(res.not_listed)} not listed"
-    )
-
-
-# -- end of scan ------------------------------------------------------------------------------
-
-
-CASE_FACTS = ("case_id", "examiner", "agency")
-
-
-def _resumed_case_facts(manifest: dict[str, Any], session: dict[str, Any], request) -> list[Problem]:
-    """``--case-id``, ``--examiner``, ``--agency`` given when a scan is resumed: one the case folder
-    does not have yet is filled in, one that differs from the recorded one is kept in this session's
-    record only (the case's stays as first recorded). Changes ``manifest``/``session`` before the
-    manifest is written; returns the problems that say so, for problems.jsonl."""
-    problems = []
-    for key in CASE_FACTS:
-        given, recorded = getattr(request, key), manifest.get(key)
-        if given is None or given == recorded:
-            continue
-        flag = "--" + key.replace("_", "-")
-        if recorded is None:
-            manifest[key] = given
-            problems.append(Problem(Severity.INFO, "scan", f"{flag} {given!r} recorded when the scan resumed"))
-        else:
-            session[key] = given
-            msg = f"{flag} {given!r} given when the scan resumed; the case keeps {recorded!r} (this session's record has the new one)"
-            problems.append(Problem(Severity.WARNING, "scan", msg))
-    return problems
-
-
-def _no_footage(items: list[EvidenceItem]) -> bool:
-    """No input is video, readable or not (all skipped, or none at all). After intake the footage
-    is still ``pending``, which :attr:`EvidenceItem.is_footage` does not count yet."""
-    return all(i.status == EvidenceStatus.SKIPPED for i in items)
-
-
-def _any_failed(items: list[EvidenceItem]) -> bool:
-    return any(
-        i.status in (EvidenceStatus.FAILED, EvidenceStatus.PARTIAL, EvidenceStatus.PENDING) or i.hash_verified is False
-        for i in items
-    )
-
-
-def summarize(items: list[EvidenceItem], segment_count: int, findings=None) -> dict[str, Any]:
-    by_status: dict[str, int] = {}
-    for item in items:
-        by_status[str(item.status)] = by_status.get(str(item.status), 0) + 1
-    analysed = [i for i in items if i.duplicate_of is None and i.duration_s]
-    out = {
-        "inputs": len(items),
-        "by_status": dict(sorted(by_status.items())),
-        "footage_files": sum(1 for i in items if i.is_footage),
-        "unique_footage_files": sum(1 for i in items if i.is_footage and i.duplicate_of is None),
-        "duplicates": sum(1 for i in items if i.duplicate_of is not None),
-        "segments": segment_count,
-        "footage_seconds": round(sum(i.duration_s for i in analysed), 6),
-        "evidence_changed": [escape_path(i.path) for i in items if i.hash_verified is False],
-    }
-    if findings is not None:
-        counts = findings["status"].value_counts().to_dict() if len(findings) else {}
-        out["findings_by_status"] = {str(k): int(v) for k, v in sorted(counts.items())}
-        out["flagged"] = int((findings["label"] == "stalking").sum()) if len(findings) else 0
-    return out
-
-
-def _finish(
-    case: CaseFolder, manifest: dict[str, Any], items: list[EvidenceItem], segments: int, exit_code: int, findings
-) -> str:
-    """evidence.csv and the final manifest.json; returns the manifest's SHA-256."""
-    case.write_evidence(items)
-    manifest["ended_utc"] = utc_now()
-    manifest["summary"] = summarize(items, segments, findings)
-    manifest["exit_code"] = exit_code
-    manifest["outputs_sha256"] = case.output_hashes()
-    return case.write_manifest(manifest)
-
-
-def _report(case: CaseFolder, progress: Progress, request: ScanRequest) -> None:
-    """The HTML and PDF report, at the end of every complete scan."""
-    from forensic.report import build_report
-
-    try:
-        build_report(case.root, agency=request.agency, argv=list(request.argv))
-        progress("report written: " + case.path(os.path.join("report", "report.html")))
-    except Exception as exc:  # noqa: BLE001 - the scan's results stand; the report can be rebuilt
-        case.record_problem(
-            Problem(Severity.ERROR, "report", f"report could not be built: {exc!r}; run `forensic report CASE_DIR`")
-        )
-        # problems.jsonl changed after the manifest recorded its hash: record it again
-        manifest = json.loads(open(case.path("manifest.json"), encoding="utf-8").read())
-        manifest["outputs_sha256"] = case.output_hashes()
-        case.write_manifest(manifest)
-        print(f"forensic: report could not be built: {exc}", file=sys.stderr)
 
 
 __all__ = [
