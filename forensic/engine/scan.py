@@ -391,6 +391,13 @@ def _open_session(
     if case.recovered:
         msg = "an earlier scan into this folder stopped before it wrote its first manifest.json; started again"
         case.record_problem(Problem(Severity.WARNING, "scan", msg))
+    if case.leftovers:
+        shown = ", ".join(escape_path(p) for p in case.leftovers[:10]) + (" ..." if len(case.leftovers) > 10 else "")
+        msg = (
+            f"removed {len(case.leftovers)} temporary file(s) that writes cut short left in the case folder "
+            f"(no record lists them; the resumed scan writes again what is missing): {shown}"
+        )
+        case.record_problem(Problem(Severity.WARNING, "scan", msg))
     if resumed:
         case.record_problem(Problem(Severity.INFO, "scan", "scan resumed into the same case folder"))
         for problem in fact_problems:

@@ -32,19 +32,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from forensic.fsutil import sha256_path, swap_dir, write_atomic
-from forensic.records import FINDING_COLUMNS
+from forensic.records import FINDING_COLUMNS, escape_path
 from forensic.report.clocks import ClockSpec, parse_clock_offsets, parse_clock_value
 from forensic.report.context import DEFAULT_TOP, REPORT_DIR, ReportContext, load_context
 from forensic.report.readers import ReportError, inside_case
+from forensic.report.sidecar import SIDECAR, sidecar_bytes
 from forensic.report.views import Keyframe, SegmentView
-from forensic.store.case import MANIFEST
+from forensic.store.case import MANIFEST, remove_leftovers
 
 __all__ = ["ReportError", "ReportPaths", "build_report", "default_templates_dir", "render_html"]
 
 HTML_NAME = "report.html"
 PDF_NAME = "report.pdf"
 CSV_NAME = "all_segments.csv"
-SIDECAR_NAME = "report.sha256"
 SUBTITLES = "subtitles"
 TEMPLATE = "report.html.j2"
 
@@ -114,7 +114,9 @@ def build_report(
     case_dir = os.path.abspath(case_dir)
     case = _locked(case_dir) if lock else None
     try:
-        return _build(case_dir, agency, clock_offsets, top, argv, pdf, templates_dir, issued_utc)
+        # what a report or scan killed while writing left (a scan clears its own when it opens the folder)
+        removed = remove_leftovers(case_dir) if case is not None else []
+        return _build(case_dir, agency, clock_offsets, top, argv, pdf, templates_dir, issued_utc, removed)
     finally:
         if case is not None:
             case.close()
@@ -145,6 +147,7 @@ def _build(
     pdf: bool,
     templates_dir: str | None,
     issued_utc: str | None,
+    removed: list[str] | None = None,
 ) -> ReportPaths:
     ctx = load_context(
         case_dir,
@@ -154,6 +157,11 @@ def _build(
         issued_utc=issued_utc,
         report_argv=argv or ["build_report", case_dir],
     )
+    if removed:
+        ctx.notes.append(
+            f"removed {len(removed)} temporary file(s) that writes cut short left in the case folder (no record "
+            f"lists them): {', '.join(escape_path(r) for r in removed)}"
+        )
     templates_dir = templates_dir or default_templates_dir()
     if not os.path.isfile(os.path.join(templates_dir, TEMPLATE)):
         raise ReportError(f"report templates not found: {os.path.join(templates_dir, TEMPLATE)}")
@@ -179,8 +187,7 @@ def _build(
         put(HTML_NAME, html.encode("utf-8"))
         if pdf:
             put(PDF_NAME, html_to_pdf(html))
-        sidecar = "".join(f"{sha}  {rel}\n" for rel, sha in sorted(files.items()))
-        write_atomic(os.path.join(work, SIDECAR_NAME), sidecar.encode("utf-8"))
+        write_atomic(os.path.join(work, SIDECAR), sidecar_bytes(files))
         _swap_in(work, final)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
@@ -193,7 +200,7 @@ def _build(
         html=os.path.join(final, HTML_NAME),
         pdf=os.path.join(final, PDF_NAME) if pdf else None,
         csv=os.path.join(final, CSV_NAME),
-        sidecar=os.path.join(final, SIDECAR_NAME),
+        sidecar=os.path.join(final, SIDECAR),
         subtitles={sha: {k: os.path.join(final, v) for k, v in d.items()} for sha, d in subs.items()},
         sha256=rel_files,
         revision=ctx.revision,
@@ -236,7 +243,7 @@ def _record_in_manifest(ctx: ReportContext, rel_files: dict[str, str], files: di
         "html_sha256": files.get(HTML_NAME),
         "pdf_sha256": files.get(PDF_NAME),
         "files": rel_files,
-        "sidecar": f"{REPORT_DIR}/{SIDECAR_NAME}",
+        "sidecar": f"{REPORT_DIR}/{SIDECAR}",
         "agency": ctx.agency,
         "top": ctx.top,
         "flagged": len(ctx.flagged),

@@ -30,14 +30,12 @@ from forensic.report import assemble, method
 from forensic.report.clocks import ClockSpec, iso_utc
 from forensic.report.finding import LOOK_RULE, STREAMS_NOT_EXPOSED
 from forensic.report.load import check_outputs, previous_reports, read_case, revision
-from forensic.report.method import config_hash
 from forensic.report.offsets import clock_statements
 from forensic.report.readers import ReportError, read_manifest
 from forensic.report.text import NOT_RECORDED
 from forensic.report.views import FileView, SegmentView, Summary, VideoView
 
-# config_hash is verify.py's too (it imports it from here)
-__all__ = ["DEFAULT_TOP", "REPORT_DIR", "ReportContext", "config_hash", "load_context"]
+__all__ = ["DEFAULT_TOP", "REPORT_DIR", "ReportContext", "load_context"]
 
 REPORT_DIR = "report"
 DEFAULT_TOP = 50

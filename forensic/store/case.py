@@ -18,6 +18,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 from collections.abc import Iterable
 from typing import Any
 
@@ -25,6 +26,7 @@ from forensic.fsutil import (  # noqa: F401 - write_atomic and sha256_path: thei
     TMP_PREFIX,
     append_durable,
     folder_problem,
+    fsync_dir,
     is_inside,
     makedirs_durable,
     sha256_path,
@@ -119,6 +121,29 @@ def _unfinished_creation(root: str) -> bool:
     return True
 
 
+def remove_leftovers(root: str) -> list[str]:
+    """Removes the ``.tmp-*`` files and folders that writes cut short (kill -9, power loss) left in
+    the case folder, which a scan holding its lock is the only writer of; returns their relative
+    paths (for problems.jsonl). No record lists them, so ``forensic verify`` would rightly refuse a
+    folder that still held one. Symbolic links are removed, never followed."""
+    removed, touched = [], set()
+    for dirpath, dirs, files in os.walk(root):
+        for name in sorted([*dirs, *files]):
+            if not name.startswith(TMP_PREFIX):
+                continue
+            full = os.path.join(dirpath, name)
+            if os.path.isdir(full) and not os.path.islink(full):
+                shutil.rmtree(full)
+            else:
+                os.unlink(full)
+            removed.append(os.path.relpath(full, root))
+            touched.add(dirpath)
+        dirs[:] = [d for d in dirs if not d.startswith(TMP_PREFIX)]
+    for folder in sorted(touched):
+        fsync_dir(folder)
+    return removed
+
+
 def _lock(root: str) -> int:
     """An exclusive lock on the case folder itself (``flock`` of the folder, held until the process
     ends or :meth:`CaseFolder.close`): a second scan into the same folder is refused, never mixed."""
@@ -144,6 +169,7 @@ class CaseFolder:
         self.root = os.path.abspath(root)
         self._lock_fd: int | None = None
         self.recovered = False  # an earlier run stopped before its first manifest.json
+        self.leftovers: list[str] = []  # temporary files of interrupted writes, removed when opened for a scan
 
     def path(self, name: str) -> str:
         return os.path.join(self.root, name)
@@ -174,6 +200,7 @@ class CaseFolder:
             if os.path.exists(case.path(MANIFEST)):  # another process created it meanwhile
                 raise CaseFolderBusy(f"{escape_path(root)} was made a case folder by another process meanwhile")
             case.recovered = bool(os.listdir(root))
+            case.leftovers = remove_leftovers(root)
             makedirs_durable(case.path(TIMELINES))
             write_atomic(case.path(SEGMENTS), _csv_bytes(SEGMENT_COLUMNS, []))
             if not os.path.exists(case.path(PROBLEMS)):
@@ -218,6 +245,7 @@ class CaseFolder:
                     f"{', '.join(diff) or 'format'}): a second scan must not mix with the first; choose a new case "
                     "folder (the same command resumes an interrupted scan)"
                 )
+            case.leftovers = remove_leftovers(root)
             makedirs_durable(case.path(TIMELINES))
         except BaseException:
             case.close()

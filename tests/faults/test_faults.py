@@ -501,3 +501,28 @@ def test_case_facts_given_on_resume_are_recorded_not_dropped(tmp_path, model_dir
     said = [p for p in problems(case) if "--examiner 'B. Other' given when the scan resumed" in p["message"]]
     assert len(said) == 1 and said[0]["severity"] == "warning"
     assert_whole(case)
+
+
+def test_a_resumed_scan_removes_what_cut_short_writes_left(tmp_path, model_dir):
+    """kill -9 or a power cut in the middle of an atomic write leaves a ``.tmp-*`` file that no
+    record lists, and verify refuses such a folder: the next scan (it holds the lock, it is the
+    only writer) removes them and says so, and the case folder verifies again."""
+    ev = tmp_path / "evidence"
+    ev.mkdir()
+    plain_clip(ev / "a.mp4", 3, "testsrc2")
+    case = tmp_path / "case"
+    assert cli(scan_args(ev, case)).returncode == EXIT_OK
+    (case / ".tmp-abc123").write_bytes(b"half a manifest")
+    (case / "findings" / ".tmp-part").write_bytes(b"half a part")
+    (case / ".tmp-old-xyz").mkdir()
+    (case / ".tmp-old-xyz" / "evidence.csv").write_bytes(b"old")
+    assert cli(["verify", str(case), "-q"]).returncode == EXIT_SOME_FAILED  # leftovers are in no record
+    r = cli(scan_args(ev, case))
+    assert r.returncode == EXIT_OK, r.stderr[-2000:]
+    assert not list(case.rglob(".tmp-*"))
+    said = [p for p in problems(case) if "temporary file(s) that writes cut short" in p["message"]]
+    assert len(said) == 1 and said[0]["severity"] == "warning", said
+    assert all(name in said[0]["message"] for name in (".tmp-abc123", "findings/.tmp-part", ".tmp-old-xyz"))
+    v = cli(["verify", str(case), "-q"])
+    assert v.returncode == EXIT_OK, v.stdout[-2000:] + v.stderr[-2000:]
+    assert_whole(case)

@@ -41,6 +41,18 @@ def _report(case: Path, *extra: str) -> int:
 # -- the case folder's lock ------------------------------------------------------------------------
 
 
+def test_report_removes_what_a_killed_report_left_and_says_so(case):
+    """kill -9 while a report is written leaves its work folder (``.tmp-report-*``), which no record
+    lists and verify refuses; the next report, holding the lock, removes it and its notes say so."""
+    (case / ".tmp-report-abc").mkdir()
+    (case / ".tmp-report-abc" / "report.html").write_text("half a report")
+    assert _report(case) == 0
+    assert not list(case.rglob(".tmp-*"))
+    html = (case / "report" / "report.html").read_text(encoding="utf-8")
+    assert "removed 1 temporary file(s)" in html and ".tmp-report-abc" in html
+    assert verify(str(case)) == []
+
+
 def test_report_is_refused_while_another_process_writes_the_case_folder(case, capsys):
     from forensic.store.case import CaseFolder
 
