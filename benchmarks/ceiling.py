@@ -27,7 +27,7 @@ frames kept missing), and would more clips help (a learning curve: gradient boos
     .venv/bin/python benchmarks/ceiling.py CLIPS [CLIPS ...] [--cache DIR] [--jobs 2] [--no-extract] [--out FILE]
     .venv/bin/python benchmarks/ceiling.py --make 100 --seed 101 /tmp/ceiling-clips   # generate first
 
-Features are cached (forensic.model.data's cache, keyed by clip hash and feature settings), so a
+Features are cached (forensic.model.cache, keyed by clip hash and feature settings), so a
 second run only refits the classifiers.
 """
 
@@ -49,7 +49,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from forensic.features.table import FEATURE_COLUMNS  # noqa: E402
-from forensic.model import data  # noqa: E402
+from forensic.model import cache, data, feature_settings  # noqa: E402
 from forensic.model.relational import relational  # noqa: E402
 
 SEGMENTER = "mediapipe-selfie-pose"  # the embedded defaults the default model is trained on
@@ -71,7 +71,7 @@ def clips_of(folders: list[str]) -> list[tuple[str, str, str]]:
 
 
 def _extract(chunk, settings, cache_dir):
-    return data.extract_to_cache(chunk, settings, cache_dir)
+    return cache.extract_to_cache(chunk, settings, cache_dir)
 
 
 def cached_by_clip(cache_dir: str, segmenter_name: str) -> dict[str, dict]:
@@ -79,7 +79,7 @@ def cached_by_clip(cache_dir: str, segmenter_name: str) -> dict[str, dict]:
     the features code changes while it is being developed; the versions used are reported)."""
     out = {}
     for path in sorted(Path(cache_dir, "features").glob("*/*.npz")):
-        entry = data.read_cache(str(path))
+        entry = cache.read_cache(str(path))
         if entry and entry["meta"].get("segmenter") == segmenter_name:
             out.setdefault(entry["meta"]["clip_sha256"], entry)
     return out
@@ -257,7 +257,9 @@ def main(argv: list[str] | None = None) -> int:
     cache = args.cache or os.path.join(os.path.dirname(os.path.abspath(args.clips[0])), ".ceiling-cache")
     from forensic.features import FeatureConfig
 
-    settings = data.resolve_settings(args.segmenter, feature_config=FeatureConfig(face_detector=args.face_detector))
+    settings = feature_settings.resolve_settings(
+        args.segmenter, feature_config=FeatureConfig(face_detector=args.face_detector)
+    )
     entries = estimated(clips, settings, cache, max(1, args.jobs), not args.no_extract)
     rows = []
     for (label, _path, gt_path), entry in zip(clips, entries, strict=True):
@@ -281,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     y = np.array([data.CLASSES.index(r["label"]) for r in rows])
     measured = np.array([r["estimate"] is not None for r in rows])
-    usable = np.array([r["status"] == data.OK for r in rows])
+    usable = np.array([r["status"] == cache.OK for r in rows])
     scen = [r["scenario"] for r in rows]
     truth = np.stack([r["truth"].reshape(-1) for r in rows])
     est = np.stack(

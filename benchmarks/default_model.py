@@ -460,7 +460,7 @@ def main() -> int:
     # chosen on the validation split (TrainConfig.choose_threshold), not 0.5 by habit
     from forensic.engine.batch import open_batch
     from forensic.features import FeatureConfig
-    from forensic.model.data import resolve_settings
+    from forensic.model.feature_settings import resolve_settings
     from forensic.model.train import TrainConfig, train
 
     lines: list[str] = []

@@ -32,7 +32,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 
 from forensic.model.architecture import ARCHITECTURES  # noqa: E402
-from forensic.model.data import split_dataset  # noqa: E402
+from forensic.model.split import split_dataset  # noqa: E402
 from forensic.model.store import FusionClassifier  # noqa: E402
 from forensic.model.train import TrainConfig, fit_arrays  # noqa: E402
 

@@ -49,7 +49,8 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
-    from forensic.model.data import DatasetError, default_cache_dir
+    from forensic.model.cache import default_cache_dir
+    from forensic.model.data import DatasetError
     from forensic.model.store import ModelIntegrityError
     from forensic.resources import default_model_dir
 
@@ -81,8 +82,9 @@ def user_cache_dir() -> str:
 
 
 def _ablation(args: argparse.Namespace, argv: list[str], progress) -> int:
-    from forensic.model.data import default_cache_dir, resolve_settings
+    from forensic.model.cache import default_cache_dir
     from forensic.model.evaluate import ablation, format_table2, settings_from_card
+    from forensic.model.feature_settings import resolve_settings
     from forensic.model.train import TrainConfig
 
     base = TrainConfig()

@@ -11,7 +11,7 @@ from forensic.model.architecture import ARCHITECTURES  # light: constants only, 
 # forensic.model.data.ClipResult statuses that are failures (unreadable, or one content in both classes)
 UNREADABLE = ("failed", "error", "conflict")
 
-SEGMENTERS = ("auto", "pixellib", "hog-face-grabcut", "mediapipe-selfie-pose")  # as forensic.model.data
+SEGMENTERS = ("auto", "pixellib", "hog-face-grabcut", "mediapipe-selfie-pose")  # as forensic.model.feature_settings
 FACE_DETECTORS = ("dlib-hog", "blazeface", "mtcnn")  # as forensic.features.detectors
 
 
@@ -120,8 +120,10 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     import os
 
     from forensic.features import FeatureConfig
-    from forensic.model.data import DatasetError, default_cache_dir, resolve_settings
+    from forensic.model.cache import default_cache_dir
+    from forensic.model.data import DatasetError
     from forensic.model.evaluate import format_metrics
+    from forensic.model.feature_settings import resolve_settings
     from forensic.model.train import TrainConfig, train
 
     try:

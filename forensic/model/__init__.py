@@ -6,7 +6,8 @@ and evaluation (section IV), and the inference API the scan engine calls.
         -> (n,) float scores in [0, 1] (probability of "stalking")
 
 Modules: :mod:`~forensic.model.architecture` (the four models of Table 2),
-:mod:`~forensic.model.data` (labelled clips -> cached features -> stratified split),
+:mod:`~forensic.model.data` (labelled clips), :mod:`~forensic.model.feature_settings` and
+:mod:`~forensic.model.cache` (their features, cached), :mod:`~forensic.model.split` (the stratified split),
 :mod:`~forensic.model.scaler` (StandardScaler and the missing-value rule),
 :mod:`~forensic.model.train`, :mod:`~forensic.model.evaluate`, :mod:`~forensic.model.card`
 (the model card) and :mod:`~forensic.model.store` (MODEL_DIR, hashes, loading).

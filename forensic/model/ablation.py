@@ -15,7 +15,8 @@ import numpy as np
 from forensic.fsutil import write_atomic
 from forensic.model import train as training
 from forensic.model.architecture import FRAME_LEVEL, TABLE2_ROWS, TABLE2_VARIANTS, keras
-from forensic.model.data import Dataset, FeatureSettings
+from forensic.model.data import Dataset
+from forensic.model.feature_settings import FeatureSettings
 from forensic.parallel import Batch
 
 Progress = Callable[[str], None]
@@ -28,7 +29,7 @@ def _quiet(_msg: str) -> None:
 @dataclass
 class Ablation:
     dataset: Dataset
-    split: Any  # forensic.model.data.Split
+    split: Any  # forensic.model.split.Split
     rows: list[dict[str, Any]]
 
     def to_dict(self) -> dict[str, Any]:

@@ -24,9 +24,10 @@ from forensic.model.architecture import (
     layer_table,
     output_sizes,
 )
-from forensic.model.data import CLASSES, FRACTIONS, Dataset, Split
+from forensic.model.data import CLASSES, Dataset
 from forensic.model.metrics import Metrics, format_metrics
 from forensic.model.scaler import MISSING_RULE
+from forensic.model.split import FRACTIONS, Split
 from forensic.model.store import (
     CARD_FORMAT,
     CONFUSION_PNG,

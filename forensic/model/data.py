@@ -1,168 +1,54 @@
-"""A labelled data set of clips -> the paper's model inputs, with a feature cache and the split.
+"""A labelled data set of clips -> the paper's model inputs.
 
 DATASET/stalking/... and DATASET/non_stalking/... hold clips (any video format, any depth). Each
 clip is one labelled example: the whole clip is one segment with 5 sample frames
 (:func:`forensic.segments.clip_segment`), whose features come from the features stage: the 5 x 29
 numbers (:data:`forensic.features.table.FEATURE_COLUMNS`, NaN where missing) and the 5
-background-removed 128 x 128 frames.
-
-Nothing is written beside the evidence. Features are cached in a folder the user chooses (or
-MODEL_DIR/../.forensic-cache), one file per clip and feature settings, keyed by the clip's
-SHA-256 and the settings (segmenter and its weights' hash, feature configuration, samples per
-clip, the version and source hash of the code that made them), so a second run is fast and a
-change of any of them makes new features.
+background-removed 128 x 128 frames, through the feature cache (:mod:`forensic.model.cache`,
+keyed by :mod:`forensic.model.feature_settings`). The split into training, validation and test
+clips is :mod:`forensic.model.split`.
 
 Clips that are not footage, cannot be decoded, show fewer than two people
 (``insufficient_subjects``), are exact copies of another clip (same hash) or appear under both
-labels are reported as problems and left out; nothing stops the run.
-
-PixelLib's Mask R-CNN turns TensorFlow's eager execution off for the whole process, and training
-needs it on: with the pixellib segmenter, features are extracted in a separate (spawned) process
-and reach the training process only through the cache.
+labels are reported as problems and left out; nothing stops the run. Nothing is written beside the
+evidence (:func:`check_outside`).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 import hashlib
-import io
-import json
 import os
-import sys
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-import forensic
-from forensic.features import FeatureConfig
 from forensic.features.table import FEATURE_COLUMNS
-from forensic.fsutil import sha256_path, write_atomic
-from forensic.parallel import Batch, LocalBatch, TaskFailed
+from forensic.model.cache import (
+    ERROR,
+    INSUFFICIENT,
+    OK,
+    SKIPPED,
+    Progress,
+    _extract_batch,
+    _quiet,
+    cache_path,
+    extract_to_cache,
+    read_cache,
+)
+from forensic.model.feature_settings import SAMPLES, FeatureSettings
+from forensic.parallel import Batch, LocalBatch
 from forensic.provenance import utc_now
 from forensic.records import EvidenceStatus, Problem, Severity
 
 CLASSES: tuple[str, ...] = ("non_stalking", "stalking")  # label 0 and 1; the model's score is P(stalking)
-FRACTIONS = (0.6, 0.2, 0.2)  # train, validation, test (the paper's section IV.A)
-CACHE_FORMAT = "forensic-features-cache/1"
-SAMPLES = 5
-HOG_SEGMENTER = "hog-face-grabcut"
-MEDIAPIPE_SEGMENTER = "mediapipe-selfie-pose"
-SEGMENTERS = ("auto", "pixellib", HOG_SEGMENTER, MEDIAPIPE_SEGMENTER)
 
-Progress = Callable[[str], None]
-
-# clip status (besides the features stage's "ok" and "insufficient_subjects")
-OK, INSUFFICIENT, FAILED, SKIPPED, DUPLICATE, CONFLICT, ERROR = (
-    "ok",
-    "insufficient_subjects",
-    "failed",
-    "skipped",
-    "duplicate",
-    "conflict",
-    "error",
-)
+# clip status set by the data set (besides those of the extraction, forensic.model.cache)
+DUPLICATE, CONFLICT = "duplicate", "conflict"
 
 
 class DatasetError(ValueError):
     """The data set cannot be used as given (too few clips, a folder inside the evidence...)."""
-
-
-def _quiet(_msg: str) -> None:
-    pass
-
-
-# ---------------------------------------------------------------------------------------------
-# feature settings and the cache key
-
-
-@functools.lru_cache(maxsize=1)
-def feature_code_version() -> dict[str, str]:
-    """forensic's version and the SHA-256 of the source of the stages that make the features
-    (segments, features): a change there makes new cache entries."""
-    root = Path(forensic.__file__).resolve().parent
-    h = hashlib.sha256()
-    for sub in ("segments", "features"):
-        for path in sorted((root / sub).glob("*.py")):
-            h.update(f"{sub}/{path.name}\0".encode())
-            h.update(path.read_bytes())
-            h.update(b"\0")
-    return {"forensic": forensic.__version__, "features_source_sha256": h.hexdigest()}
-
-
-@dataclass(frozen=True)
-class FeatureSettings:
-    """Everything that decides a clip's features."""
-
-    segmenter: str  # the choice, resolved: "pixellib" or "hog-face-grabcut" (never "auto")
-    maskrcnn_weights: str | None = None  # path, for pixellib
-    maskrcnn_weights_sha256: str | None = None
-    feature_config: FeatureConfig = field(default_factory=FeatureConfig)
-    samples: int = SAMPLES
-    # the code that makes the features, fixed when the settings are made (a spawned extraction
-    # process checks that it runs the same code)
-    code: dict[str, str] = field(default_factory=lambda: dict(feature_code_version()))
-
-    @property
-    def segmenter_name(self) -> str:
-        """The name the segmenter gives itself (and every frame it makes): "hog-face-grabcut" or
-        "pixellib-maskrcnn-coco"."""
-        return segmenter_name(self.segmenter)
-
-    def describe(self) -> dict[str, Any]:
-        """What goes into the cache key and the model card (paths left out: only content counts)."""
-        return {
-            "segmenter": self.segmenter,
-            "segmenter_name": self.segmenter_name,
-            "maskrcnn_weights_sha256": self.maskrcnn_weights_sha256,
-            "feature_config": dataclasses.asdict(self.feature_config),
-            "samples": self.samples,
-            "code": dict(self.code),
-        }
-
-    def key(self, clip_sha256: str) -> str:
-        blob = json.dumps({"format": CACHE_FORMAT, "clip_sha256": clip_sha256, **self.describe()}, sort_keys=True)
-        return hashlib.sha256(blob.encode()).hexdigest()
-
-
-def segmenter_name(choice: str) -> str:
-    """The segmenter's own name for a ``--segmenter`` choice (pixellib is not imported for this)."""
-    if choice == "pixellib":
-        from forensic.features.pixellib_backend import PixelLibSegmenter  # imports neither TensorFlow nor PixelLib
-
-        return PixelLibSegmenter.name
-    if choice in (HOG_SEGMENTER, MEDIAPIPE_SEGMENTER):
-        return choice
-    raise ValueError(f"unknown segmenter {choice!r}")
-
-
-def resolve_settings(
-    segmenter: str = "auto", maskrcnn_weights: str | None = None, feature_config: FeatureConfig | None = None
-) -> FeatureSettings:
-    """``auto`` is pixellib when the Mask R-CNN COCO weights exist (``maskrcnn_weights`` or
-    models/mask_rcnn_coco.h5), else the embedded pretrained mediapipe-selfie-pose (as the features
-    stage); hog-face-grabcut only when asked for by name."""
-    if segmenter not in SEGMENTERS:
-        raise ValueError(f"unknown segmenter {segmenter!r}: {', '.join(SEGMENTERS)}")
-    if segmenter in ("auto", "pixellib") and not maskrcnn_weights:
-        from forensic.resources import default_maskrcnn_weights
-
-        maskrcnn_weights = default_maskrcnn_weights()
-    if segmenter == "auto":
-        segmenter = "pixellib" if maskrcnn_weights and os.path.isfile(maskrcnn_weights) else MEDIAPIPE_SEGMENTER
-    config = feature_config or FeatureConfig()
-    if segmenter == "pixellib":
-        if not maskrcnn_weights or not os.path.isfile(maskrcnn_weights):
-            raise FileNotFoundError(
-                f"the pixellib segmenter needs the Mask R-CNN COCO weights: {maskrcnn_weights} "
-                "not found (forensic models fetch, or --maskrcnn-weights PATH)"
-            )
-        path = os.path.abspath(maskrcnn_weights)
-        return FeatureSettings("pixellib", path, sha256_path(path), config)
-    return FeatureSettings(segmenter, None, None, config)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -394,159 +280,6 @@ def _problem(r: ClipResult) -> Problem:
 
 
 # ---------------------------------------------------------------------------------------------
-# feature extraction into the cache
-
-
-def extract_to_cache(
-    tasks: list[tuple[str, str | None, str]], settings: FeatureSettings, cache_dir: str, progress: Progress = _quiet
-) -> list[dict[str, Any]]:
-    """Features of each (path, sha256, label), written into the cache; one outcome per task
-    ({"status", "reason"}). Never raises for a bad clip."""
-    from forensic import intake
-    from forensic.features import make_segmenter
-    from forensic.features.segment import segment_features
-    from forensic.segments import clip_segment
-
-    faces = settings.feature_config.face_finder()  # the detector and limits a scan with this model uses
-    here = feature_code_version()
-    if here != settings.code:
-        reason = f"the features code changed during the run ({settings.code} at the start, {here} now); run again"
-        return [{"status": ERROR, "reason": reason} for _ in tasks]
-    segmenter = make_segmenter(settings.segmenter, settings.maskrcnn_weights, faces)
-    if segmenter.name != settings.segmenter_name:
-        raise RuntimeError(f"asked for segmenter {settings.segmenter_name}, got {segmenter.name}")
-    outcomes = []
-    for i, (path, sha, label) in enumerate(tasks, start=1):
-        try:
-            item, segment = clip_segment(path, settings.samples)
-            if segment is None:
-                status = SKIPPED if item.status == EvidenceStatus.SKIPPED else FAILED
-                outcomes.append({"status": status, "reason": item.reason or str(item.status)})
-            elif sha and item.sha256 != sha:
-                outcomes.append(
-                    {
-                        "status": ERROR,
-                        "reason": f"the file changed while it was being read (SHA-256 {sha} then {item.sha256})",
-                    }
-                )
-            else:
-                info = intake.probe(path)
-                feats, _imgs = segment_features(
-                    segment, segmenter, faces, info.stream_index, item.rotation or 0, settings.feature_config
-                )
-                warnings = list(item.warnings) + list(feats.warnings)
-                if item.status == EvidenceStatus.PARTIAL:
-                    warnings.append(f"only partly decodable: {item.reason}")
-                if item.duration_s is not None and not 3.0 <= item.duration_s <= 8.0:
-                    warnings.append(f"clip lasts {item.duration_s:.2f} s; the paper's clips last 3-8 s")
-                meta = {
-                    "format": CACHE_FORMAT,
-                    "key": settings.key(item.sha256),
-                    "clip_sha256": item.sha256,
-                    "settings": settings.describe(),
-                    "status": feats.status,
-                    "segmenter": feats.segmenter,
-                    "reason": ""
-                    if feats.status == OK
-                    else f"{int(feats.mask.sum())} of {len(feats.mask)} sample frames show two people",
-                    "warnings": warnings,
-                    "duration_s": item.duration_s,
-                    "segment": segment.to_dict(),
-                    "timings_s": feats.timings_s,
-                    "extracted_from": path,
-                    "created_utc": utc_now(),
-                }
-                write_cache(cache_path(cache_dir, meta["key"]), feats.vector, feats.mask, feats.frames128, meta)
-                outcomes.append({"status": feats.status, "reason": meta["reason"]})
-        except Exception as exc:  # noqa: BLE001 - one bad clip must not stop the others
-            outcomes.append(
-                {"status": FAILED if isinstance(exc, ValueError) else ERROR, "reason": f"{type(exc).__name__}: {exc}"}
-            )
-        progress(f"features {i}/{len(tasks)}: {label}/{os.path.basename(path)}: {outcomes[-1]['status']}")
-    return outcomes
-
-
-def _stderr(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
-
-
-def _extract_shard(shard, settings, cache_dir):  # one batch task: a shard of clips, models loaded once
-    return extract_to_cache(shard, settings, cache_dir, _stderr)
-
-
-SHARDS_PER_WORKER = 4  # on Ray: more shards than workers, so that a slow or failed one holds up less
-MAX_SHARD = 50  # clips per task at most where tasks are time-bounded (a few minutes: well inside the bound)
-
-
-def _extract_batch(
-    tasks, settings: FeatureSettings, cache_dir: str, batch: Batch, progress: Progress = _quiet
-) -> list[dict[str, Any]]:
-    """:func:`extract_to_cache` as ``batch`` tasks, a shard of clips each (each worker loads the
-    models once per shard); the outcomes in the order of ``tasks``. A shard that failed as a whole
-    (its process died) keeps what it wrote to the cache; the rest are errors with the reason."""
-    if not batch.bounded:  # no time bound: one shard per process, the models loaded once
-        n = batch.workers
-    else:
-        per_worker = SHARDS_PER_WORKER if batch.engine != "local" else 1
-        n = max(batch.workers * per_worker, -(-len(tasks) // MAX_SHARD))
-    n = max(1, min(len(tasks), n))
-    shards = [tasks[k::n] for k in range(n)]
-    outcomes: list[dict[str, Any] | None] = [None] * len(tasks)
-    for k, done in enumerate(batch.map(_extract_shard, shards, settings, cache_dir)):
-        if isinstance(done, TaskFailed):
-            done = [
-                {"status": OK, "reason": ""}
-                if read_cache(cache_path(cache_dir, settings.key(sha or ""))) is not None
-                else {"status": ERROR, "reason": f"feature extraction failed: {done.reason}"}
-                for _path, sha, _label in shards[k]
-            ]
-        for j, out in enumerate(done):
-            outcomes[k + j * n] = out
-        progress(f"features: {k + 1} of {n} shard(s) done on the {batch.engine} engine ({len(shards[k])} clip(s))")
-    return [o if o is not None else {"status": ERROR, "reason": "no outcome"} for o in outcomes]
-
-
-def cache_path(cache_dir: str, key: str) -> str:
-    return os.path.join(cache_dir, "features", key[:2], f"{key}.npz")
-
-
-def write_cache(
-    path: str, vector: np.ndarray, mask: np.ndarray, frames128: np.ndarray | None, meta: dict[str, Any]
-) -> None:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    buf = io.BytesIO()
-    frames = frames128 if frames128 is not None else np.zeros((0,), np.uint8)
-    np.savez_compressed(
-        buf,
-        vector=np.asarray(vector, np.float64),
-        mask=np.asarray(mask, bool),
-        frames128=np.asarray(frames, np.uint8),
-        meta=np.frombuffer(json.dumps(meta, sort_keys=True).encode(), np.uint8),
-    )
-    write_atomic(path, buf.getvalue())
-
-
-def read_cache(path: str, key: str | None = None) -> dict[str, Any] | None:
-    """A cache entry, or None when it is missing, unreadable or not the entry of ``key`` (then it is
-    made again)."""
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            meta = json.loads(z["meta"].tobytes().decode())
-            vector, mask, frames = z["vector"], z["mask"], z["frames128"]
-    except Exception:  # noqa: BLE001 - a missing or damaged cache file is only a cache miss
-        return None
-    if meta.get("format") != CACHE_FORMAT or vector.shape != (SAMPLES, len(FEATURE_COLUMNS)):
-        return None
-    if key is not None and meta.get("key") != key:
-        return None
-    if meta.get("segmenter") != meta.get("settings", {}).get("segmenter_name"):
-        return None
-    if meta.get("status") == OK and frames.shape != (SAMPLES, 128, 128, 3):
-        return None
-    return {"meta": meta, "vector": vector, "mask": mask, "frames128": frames if frames.size else None}
-
-
-# ---------------------------------------------------------------------------------------------
 # where things may be written
 
 
@@ -564,81 +297,3 @@ def check_outside(path: str, dataset_root: str, what: str) -> None:
         )
     if _inside(dataset_root, path):
         raise DatasetError(f"the data set {dataset_root} is inside {what} {path}")
-
-
-def default_cache_dir(model_dir: str) -> str:
-    """MODEL_DIR/../.forensic-cache"""
-    return os.path.join(os.path.dirname(os.path.abspath(model_dir)), ".forensic-cache")
-
-
-# ---------------------------------------------------------------------------------------------
-# the split
-
-
-@dataclass
-class Split:
-    """Indices into a :class:`Dataset`'s arrays: 60/20/20, stratified by class, from ``seed``."""
-
-    seed: int
-    train: np.ndarray
-    val: np.ndarray
-    test: np.ndarray
-
-    def of(self, index: int) -> str:
-        for name in ("train", "val", "test"):
-            if index in getattr(self, name):
-                return name
-        raise KeyError(index)
-
-    def describe(self, labels: np.ndarray) -> dict[str, Any]:
-        return {
-            "seed": self.seed,
-            "fractions": {"train": FRACTIONS[0], "val": FRACTIONS[1], "test": FRACTIONS[2]},
-            "rule": "per class, clips sorted by SHA-256 and permuted by numpy.random.default_rng(seed) (classes in "
-            "the order non_stalking, stalking): the first round(20%) (at least 1) are test, the next round(20%) "
-            "(at least 1) validation, the rest training",
-            "clips": {
-                name: {c: int((labels[getattr(self, name)] == i).sum()) for i, c in enumerate(CLASSES)}
-                for name in ("train", "val", "test")
-            },
-        }
-
-
-def split_dataset(labels: np.ndarray, keys: list[str], seed: int) -> Split:
-    """Stratified 60/20/20 split. ``keys`` (the clips' SHA-256) fix the order before shuffling, so
-    the split depends on the clips' content and the seed, not on file names or folder order.
-    Each class needs at least 3 clips (one per split)."""
-    labels = np.asarray(labels)
-    rng = np.random.default_rng(seed)
-    parts: dict[str, list[int]] = {"train": [], "val": [], "test": []}
-    for c, name in enumerate(CLASSES):
-        idx = sorted(np.nonzero(labels == c)[0].tolist(), key=lambda i: keys[i])
-        n = len(idx)
-        if n < 3:
-            raise DatasetError(
-                f"class {name} has {n} usable clip(s); at least 3 are needed for a train/validation/test split"
-            )
-        n_test = max(1, round(FRACTIONS[2] * n))
-        n_val = max(1, round(FRACTIONS[1] * n))
-        order = [idx[j] for j in rng.permutation(n)]
-        parts["test"] += order[:n_test]
-        parts["val"] += order[n_test : n_test + n_val]
-        parts["train"] += order[n_test + n_val :]
-    return Split(seed, *(np.array(sorted(parts[k]), dtype=np.int64) for k in ("train", "val", "test")))
-
-
-def split_csv(dataset: Dataset, split: Split) -> bytes:
-    """One row per usable clip: split, label, sha256, path relative to the data set."""
-    lines = ["split,label,sha256,path"]
-    for i, clip in enumerate(dataset.clips):
-        rel = os.path.relpath(clip.path, dataset.root).replace('"', '""')
-        lines.append(f'{split.of(i)},{clip.label},{clip.sha256},"{rel}"')
-    return ("\n".join(lines) + "\n").encode()
-
-
-def read_split_csv(data: bytes) -> dict[str, str]:
-    """sha256 -> split name, from a model's split.csv."""
-    import csv
-
-    rows = csv.DictReader(io.StringIO(data.decode()))
-    return {row["sha256"]: row["split"] for row in rows}

@@ -22,15 +22,10 @@ import numpy as np
 
 from forensic.features import FeatureConfig
 from forensic.model.ablation import Ablation, ablation, format_table2
-from forensic.model.data import (
-    Dataset,
-    DatasetError,
-    FeatureSettings,
-    load_dataset,
-    read_split_csv,
-    resolve_settings,
-)
+from forensic.model.data import Dataset, DatasetError, load_dataset
+from forensic.model.feature_settings import FeatureSettings, resolve_settings
 from forensic.model.metrics import Metrics, compute_metrics, format_metrics, frame_accuracy
+from forensic.model.split import read_split_csv
 from forensic.model.store import SPLIT_CSV, clip_scores, load_model
 from forensic.parallel import Batch
 

@@ -36,9 +36,11 @@ from forensic.model.architecture import (
     vector_columns,
 )
 from forensic.model.calibration import calibration_summary, choose_threshold
-from forensic.model.data import Dataset, FeatureSettings, Split, check_outside, load_dataset, split_csv, split_dataset
+from forensic.model.data import Dataset, check_outside, load_dataset
+from forensic.model.feature_settings import FeatureSettings
 from forensic.model.metrics import compute_metrics, frame_accuracy
 from forensic.model.scaler import StandardScaler, fit_on_split
+from forensic.model.split import Split, split_csv, split_dataset
 from forensic.model.store import FusionClassifier, clip_scores, model_inputs
 from forensic.parallel import Batch
 

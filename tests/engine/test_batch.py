@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from forensic.model.data import load_dataset, resolve_settings
+from forensic.model.data import load_dataset
+from forensic.model.feature_settings import resolve_settings
 from forensic.synth.scenes import make_clips
 from tests.model.conftest import env as base_env
 from tests.model.conftest import make_dataset
@@ -33,7 +34,8 @@ SCRIPT = textwrap.dedent(
     import numpy as np
     from forensic._cli import main
     from forensic.engine.batch import open_batch
-    from forensic.model.data import load_dataset, resolve_settings
+    from forensic.model.data import load_dataset
+    from forensic.model.feature_settings import resolve_settings
     from tests.test_parallel import dies_on_five, scaled
 
     data, out = sys.argv[1], sys.argv[2]

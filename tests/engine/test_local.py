@@ -14,7 +14,7 @@ import pytest
 
 from forensic.config import ScanConfig
 from forensic.engine.scan import EXIT_OK, EXIT_SOME_FAILED, ScanRequest, run_scan
-from forensic.model.data import MEDIAPIPE_SEGMENTER
+from forensic.model.feature_settings import MEDIAPIPE_SEGMENTER
 from forensic.store.case import CaseFolderError
 from forensic.synth.lavfi import Shot, cut_frames, make_clip
 from tests.conftest import snapshot

@@ -77,7 +77,7 @@ def test_training_applies_the_threshold_chosen_on_validation_when_asked(monkeypa
     from types import SimpleNamespace
 
     from forensic.model import train
-    from forensic.model.data import Split
+    from forensic.model.split import Split
 
     labels = np.array([0, 0, 1, 1, 0, 1, 0, 1])
     split = Split(0, np.array([0, 1, 2, 3]), np.array([4, 5]), np.array([6, 7]))

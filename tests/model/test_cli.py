@@ -16,7 +16,9 @@ import pytest
 from forensic.features import FeatureConfig
 from forensic.features.detectors import model_face_detector
 from forensic.model import ModelIntegrityError, load_model
-from forensic.model.data import load_dataset, read_split_csv, resolve_settings
+from forensic.model.data import load_dataset
+from forensic.model.feature_settings import resolve_settings
+from forensic.model.split import read_split_csv
 from forensic.model.store import CARD_JSON, CARD_TXT, MODEL_FILE, SCALER_FILE
 from tests.conftest import snapshot
 

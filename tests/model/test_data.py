@@ -12,7 +12,10 @@ import pytest
 
 from forensic.features import FeatureConfig
 from forensic.model import data
-from forensic.model.data import DatasetError, load_dataset, resolve_settings, split_dataset
+from forensic.model.cache import cache_path, default_cache_dir, read_cache
+from forensic.model.data import DatasetError, load_dataset
+from forensic.model.feature_settings import MEDIAPIPE_SEGMENTER, resolve_settings
+from forensic.model.split import split_dataset
 from tests.conftest import snapshot
 
 HOG = "hog-face-grabcut"
@@ -93,14 +96,14 @@ def test_a_damaged_cache_entry_is_made_again(loaded, dataset, settings, tmp_path
     ds, cache = loaded
     own = tmp_path / "cache"
     shutil.copytree(cache, own)
-    victim = data.cache_path(str(own), settings.key(ds.clips[3].sha256))
+    victim = cache_path(str(own), settings.key(ds.clips[3].sha256))
     with open(victim, "r+b") as f:
         f.truncate(100)
-    assert data.read_cache(victim) is None
+    assert read_cache(victim) is None
     again = load_dataset(str(dataset), settings, str(own))
     assert again.cache_hits == 10  # 11 entries, one remade
     assert np.array_equal(again.vectors, ds.vectors, equal_nan=True) and np.array_equal(again.frames, ds.frames)
-    assert data.read_cache(victim) is not None
+    assert read_cache(victim) is not None
 
 
 def test_cache_key_follows_clip_and_settings(settings):
@@ -116,7 +119,7 @@ def test_cache_key_follows_clip_and_settings(settings):
 
 def test_segmenter_resolution(tmp_path):
     # without the Mask R-CNN weights, auto is the embedded pretrained segmenter; the home-made one only by name
-    assert resolve_settings("auto", str(tmp_path / "absent.h5")).segmenter == data.MEDIAPIPE_SEGMENTER
+    assert resolve_settings("auto", str(tmp_path / "absent.h5")).segmenter == MEDIAPIPE_SEGMENTER
     assert resolve_settings(HOG).segmenter == HOG
     with pytest.raises(FileNotFoundError, match="weights"):
         resolve_settings("pixellib", str(tmp_path / "absent.h5"))
@@ -128,7 +131,7 @@ def test_nothing_is_written_beside_the_evidence(dataset, settings):
     with pytest.raises(DatasetError, match="inside the data set"):
         load_dataset(str(dataset), settings, str(dataset / "stalking" / ".cache"))
     assert not (dataset / "stalking" / ".cache").exists()
-    assert data.default_cache_dir("/x/y/model") == "/x/y/.forensic-cache"
+    assert default_cache_dir("/x/y/model") == "/x/y/.forensic-cache"
 
 
 def test_class_folders_are_required(tmp_path, settings):

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from forensic.model.data import load_dataset, resolve_settings
+from forensic.model.data import load_dataset
+from forensic.model.feature_settings import resolve_settings
 
 
 def test_two_jobs_match_one(dataset, tmp_path):
@@ -26,10 +27,10 @@ def test_two_jobs_match_one(dataset, tmp_path):
 def test_time_bounded_processes_take_short_shards(dataset, tmp_path, monkeypatch):
     """Where a task has a time bound, no shard is longer than MAX_SHARD clips (a healthy long shard
     must not be stopped as hung); the cache entries are the same as in one process."""
-    from forensic.model import data
+    from forensic.model import cache
     from forensic.parallel import LocalBatch
 
-    monkeypatch.setattr(data, "MAX_SHARD", 3)
+    monkeypatch.setattr(cache, "MAX_SHARD", 3)
     settings = resolve_settings("hog-face-grabcut")
     said: list[str] = []
     bounded = load_dataset(
