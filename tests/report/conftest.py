@@ -261,25 +261,9 @@ def scan_case(paths: list[str], case_dir: Path, case_id: str, examiner: str) -> 
         if item.sha256 is not None:
             intake.rehash(item)
     case.write_evidence(items)
-    analysed = [i for i in items if i.duplicate_of is None and i.duration_s]
-    by_status: dict[str, int] = {}
-    for i in items:
-        by_status[str(i.status)] = by_status.get(str(i.status), 0) + 1
-    manifest.update(
-        status="complete",
-        ended_utc=utc_now(),
-        exit_code=3,
-        summary={
-            "inputs": len(items),
-            "by_status": dict(sorted(by_status.items())),
-            "footage_files": sum(1 for i in items if i.is_footage),
-            "unique_footage_files": sum(1 for i in items if i.is_footage and i.duplicate_of is None),
-            "duplicates": sum(1 for i in items if i.duplicate_of is not None),
-            "segments": segments,
-            "footage_seconds": round(sum(i.duration_s for i in analysed), 6),
-            "evidence_changed": [i.path for i in items if i.hash_verified is False],
-        },
-    )
+    from forensic.engine.session import summarize
+
+    manifest.update(status="complete", ended_utc=utc_now(), exit_code=3, summary=summarize(items, segments))
     manifest["outputs_sha256"] = case.output_hashes()
     case.write_manifest(manifest)
 
