@@ -31,6 +31,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from forensic.features.background import PIXELLIB_SEGMENTER
 from forensic.fsutil import sha256_path, swap_dir, write_atomic
 from forensic.records import FINDING_COLUMNS, escape_path
 from forensic.report.clocks import ClockSpec, parse_clock_offsets, parse_clock_value
@@ -356,8 +357,8 @@ def _segment_warnings(s: SegmentView) -> list[str]:
     for w in s.features_json.get("warnings", []) or []:
         out.append(str(w))
     seg = f.segmenter or s.features_json.get("segmenter")
-    if seg and seg != "pixellib":
-        out.append(f"background removal by the fallback segmenter {seg}, not the paper's Mask R-CNN (PixelLib)")
+    if seg and seg not in ("pixellib", PIXELLIB_SEGMENTER):
+        out.append(f"background removal by {seg}, not the paper's Mask R-CNN (PixelLib)")
     elif not seg:
         out.append("the people segmenter used is not recorded")
     n = len(s.table) or 5

@@ -160,6 +160,7 @@ def summarize(
     by_status = dict(sorted(Counter(str(i.status) for i in items).items()))
     fstatus = Counter(str(f.status) for f in findings)
     unique_footage = [i for i in items if i.is_footage and i.duplicate_of is None]
+    classified = [f for f in findings if f.status == FindingStatus.ANALYSED]
     return Summary(
         inputs=len(items),
         by_status=by_status,
@@ -180,6 +181,8 @@ def summarize(
         files_with_flags=sum(1 for v in videos if v.flagged),
         flagged_seconds=float(sum(s.finding.end_s - s.finding.start_s for s in flagged)),
         evidence_changed=[i.path for i in items if i.hash_verified is False],
+        model_sha256s=dict(Counter(f.model_sha256 or "not recorded" for f in classified)),
+        face_detectors=dict(Counter(f.face_detector for f in findings if f.face_detector)),
     )
 
 

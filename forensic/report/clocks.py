@@ -109,6 +109,11 @@ class ClockSource:
     def available(self) -> bool:
         return self.start_utc is not None
 
+    @property
+    def short(self) -> str:
+        """The source in a few words, to stand beside every wall-clock time a table shows."""
+        return SHORT_SOURCE.get(self.kind, "no wall clock")
+
     def at(self, seconds: float | None) -> str | None:
         if self.start_utc is None or seconds is None:
             return None
@@ -125,6 +130,13 @@ class ClockSource:
             "origin": self.origin or None,
             "description": self.description,
         }
+
+
+SHORT_SOURCE = {
+    "examiner_start": "examiner's start time",
+    "examiner_offset": "creation time + examiner's offset",
+    "creation_time": "creation time, unverified",
+}
 
 
 def iso_utc(dt: datetime) -> str:

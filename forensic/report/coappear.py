@@ -193,7 +193,7 @@ def _fill(ctx: ReportContext, view: CoappearView, pairs_csv: str, ids_csv: str) 
                     int(r["end_frame"]),
                     wall,
                     r["flagged"] == "yes",
-                    f"{float(r['score']):.3f}" if r["score"] else "",
+                    f"{float(r['score']):.6f}" if r["score"] else "",
                 )
             )
         if all(walls):

@@ -152,6 +152,10 @@ class Summary:
     files_with_flags: int
     flagged_seconds: float
     evidence_changed: list[str]
+    # the model (SHA-256) and face detector of each classified segment, with their counts: the report
+    # says "scored by the model" only when every classified segment names the manifest's model
+    model_sha256s: dict[str, int] = field(default_factory=dict)
+    face_detectors: dict[str, int] = field(default_factory=dict)
 
     @property
     def footage_hours(self) -> float:

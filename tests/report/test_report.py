@@ -234,7 +234,7 @@ def test_flagged_segment_details(page, findings):
     assert len(keyframes) == len(stills) == 5 * TOP
     charts = [a for t, a in page.tags if t == "img" and "looking toward and distance" in (a.get("alt") or "")]
     assert len(charts) == TOP and all(a["src"].startswith("data:image/png;base64,") for a in charts)
-    assert "fallback segmenter hog-face-grabcut" in text
+    assert "background removal by hog-face-grabcut, not the paper's Mask R-CNN" in text
     timelines = [a for t, a in page.tags if t == "img" and (a.get("alt") or "").startswith("score timeline")]
     assert len(timelines) == 5  # the files with a flagged segment
 

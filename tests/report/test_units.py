@@ -177,3 +177,24 @@ def test_nothing_outside_the_case_folder_is_embedded(reported, tmp_path):
     assert html.count("refused: the path leads outside the case folder") == 3
     assert sum("leads outside the case folder" in n for n in paths.notes) == 3
     assert html.count('alt="annotated frame') == 2 and html.count('alt="decoded frame') == 5
+
+
+@pytest.mark.parametrize(
+    "segmenter, warned",
+    [("pixellib", False), ("pixellib-maskrcnn-coco", False), ("mediapipe-selfie-pose", True), (None, True)],
+)
+def test_segment_warnings_name_the_segmenter_that_is_not_the_papers(segmenter, warned):
+    """PixelLib's segmenter records itself as pixellib-maskrcnn-coco: that is the paper's, no warning
+    (it used to be called "the fallback segmenter"); any other is named; none recorded is said."""
+    from types import SimpleNamespace
+
+    from forensic.report import _segment_warnings
+
+    finding = SimpleNamespace(flags=(), segmenter=segmenter, pair_frames=5, attempts=1, error=None)
+    view = SimpleNamespace(finding=finding, features_json={}, table=[], video=None)
+    said = " ".join(_segment_warnings(view))
+    if segmenter is None:
+        assert "segmenter used is not recorded" in said
+    else:
+        assert ("not the paper's Mask R-CNN" in said) is warned
+        assert "fallback" not in said
