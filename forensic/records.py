@@ -533,6 +533,8 @@ _ENUMS = {"EvidenceStatus": EvidenceStatus, "FindingStatus": FindingStatus, "Sev
 
 
 # Segment flags
+PIXELLIB_SEGMENTER = "pixellib-maskrcnn-coco"  # the name the pixellib segmenter records in findings
+
 SHORT_SHOT = "short_shot"  # the whole shot is shorter than the 3 s minimum
 FEW_FRAMES = "few_frames"  # fewer distinct frames than samples wanted; samples repeat
 PARTIAL_FILE = "partial_file"  # the file failed to decode part way; this is its last good stretch

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-PIXELLIB_SEGMENTER = "pixellib-maskrcnn-coco"  # the name the pixellib segmenter records in findings
+from forensic.records import PIXELLIB_SEGMENTER
 
 
 def recorded_segmenter(name: str) -> str:

@@ -31,9 +31,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from forensic.features.background import PIXELLIB_SEGMENTER
 from forensic.fsutil import sha256_path, swap_dir, write_atomic
-from forensic.records import FINDING_COLUMNS, escape_path
+from forensic.records import FINDING_COLUMNS, PIXELLIB_SEGMENTER, escape_path
 from forensic.report.clocks import ClockSpec, parse_clock_offsets, parse_clock_value
 from forensic.report.context import DEFAULT_TOP, REPORT_DIR, ReportContext, load_context
 from forensic.report.readers import ReportError, inside_case
