@@ -254,13 +254,13 @@ def main(argv: list[str] | None = None) -> int:
 
         make_clips(args.clips[0], args.make, args.seed)
     clips = clips_of(args.clips)
-    cache = args.cache or os.path.join(os.path.dirname(os.path.abspath(args.clips[0])), ".ceiling-cache")
+    cache_dir = args.cache or os.path.join(os.path.dirname(os.path.abspath(args.clips[0])), ".ceiling-cache")
     from forensic.features import FeatureConfig
 
     settings = feature_settings.resolve_settings(
         args.segmenter, feature_config=FeatureConfig(face_detector=args.face_detector)
     )
-    entries = estimated(clips, settings, cache, max(1, args.jobs), not args.no_extract)
+    entries = estimated(clips, settings, cache_dir, max(1, args.jobs), not args.no_extract)
     rows = []
     for (label, _path, gt_path), entry in zip(clips, entries, strict=True):
         with open(gt_path) as f:
@@ -336,8 +336,10 @@ def main(argv: list[str] | None = None) -> int:
     # the estimate's error against the truth, on frames where both were measured
     both = ~np.isnan(est) & ~np.isnan(truth)
     err = np.abs(est - truth)
+    shape = (len(rows), 5, len(FEATURE_COLUMNS))
+    err, both = err.reshape(shape), both.reshape(shape)
     cols = {
-        c: float(np.median(err.reshape(len(rows), 5, -1)[..., j][both.reshape(len(rows), 5, -1)[..., j]]))
+        c: (float(np.median(err[..., j][both[..., j]])) if both[..., j].any() else None)
         for j, c in enumerate(FEATURE_COLUMNS)
         if c.endswith(("yaw", "pitch")) or c == "distance_px"
     }
