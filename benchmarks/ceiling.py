@@ -232,6 +232,35 @@ def learning_curve(x: np.ndarray, y: np.ndarray, repeats: int = 8, seed: int = 1
     return out
 
 
+ANGLE_BANDS = ((0, 10), (10, 20), (20, 30), (30, 40), (40, 90))
+
+
+def angle_fit(truth: np.ndarray, est: np.ndarray, angle: str) -> dict:
+    """How the estimated head ``angle`` (both people, every sample frame where both tables have it,
+    clips x 5 x 29 each) follows the truth: the fitted line estimate = gain x truth + offset, the
+    correlation, the mean absolute error, and the mean absolute error by band of |truth|."""
+    cols = [FEATURE_COLUMNS.index(f"{who}_{angle}") for who in ("A", "B")]
+    t, e = truth[..., cols].ravel(), est[..., cols].ravel()
+    ok = ~np.isnan(t) & ~np.isnan(e)
+    t, e = t[ok], e[ok]
+    if len(t) < 3:
+        return {"frames": int(len(t))}
+    gain, offset = np.polyfit(t, e, 1)
+    bands = {}
+    for lo, hi in ANGLE_BANDS:
+        sel = (np.abs(t) >= lo) & (np.abs(t) < hi)
+        if sel.any():
+            bands[f"{lo}-{hi}"] = {"frames": int(sel.sum()), "mae": float(np.mean(np.abs(e[sel] - t[sel])))}
+    return {
+        "frames": int(len(t)),
+        "gain": float(gain),
+        "offset": float(offset),
+        "r": float(np.corrcoef(t, e)[0, 1]) if np.std(t) and np.std(e) else None,
+        "mae": float(np.mean(np.abs(e - t))),
+        "mae_by_abs_truth": bands,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("clips", nargs="+", help="folders written by forensic synth clips")
@@ -344,6 +373,9 @@ def main(argv: list[str] | None = None) -> int:
         if c.endswith(("yaw", "pitch")) or c == "distance_px"
     }
     result["median_abs_error_estimate_vs_truth"] = cols
+    result["head angles, estimate against truth"] = {
+        ang: angle_fit(truth.reshape(shape), est.reshape(shape), ang) for ang in ("yaw", "pitch")
+    }
     result["status_counts"] = {s: sum(r["status"] == s for r in rows) for s in sorted({r["status"] for r in rows})}
     print(json.dumps(result, indent=1))
     if args.out:

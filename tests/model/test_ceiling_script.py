@@ -100,3 +100,25 @@ def test_perfect_estimates_give_the_ground_truth_results(ceiling, clips, tmp_pat
     curve = result["learning curve, gradient boosting, training clips -> accuracy"]
     assert curve["ground truth + relational"] == curve["estimated + relational"]
     assert set(result["median_abs_error_estimate_vs_truth"].values()) == {0.0}
+    for angle, fit in result["head angles, estimate against truth"].items():
+        assert fit["mae"] == 0.0 and fit["gain"] == pytest.approx(1.0) and fit["offset"] == pytest.approx(0.0), angle
+        assert sum(b["frames"] for b in fit["mae_by_abs_truth"].values()) == fit["frames"] > 0
+
+
+def test_angle_fit_reads_a_known_gain_offset_and_error(ceiling):
+    from forensic.features.table import FEATURE_COLUMNS
+
+    rng = np.random.default_rng(0)
+    truth = np.full((40, 5, len(FEATURE_COLUMNS)), np.nan)
+    yaw = [FEATURE_COLUMNS.index("A_yaw"), FEATURE_COLUMNS.index("B_yaw")]
+    truth[..., yaw] = rng.uniform(-35, 35, (40, 5, 2))
+    est = truth.copy()
+    est[..., yaw] = 0.8 * truth[..., yaw] - 3.0
+    est[0, 0, yaw[0]] = np.nan  # a frame without the estimate is left out
+    fit = ceiling.angle_fit(truth, est, "yaw")
+    assert fit["frames"] == 40 * 5 * 2 - 1
+    assert fit["gain"] == pytest.approx(0.8) and fit["offset"] == pytest.approx(-3.0) and fit["r"] == pytest.approx(1.0)
+    t = truth[..., yaw].ravel()[1:]
+    assert fit["mae"] == pytest.approx(float(np.mean(np.abs(-0.2 * t - 3.0))))
+    assert set(fit["mae_by_abs_truth"]) == {"0-10", "10-20", "20-30", "30-40"}
+    assert ceiling.angle_fit(truth, est, "pitch") == {"frames": 0}  # no pitch anywhere
