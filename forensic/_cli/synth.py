@@ -42,13 +42,7 @@ def add_parser(sub) -> None:
     clips.add_argument("--out", required=True, metavar="DIR")
     clips.add_argument("--per-class", type=int, required=True, metavar="N", help="clips per class")
     clips.add_argument("--seed", type=seed_value, required=True, metavar="S")
-    clips.add_argument(
-        "--jobs",
-        type=int,
-        default=1,
-        metavar="N",
-        help="render clips in N processes (the files are the same for any N; default 1)",
-    )
+    _jobs_option(clips, "render clips in N processes (the files are the same for any N; default 1)")
     add_batch_options(clips, "render the clips")
     _face_options(clips)
     clips.set_defaults(func=run_clips)
@@ -64,9 +58,15 @@ def add_parser(sub) -> None:
     archive.add_argument("--out", required=True, metavar="DIR")
     archive.add_argument("--minutes", type=float, required=True, metavar="M")
     archive.add_argument("--seed", type=seed_value, required=True, metavar="S")
+    _jobs_option(archive, "render the files in N processes (the files are the same for any N; default 1)")
+    add_batch_options(archive, "render the files")
     _face_options(archive)
     archive.set_defaults(func=run_archive)
     p.set_defaults(func=lambda args, argv: p.print_help() or 2)
+
+
+def _jobs_option(p: argparse.ArgumentParser, help_text: str) -> None:
+    p.add_argument("--jobs", type=int, default=1, metavar="N", help=help_text)
 
 
 def _face_options(p: argparse.ArgumentParser) -> None:
@@ -136,11 +136,18 @@ def run_archive(args: argparse.Namespace, argv: list[str]) -> int:
         check_minutes(args.minutes)  # before the output folder or a pool is made
     except ValueError as exc:
         return usage_error(str(exc))
+    if args.jobs < 1:
+        return usage_error("--jobs must be at least 1")
     pool = _pool(args)
     if isinstance(pool, int):
         return pool
     show = None if args.quiet else print
-    make_archive(args.out, args.minutes, args.seed, pool=pool, progress=show)
+    with batch_of(args) as batch:
+        try:
+            make_archive(args.out, args.minutes, args.seed, pool=pool, progress=show, jobs=args.jobs, batch=batch)
+        except RuntimeError as exc:  # files that could not be made (the others are written)
+            print(f"forensic: error: {exc}", file=sys.stderr)
+            return EXIT_SOME_FAILED
     if not args.quiet:
         print(os.path.join(args.out, "ground_truth.csv"))
     return EXIT_OK

@@ -10,6 +10,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from forensic.parallel import Batch, LocalBatch, TaskFailed
 from forensic.synth.clips import write_description
 from forensic.synth.draws import pick, uniform
 from forensic.synth.encode import Encoder
@@ -22,7 +23,8 @@ from forensic.synth.truth import scene_truth
 ARCHIVE_FORMATS = (
     # extension, codec, quality range, fps, size, extra output args
     ("mp4", "h264", (20, 30), 25, (960, 540), ("-movflags", "+faststart")),
-    ("mkv", "h264", (22, 32), Fraction(30000, 1001), (854, 480), ()),
+    # Matroska's muxer writes a random segment UID unless bit-exact: the same seed, the same bytes
+    ("mkv", "h264", (22, 32), Fraction(30000, 1001), (854, 480), ("-fflags", "+bitexact")),
     ("ts", "mpeg2", (3, 7), 25, (720, 576), ()),
     ("avi", "mpeg4", (3, 8), 24, (640, 480), ()),
     ("mov", "h264", (18, 28), 30, (640, 360), ("-movflags", "+faststart")),
@@ -103,6 +105,94 @@ def plan_archive(
     return files
 
 
+def _planned(fi: dict, sc: dict, pool: FacePool):
+    """A scene of a file as planned (before its backdrop kind is settled), and the random stream
+    that settles it."""
+    srng = np.random.default_rng([sc["seed"], 1])  # not plan_scene's own stream
+    faces = choose_faces(srng, pool, 2)
+    return plan_scene(sc["scenario"], sc["seed"], fi["size"], fi["fps"], sc["frames"], len(pool), faces), srng
+
+
+def backdrop_kinds(files: list[dict], pool: FacePool) -> list[list[str]]:
+    """The backdrop kind of every scene, file after file. A cut must look like one: a scene never
+    has the kind of the scene before it, the previous file's last scene included. Settled in order
+    before anything is rendered, so that the files can then be rendered in any order."""
+    out, last = [], None
+    for fi in files:
+        kinds = []
+        for sc in fi["scenes"]:
+            scene, srng = _planned(fi, sc, pool)
+            kind = scene.backdrop["kind"]
+            if kind == last:
+                others = [x for x in ("street", "indoor", "park", "photo") if x != last]
+                kind = others[int(srng.integers(len(others)))]
+            kinds.append(kind)
+            last = kind
+        out.append(kinds)
+    return out
+
+
+def write_file(out_dir: str, fi: dict, kinds: list[str], seed: int, pool: FacePool) -> tuple[str, list[dict]]:
+    """Render one planned file of an archive into ``out_dir/footage`` and its per-frame ground truth
+    into ``out_dir/ground_truth``; return its path and its rows of the interval table."""
+    path = os.path.join(out_dir, "footage", fi["name"])
+    scenes_gt, rows = [], []
+    with Encoder(path, fi["size"], fi["fps"], fi["codec"], fi["quality"], fi["extra"]) as e:
+        for k, (sc, kind) in enumerate(zip(fi["scenes"], kinds, strict=True)):
+            scene, _srng = _planned(fi, sc, pool)
+            scene.backdrop["kind"] = kind
+            truths = []
+            for frame, tr in render_scene(scene, pool):
+                e.write(frame)
+                truths.append(tr)
+            gt = scene_truth(scene, pool, truths)
+            fps_f = float(fi["fps"])
+            start, end = sc["start_frame"], sc["start_frame"] + sc["frames"]
+            gt.update(scene=k, start_frame=start, end_frame=end, start_s=start / fps_f, end_s=end / fps_f)
+            scenes_gt.append(gt)
+            rows.append(
+                {
+                    "file": os.path.join("footage", fi["name"]),
+                    "scene": k,
+                    "start_s": f"{start / fps_f:.6f}",
+                    "end_s": f"{end / fps_f:.6f}",
+                    "start_frame": start,
+                    "end_frame": end,
+                    "fps": str(fi["fps"]),
+                    "scenario": scene.scenario,
+                    "label": "stalking" if scene.label == "stalking" else "non_stalking",
+                    "people": len(scene.people),
+                    "faces": ";".join(p["face"] for p in gt["people"]),
+                    "distance_face_widths_mean": gt["summary"].get("distance_face_widths_mean", ""),
+                }
+            )
+    with open(os.path.join(out_dir, "ground_truth", fi["name"] + ".json"), "w") as f:
+        json.dump(
+            {
+                "generator": GENERATOR,
+                "file": os.path.join("footage", fi["name"]),
+                "master_seed": int(seed),
+                "fps": str(fi["fps"]),
+                "width": fi["size"][0],
+                "height": fi["size"][1],
+                "encoding": {
+                    "codec": fi["codec"],
+                    "quality": fi["quality"],
+                    "container": fi["name"].rsplit(".", 1)[1],
+                },
+                "frames": sum(s["frames"] for s in fi["scenes"]),
+                "scenes": scenes_gt,
+            },
+            f,
+            separators=(",", ":"),
+        )
+    return path, rows
+
+
+def _write_file_task(args: tuple, pool: FacePool) -> tuple[str, list[dict]]:  # one file, in a batch's worker
+    return write_file(*args, pool)
+
+
 def make_archive(
     out_dir: str,
     minutes: float,
@@ -115,79 +205,39 @@ def make_archive(
     file_minutes: tuple[float, float] = (1.5, 4.0),
     pool: FacePool | None = None,
     progress=None,
+    jobs: int = 1,
+    batch: Batch | None = None,
 ) -> list[str]:
     """Write a multi-scene archive: footage files in ``out_dir/footage``, the interval table
     ``out_dir/ground_truth.csv`` (one row per scene: file, start_s, end_s, scenario, label, ...)
     and per-frame detail in ``out_dir/ground_truth/FILE.json``. Times are seconds from the first
     decoded frame of each file (``*_s`` in forensic.records); scene cuts are at the rows' starts.
-    Returns the footage paths."""
+    ``batch`` (:mod:`forensic.parallel`; default: ``jobs`` processes on this machine) renders the
+    files, on this machine or on Ray; the files are the same whatever the engine and the number of
+    workers. A file that fails does not stop the others: what it left is removed, the others are
+    written and listed, and the error names every file that failed. Returns the footage paths."""
+    if jobs < 1:
+        raise ValueError("--jobs must be at least 1")
     pool = pool or FacePool(faces_dir, default_faces)
     files = plan_archive(minutes, seed, len(pool), size=size, fps=fps, file_minutes=file_minutes)
-    foot = os.path.join(out_dir, "footage")
-    gt_dir = os.path.join(out_dir, "ground_truth")
-    os.makedirs(foot, exist_ok=True)
-    os.makedirs(gt_dir, exist_ok=True)
-    rows, written = [], []
-    last_backdrop = None
-    for fi in files:
-        path = os.path.join(foot, fi["name"])
-        scenes_gt = []
-        with Encoder(path, fi["size"], fi["fps"], fi["codec"], fi["quality"], fi["extra"]) as e:
-            for k, sc in enumerate(fi["scenes"]):
-                srng = np.random.default_rng([sc["seed"], 1])  # not plan_scene's own stream
-                faces = choose_faces(srng, pool, 2)
-                scene = plan_scene(sc["scenario"], sc["seed"], fi["size"], fi["fps"], sc["frames"], len(pool), faces)
-                # a cut must look like one: never the same backdrop kind twice in a row
-                if scene.backdrop["kind"] == last_backdrop:
-                    kinds = [x for x in ("street", "indoor", "park", "photo") if x != last_backdrop]
-                    scene.backdrop["kind"] = kinds[int(srng.integers(len(kinds)))]
-                last_backdrop = scene.backdrop["kind"]
-                truths = []
-                for frame, tr in render_scene(scene, pool):
-                    e.write(frame)
-                    truths.append(tr)
-                gt = scene_truth(scene, pool, truths)
-                fps_f = float(fi["fps"])
-                start, end = sc["start_frame"], sc["start_frame"] + sc["frames"]
-                gt.update(scene=k, start_frame=start, end_frame=end, start_s=start / fps_f, end_s=end / fps_f)
-                scenes_gt.append(gt)
-                rows.append(
-                    {
-                        "file": os.path.join("footage", fi["name"]),
-                        "scene": k,
-                        "start_s": f"{start / fps_f:.6f}",
-                        "end_s": f"{end / fps_f:.6f}",
-                        "start_frame": start,
-                        "end_frame": end,
-                        "fps": str(fi["fps"]),
-                        "scenario": scene.scenario,
-                        "label": "stalking" if scene.label == "stalking" else "non_stalking",
-                        "people": len(scene.people),
-                        "faces": ";".join(p["face"] for p in gt["people"]),
-                        "distance_face_widths_mean": gt["summary"].get("distance_face_widths_mean", ""),
-                    }
-                )
-        with open(os.path.join(gt_dir, fi["name"] + ".json"), "w") as f:
-            json.dump(
-                {
-                    "generator": GENERATOR,
-                    "file": os.path.join("footage", fi["name"]),
-                    "master_seed": int(seed),
-                    "fps": str(fi["fps"]),
-                    "width": fi["size"][0],
-                    "height": fi["size"][1],
-                    "encoding": {
-                        "codec": fi["codec"],
-                        "quality": fi["quality"],
-                        "container": fi["name"].rsplit(".", 1)[1],
-                    },
-                    "frames": sum(s["frames"] for s in fi["scenes"]),
-                    "scenes": scenes_gt,
-                },
-                f,
-                separators=(",", ":"),
-            )
+    os.makedirs(os.path.join(out_dir, "footage"), exist_ok=True)
+    os.makedirs(os.path.join(out_dir, "ground_truth"), exist_ok=True)
+    work = [(out_dir, fi, kinds, seed) for fi, kinds in zip(files, backdrop_kinds(files, pool), strict=True)]
+    rows, written, failed = [], [], []
+    batch = batch or LocalBatch(jobs)
+    for fi, result in zip(files, batch.map(_write_file_task, work, pool), strict=True):
+        if isinstance(result, TaskFailed):
+            failed.append(f"{fi['name']}: {result.reason}")
+            for left in (
+                os.path.join(out_dir, "footage", fi["name"]),
+                os.path.join(out_dir, "ground_truth", fi["name"] + ".json"),
+            ):
+                if os.path.lexists(left):
+                    os.remove(left)
+            continue
+        path, file_rows = result
         written.append(path)
+        rows.extend(file_rows)
         if progress:
             progress(path)
     write_description(out_dir, pool)
@@ -195,4 +245,9 @@ def make_archive(
         wr = csv.DictWriter(f, fieldnames=list(GT_COLUMNS))
         wr.writeheader()
         wr.writerows(rows)
+    if failed:
+        raise RuntimeError(
+            f"{len(failed)} of {len(files)} file(s) could not be made (removed; the others are written and "
+            "listed in ground_truth.csv): " + "; ".join(failed[:10])
+        )
     return written
