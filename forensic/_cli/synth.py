@@ -111,6 +111,12 @@ def run_clips(args: argparse.Namespace, argv: list[str]) -> int:
 
     if args.per_class < 1:
         return usage_error("--per-class must be at least 1")
+    return _render(args, lambda **kw: make_clips(args.out, args.per_class, args.seed, **kw), "clips.csv")
+
+
+def _render(args: argparse.Namespace, make, index: str) -> int:
+    """Run a generator (``make(pool=, progress=, jobs=, batch=)``) on the face pool and the batch of
+    the options; what it could not make (the rest is written) is an error, exit 3."""
     if args.jobs < 1:
         return usage_error("--jobs must be at least 1")
     pool = _pool(args)
@@ -119,12 +125,12 @@ def run_clips(args: argparse.Namespace, argv: list[str]) -> int:
     show = None if args.quiet else print
     with batch_of(args) as batch:
         try:
-            make_clips(args.out, args.per_class, args.seed, pool=pool, progress=show, jobs=args.jobs, batch=batch)
-        except RuntimeError as exc:  # clips that could not be made (the others are written)
+            make(pool=pool, progress=show, jobs=args.jobs, batch=batch)
+        except RuntimeError as exc:  # what could not be made (the rest is written)
             print(f"forensic: error: {exc}", file=sys.stderr)
             return EXIT_SOME_FAILED
     if not args.quiet:
-        print(os.path.join(args.out, "clips.csv"))
+        print(os.path.join(args.out, index))
     return EXIT_OK
 
 
@@ -136,18 +142,4 @@ def run_archive(args: argparse.Namespace, argv: list[str]) -> int:
         check_minutes(args.minutes)  # before the output folder or a pool is made
     except ValueError as exc:
         return usage_error(str(exc))
-    if args.jobs < 1:
-        return usage_error("--jobs must be at least 1")
-    pool = _pool(args)
-    if isinstance(pool, int):
-        return pool
-    show = None if args.quiet else print
-    with batch_of(args) as batch:
-        try:
-            make_archive(args.out, args.minutes, args.seed, pool=pool, progress=show, jobs=args.jobs, batch=batch)
-        except RuntimeError as exc:  # files that could not be made (the others are written)
-            print(f"forensic: error: {exc}", file=sys.stderr)
-            return EXIT_SOME_FAILED
-    if not args.quiet:
-        print(os.path.join(args.out, "ground_truth.csv"))
-    return EXIT_OK
+    return _render(args, lambda **kw: make_archive(args.out, args.minutes, args.seed, **kw), "ground_truth.csv")

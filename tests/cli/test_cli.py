@@ -184,6 +184,8 @@ def test_ctrl_c_in_any_command_is_one_line_and_exit_130(monkeypatch, capsys):
         (["synth", "archive", "--out", "OUT", "--minutes", "inf", "--seed", "1"], "--minutes must be between"),
         (["synth", "archive", "--out", "OUT", "--minutes", "1e-9", "--seed", "1"], "--minutes must be between"),
         (["synth", "clips", "--out", "OUT", "--per-class", "1", "--seed", "-5"], "a seed is a whole number"),
+        (["synth", "clips", "--out", "OUT", "--per-class", "1", "--seed", "1", "--jobs", "0"], "--jobs must be at"),
+        (["synth", "archive", "--out", "OUT", "--minutes", "1", "--seed", "1", "--jobs", "0"], "--jobs must be at"),
     ],
 )
 def test_absurd_numbers_are_usage_errors(tmp_path, clip, args, words):
