@@ -291,7 +291,8 @@ def save(results: dict, out: str) -> None:
 
 
 def batch_cli(args: argparse.Namespace) -> list[str]:
-    """The engine options of `forensic synth clips` and `forensic evaluate` for this run."""
+    """The engine options of `forensic synth clips`, `forensic synth archive` and `forensic evaluate`
+    for this run."""
     return ["--jobs", str(args.jobs), "--engine", args.engine] + (["--address", args.address] if args.address else [])
 
 
@@ -521,6 +522,7 @@ def main() -> int:
         str(args.archive_minutes),
         "--seed",
         "303",
+        *batch_args,
         "-q",
     )
     forensic(
