@@ -19,6 +19,16 @@ def footage_dir() -> Path:
     return FOOTAGE
 
 
+def benchmark_script(name: str):
+    """``benchmarks/NAME.py`` loaded as a module (the scripts are not a package), for tests of its steps."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"{name}_under_test", REPO / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def ffmpeg(*args: str) -> None:
     """Runs the ffmpeg command line tool quietly (``-v error -y``); raises if it fails."""
     import subprocess

@@ -4,23 +4,20 @@ then give exactly the ground-truth runs' results, and every question of the scri
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "ceiling.py"
+from tests.conftest import benchmark_script
+
 PER_CLASS = 5  # the learning curve and the swapped groups need 5 usable clips of each class
 
 
 @pytest.fixture(scope="module")
 def ceiling():
-    spec = importlib.util.spec_from_file_location("ceiling_under_test", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return benchmark_script("ceiling")
 
 
 @pytest.fixture(scope="module")

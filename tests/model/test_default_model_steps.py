@@ -4,21 +4,17 @@ generated clips are kept from an earlier --work folder, and how a scan of labell
 from __future__ import annotations
 
 import csv
-import importlib.util
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "default_model.py"
+from tests.conftest import benchmark_script
 
 
 @pytest.fixture(scope="module")
 def dm():
-    spec = importlib.util.spec_from_file_location("default_model_under_test", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return benchmark_script("default_model")
 
 
 def _clips(folder: Path, seed: str, per_class: int, skip_json: str | None = None) -> None:
